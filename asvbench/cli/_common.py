@@ -1,0 +1,63 @@
+"""What every command shares: the stderr console, user-error handling, JSON output."""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from asvbench.errors import USER_ERROR_EXIT_CODE, AsvbenchError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: Messages, progress and tables meant for a person go to stderr; data goes to stdout.
+err_console = Console(stderr=True)
+
+
+def out_console() -> Console:
+    """A console on the current stdout (looked up per call so test runners can capture it)."""
+    return Console(file=sys.stdout, soft_wrap=True)
+
+
+def handle_user_errors(func: F) -> F:
+    """Turn :class:`AsvbenchError` into a one-paragraph message and exit code 2, no traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except AsvbenchError as exc:
+            Console(stderr=True).print(f"[bold red]error:[/] {exc.format()}", markup=True, highlight=False)
+            raise typer.Exit(USER_ERROR_EXIT_CODE) from None
+        except KeyboardInterrupt:
+            Console(stderr=True).print("interrupted", style="yellow")
+            raise typer.Exit(130) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if hasattr(value, "item") and callable(value.item):  # numpy scalar
+        return _json_safe(value.item())
+    return value
+
+
+def to_json(obj: Any) -> str:
+    """Serialise a result dict to JSON text; non-finite floats become strings/null."""
+    return json.dumps(_json_safe(obj), indent=2, sort_keys=False)
+
+
+def print_json(obj: Any) -> None:
+    sys.stdout.write(to_json(obj) + "\n")

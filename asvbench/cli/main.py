@@ -1,0 +1,38 @@
+"""The ``asvbench`` application: composes one module per command explicitly."""
+
+from __future__ import annotations
+
+import typer
+
+from asvbench import __version__
+from asvbench.cli import metrics_cmd, score_cmd
+
+app = typer.Typer(
+    name="asvbench",
+    help="Evaluation suite for speaker verification (ASV) and spoofing-aware speaker verification (SASV).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"asvbench {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+) -> None:
+    """asvbench: extract, score, fuse, report."""
+
+
+metrics_cmd.register(app)
+score_cmd.register(app)
+
+
+def main() -> None:
+    app()

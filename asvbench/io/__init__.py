@@ -1,0 +1,1 @@
+"""Readers and writers: trial lists, score files, embedding stores, audio."""

@@ -1,0 +1,97 @@
+"""Helpers for whitespace-separated text files: fast pandas parsing with file:line errors."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from asvbench.errors import AsvbenchError, at_line
+
+
+def read_text(path: str | Path) -> str:
+    p = Path(path)
+    if not p.exists():
+        raise AsvbenchError("file not found", where=p)
+    if p.is_dir():
+        raise AsvbenchError("expected a file, got a directory", where=p)
+    try:
+        return p.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise AsvbenchError(f"not a UTF-8 text file ({exc.reason} at byte {exc.start})", where=p) from None
+
+
+def line_of(text: str, line_no: int) -> str:
+    """The text of 1-based line ``line_no``."""
+    lines = text.splitlines()
+    return lines[line_no - 1] if 0 < line_no <= len(lines) else ""
+
+
+def data_line_numbers(text: str) -> np.ndarray:
+    """1-based file line numbers of the non-blank lines, in order."""
+    return np.asarray([i + 1 for i, line in enumerate(text.splitlines()) if line.strip()], dtype=np.int64)
+
+
+def split_columns(text: str, path: str | Path, n_cols: int, names: list[str], *, skiprows: int = 0,
+                  sep: str = r"\s+") -> pd.DataFrame:
+    """Parse ``text`` into exactly ``n_cols`` string columns; a line with another count is an error."""
+    try:
+        frame = pd.read_csv(io.StringIO(text), sep=sep, header=None, names=names, dtype=str, skiprows=skiprows,
+                            engine="c", skip_blank_lines=True, keep_default_na=False, na_filter=False,
+                            comment=None, quoting=3)
+    except pd.errors.ParserError as exc:
+        match = re.search(r"line (\d+), saw (\d+)", str(exc))
+        if match:
+            no = int(match.group(1))
+            raise AsvbenchError(
+                f"expected {n_cols} columns, found {match.group(2)}: {line_of(text, no)!r}",
+                where=at_line(path, no), hint=f"each line must be: {' '.join(names)}",
+            ) from None
+        raise AsvbenchError(f"cannot parse: {exc}", where=path) from None
+    if frame.empty:
+        raise AsvbenchError("no data lines", where=path)
+    short = frame[names[-1]] == ""
+    if short.any():
+        no = file_line(text, int(np.flatnonzero(short.to_numpy())[0]), skiprows)
+        raise AsvbenchError(f"expected {n_cols} columns, found fewer: {line_of(text, no)!r}",
+                            where=at_line(path, no), hint=f"each line must be: {' '.join(names)}")
+    return frame
+
+
+def file_line(text: str, row: int, skiprows: int = 0) -> int:
+    """1-based file line number of data row ``row`` (0-based, blank lines skipped)."""
+    numbers = data_line_numbers(text)
+    return int(numbers[skiprows + row]) if skiprows + row < len(numbers) else row + 1 + skiprows
+
+
+def parse_labels(column: pd.Series, text: str, path: str | Path, skiprows: int = 0,
+                 spellings: dict[str, int] | None = None) -> np.ndarray:
+    """Map label words to :class:`~asvbench.types.Label` codes; an unknown word is an error at its line."""
+    from asvbench.types import LABEL_SPELLINGS
+
+    table = spellings or LABEL_SPELLINGS
+    codes = pd.Categorical(column.str.strip().str.lower())
+    lookup = np.array([table.get(c, -1) for c in codes.categories], dtype=np.int8)
+    labels = lookup[codes.codes] if len(lookup) else np.zeros(0, np.int8)
+    bad = labels < 0
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        no = file_line(text, row, skiprows)
+        valid = sorted(set(table))
+        raise AsvbenchError(f"unknown label {column.iloc[row]!r}: {line_of(text, no)!r}", where=at_line(path, no),
+                            hint=f"labels must be one of: {', '.join(valid)}")
+    return labels
+
+
+def parse_floats(column: pd.Series, text: str, path: str | Path, what: str, skiprows: int = 0) -> np.ndarray:
+    values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64)
+    bad = np.isnan(values) & ~column.str.lower().isin(["nan"]).to_numpy()
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        no = file_line(text, row, skiprows)
+        raise AsvbenchError(f"{what} {column.iloc[row]!r} is not a number: {line_of(text, no)!r}",
+                            where=at_line(path, no))
+    return values

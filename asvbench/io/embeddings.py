@@ -1,0 +1,294 @@
+"""Embedding stores: a native memory-mapped directory, Kaldi ark/scp, ``.npz``, and pickles.
+
+Native store layout (a directory)::
+
+    embeddings.npy   float32, (n_rows, dim); memory-mapped when read
+    keys.txt         one utterance key per line, n_keys lines
+    offsets.npy      int64, (n_keys + 1,): rows of key i are offsets[i]:offsets[i+1]
+                     (absent when every key has exactly one row)
+    manifest.json    {"format": "asvbench-embeddings", "version": 1, "dim", "n_keys", "n_rows",
+                      "model", "created_by", ...}
+
+An utterance may own several rows (multi-vector embeddings: full utterance + crops); they are
+pooled at scoring time (:meth:`EmbeddingStore.pooled`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from asvbench.errors import AsvbenchError
+
+PoolNorm = Literal["none", "l2"]
+STORE_FORMAT = "asvbench-embeddings"
+STORE_VERSION = 1
+MANIFEST = "manifest.json"
+
+
+@dataclass
+class EmbeddingStore:
+    """Keys, a (n_rows, dim) matrix and per-key row offsets."""
+
+    keys: list[str]
+    matrix: np.ndarray
+    offsets: np.ndarray | None = None
+    manifest: dict[str, Any] = field(default_factory=dict)
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        if self.matrix.ndim != 2:
+            raise AsvbenchError(f"embedding matrix must be 2-D, got shape {self.matrix.shape}", where=self.source)
+        n_rows = self.offsets[-1] if self.offsets is not None else len(self.keys)
+        if self.matrix.shape[0] != n_rows:
+            raise AsvbenchError(
+                f"store has {len(self.keys)} keys but {self.matrix.shape[0]} rows (expected {n_rows})",
+                where=self.source, hint="the store is damaged; re-create it",
+            )
+        self._index: dict[str, int] | None = None
+
+    @property
+    def dim(self) -> int:
+        return int(self.matrix.shape[1])
+
+    @property
+    def multi_row(self) -> bool:
+        return self.offsets is not None
+
+    @property
+    def index(self) -> dict[str, int]:
+        if self._index is None:
+            index = {k: i for i, k in enumerate(self.keys)}
+            if len(index) != len(self.keys):
+                seen: set[str] = set()
+                dups = [k for k in self.keys if k in seen or seen.add(k)]  # type: ignore[func-returns-value]
+                raise AsvbenchError(
+                    f"{len(self.keys) - len(index)} duplicate keys in the embedding store, e.g. {dups[:3]}",
+                    where=self.source, hint="each utterance key must appear once",
+                )
+            self._index = index
+        return self._index
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def rows(self, i: int) -> np.ndarray:
+        if self.offsets is None:
+            return self.matrix[i : i + 1]
+        return self.matrix[self.offsets[i] : self.offsets[i + 1]]
+
+    def pooled(self, indices: np.ndarray | None = None, pool_norm: PoolNorm = "none") -> np.ndarray:
+        """One float64 vector per key (``indices`` selects keys; default all).
+
+        ``pool_norm="l2"`` L2-normalises each row before averaging (DoubleRoc "L2Norm");
+        ``"none"`` averages the raw rows ("NoNorm"). Single-row keys are returned as they are.
+        """
+        idx = np.arange(len(self.keys)) if indices is None else np.asarray(indices, dtype=np.int64)
+        if self.offsets is None:
+            return np.asarray(self.matrix[idx], dtype=np.float64)
+        return pool_rows(self.matrix, self.offsets, idx, pool_norm)
+
+    def mean_vector(self) -> np.ndarray:
+        """Mean over all rows (the centring vector WeSpeaker calls ``mean_vec``)."""
+        total = np.zeros(self.dim, dtype=np.float64)
+        for start in range(0, self.matrix.shape[0], 65536):
+            total += np.asarray(self.matrix[start : start + 65536], dtype=np.float64).sum(axis=0)
+        return total / self.matrix.shape[0]
+
+
+def l2_normalise_rows(x: np.ndarray, *, what: str = "embedding", keys: Sequence[str] | None = None) -> np.ndarray:
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    zero = norms[:, 0] == 0
+    if zero.any():
+        first = int(np.flatnonzero(zero)[0])
+        name = f" (first: {keys[first]!r})" if keys is not None else ""
+        raise AsvbenchError(
+            f"{int(zero.sum())} {what}s have zero norm{name}; cosine scoring is undefined for them",
+            hint="check the extraction of those utterances (silence? failed decode?)",
+        )
+    return x / norms
+
+
+def pool_rows(matrix: np.ndarray, offsets: np.ndarray, idx: np.ndarray, pool_norm: PoolNorm) -> np.ndarray:
+    """Average each selected key's rows, optionally L2-normalising rows first."""
+    out = np.empty((idx.shape[0], matrix.shape[1]), dtype=np.float64)
+    for j, i in enumerate(idx):
+        rows = np.asarray(matrix[offsets[i] : offsets[i + 1]], dtype=np.float64)
+        if pool_norm == "l2":
+            rows = l2_normalise_rows(rows)
+        out[j] = rows.mean(axis=0)
+    return out
+
+
+# ----------------------------------------------------------------------------- writing
+
+
+def write_native_store(
+    path: str | Path,
+    keys: Sequence[str],
+    matrix: np.ndarray,
+    offsets: np.ndarray | None = None,
+    manifest: dict[str, Any] | None = None,
+) -> Path:
+    """Write a native store atomically: build it in a temporary directory, then rename.
+
+    An existing store at ``path`` is replaced only when the new one is complete.
+    """
+    path = Path(path)
+    matrix = np.ascontiguousarray(matrix, dtype=np.float32)
+    if offsets is not None:
+        offsets = np.asarray(offsets, dtype=np.int64)
+        if offsets.shape != (len(keys) + 1,) or offsets[0] != 0 or offsets[-1] != matrix.shape[0]:
+            raise ValueError("offsets must have n_keys + 1 entries from 0 to n_rows")
+        if (np.diff(offsets) == 1).all():
+            offsets = None
+    elif matrix.shape[0] != len(keys):
+        raise ValueError(f"{len(keys)} keys but {matrix.shape[0]} rows")
+    for key in keys:
+        if not key or any(c.isspace() for c in key):
+            raise AsvbenchError(f"embedding key {key!r} is empty or contains whitespace")
+    meta = {
+        "format": STORE_FORMAT,
+        "version": STORE_VERSION,
+        "dim": int(matrix.shape[1]),
+        "n_keys": len(keys),
+        "n_rows": int(matrix.shape[0]),
+        "multi_row": offsets is not None,
+    }
+    meta.update(manifest or {})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    try:
+        np.save(tmp / "embeddings.npy", matrix)
+        if offsets is not None:
+            np.save(tmp / "offsets.npy", offsets)
+        (tmp / "keys.txt").write_text("".join(f"{k}\n" for k in keys), encoding="utf-8")
+        (tmp / MANIFEST).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+        if path.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".old", dir=path.parent))
+            os.replace(path, old / "store")
+            os.replace(tmp, path)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return path
+
+
+def stack_rows(per_key: Iterable[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Stack per-key (n_i, dim) or (dim,) arrays into a matrix and offsets."""
+    blocks = [np.atleast_2d(np.asarray(a, dtype=np.float32)) for a in per_key]
+    counts = np.array([b.shape[0] for b in blocks], dtype=np.int64)
+    offsets = np.concatenate(([0], np.cumsum(counts)))
+    matrix = np.concatenate(blocks, axis=0) if blocks else np.zeros((0, 0), np.float32)
+    return matrix, offsets
+
+
+# ----------------------------------------------------------------------------- reading
+
+
+def read_manifest(path: str | Path) -> dict[str, Any] | None:
+    """The manifest of a native store, or None when ``path`` is not one."""
+    manifest = Path(path) / MANIFEST
+    if not manifest.is_file():
+        return None
+    try:
+        return json.loads(manifest.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise AsvbenchError(f"corrupt manifest: {exc}", where=manifest) from None
+
+
+def load_embeddings(path: str | Path, *, trust_pickle: bool = False, mmap: bool = True) -> EmbeddingStore:
+    """Read an embedding store, choosing the reader from what ``path`` is.
+
+    * a directory with ``manifest.json``: native store (memory-mapped);
+    * ``*.scp`` / ``*.ark``: Kaldi (vectors, or matrices for multi-row keys), via kaldiio;
+    * ``*.npz``: one array per key;
+    * ``*.pk`` / ``*.pkl`` / ``*.pickle``: a pickled ``{key: array}`` dict, only with ``trust_pickle``
+      (unpickling runs arbitrary code).
+    """
+    p = Path(path)
+    if not p.exists():
+        raise AsvbenchError("embedding store not found", where=p)
+    if p.is_dir():
+        return _load_native(p, mmap)
+    suffix = p.suffix.lower()
+    if suffix in (".scp", ".ark"):
+        return _load_kaldi(p)
+    if suffix == ".npz":
+        return _from_mapping(dict(np.load(p, allow_pickle=False)), str(p))
+    if suffix in (".pk", ".pkl", ".pickle"):
+        if not trust_pickle:
+            raise AsvbenchError(
+                "refusing to unpickle an embedding file: unpickling can run arbitrary code",
+                where=p, hint="pass --trust-pickle if you trust where this file came from",
+            )
+        import pickle
+
+        with open(p, "rb") as handle:
+            data = pickle.load(handle)  # noqa: S301 - opt-in via --trust-pickle
+        if not isinstance(data, dict):
+            raise AsvbenchError(f"pickle holds a {type(data).__name__}, expected a dict of key -> vector", where=p)
+        return _from_mapping({str(k): _to_numpy(v) for k, v in data.items()}, str(p))
+    raise AsvbenchError(
+        f"unknown embedding store type {suffix or '(no suffix)'}",
+        where=p, hint="use a native store directory, .scp/.ark, .npz, or .pk with --trust-pickle",
+    )
+
+
+def _to_numpy(value: Any) -> np.ndarray:
+    if hasattr(value, "detach"):
+        value = value.detach().cpu().numpy()
+    return np.asarray(value, dtype=np.float32)
+
+
+def _load_native(p: Path, mmap: bool) -> EmbeddingStore:
+    manifest = read_manifest(p)
+    if manifest is None:
+        raise AsvbenchError(
+            "directory is not an asvbench embedding store (no manifest.json)",
+            where=p, hint="create one with `asvbench extract`, or pass a .scp/.ark/.npz file",
+        )
+    if manifest.get("format") != STORE_FORMAT:
+        raise AsvbenchError(f"manifest format is {manifest.get('format')!r}, expected {STORE_FORMAT!r}", where=p)
+    try:
+        matrix = np.load(p / "embeddings.npy", mmap_mode="r" if mmap else None, allow_pickle=False)
+        offsets = np.load(p / "offsets.npy", allow_pickle=False) if (p / "offsets.npy").exists() else None
+        keys = (p / "keys.txt").read_text(encoding="utf-8").splitlines()
+    except (OSError, ValueError) as exc:
+        raise AsvbenchError(f"cannot read embedding store: {exc}", where=p, hint="re-create the store") from None
+    return EmbeddingStore(keys=keys, matrix=matrix, offsets=offsets, manifest=manifest, source=str(p))
+
+
+def _load_kaldi(p: Path) -> EmbeddingStore:
+    import kaldiio
+
+    try:
+        data = kaldiio.load_scp(str(p)) if p.suffix.lower() == ".scp" else kaldiio.load_ark(str(p))
+        mapping = {k: np.asarray(v, dtype=np.float32) for k, v in (data.items() if hasattr(data, "items") else data)}
+    except Exception as exc:  # kaldiio raises assorted errors on bad input
+        raise AsvbenchError(f"cannot read Kaldi {p.suffix} file: {exc}", where=p) from None
+    return _from_mapping(mapping, str(p))
+
+
+def _from_mapping(mapping: dict[str, np.ndarray], source: str) -> EmbeddingStore:
+    if not mapping:
+        raise AsvbenchError("embedding store is empty", where=source)
+    keys = list(mapping)
+    dims = {np.atleast_2d(v).shape[1] for v in mapping.values()}
+    if len(dims) != 1:
+        raise AsvbenchError(f"embeddings of different dimensions in one store: {sorted(dims)}", where=source)
+    matrix, offsets = stack_rows(mapping[k] for k in keys)
+    multi = bool((np.diff(offsets) != 1).any())
+    return EmbeddingStore(keys=keys, matrix=matrix, offsets=offsets if multi else None,
+                          manifest={"dim": matrix.shape[1]}, source=source)

@@ -1,0 +1,55 @@
+"""Tie-grouped operating points of a binary score set: the shared core of EER, DCF and DET."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from asvbench.metrics._checks import check_binary
+
+
+@dataclass(frozen=True)
+class OperatingPoints:
+    """Error rates at every distinct decision threshold, ties grouped.
+
+    Point ``k`` rejects every trial whose score is ``<= thresholds[k]`` and accepts the rest.
+    Point 0 is accept-all (``thresholds[0] = -inf``, ``fnr = 0``, ``fpr = 1``); the last point
+    rejects all (``fnr = 1``, ``fpr = 0``). Tied scores move together, so the points never
+    depend on the order of the input. ``fnr`` is non-decreasing and ``fpr`` non-increasing.
+    """
+
+    thresholds: np.ndarray
+    fnr: np.ndarray
+    fpr: np.ndarray
+    n_target: int
+    n_nontarget: int
+    #: per distinct score (ascending): number of targets and of non-targets with that score
+    target_counts: np.ndarray
+    nontarget_counts: np.ndarray
+
+
+def operating_points(scores, is_target) -> OperatingPoints:
+    s, y = check_binary(scores, is_target)
+    order = np.argsort(s, kind="stable")
+    s_sorted = s[order]
+    y_sorted = y[order]
+    # boundaries of runs of equal scores
+    new_run = np.empty(s_sorted.shape[0], dtype=bool)
+    new_run[0] = True
+    np.not_equal(s_sorted[1:], s_sorted[:-1], out=new_run[1:])
+    run_starts = np.flatnonzero(new_run)
+    unique_scores = s_sorted[run_starts]
+    tar_cum = np.cumsum(y_sorted, dtype=np.int64)
+    run_ends = np.append(run_starts[1:], s_sorted.shape[0]) - 1
+    tar_le = tar_cum[run_ends]  # targets with score <= unique score
+    all_le = run_ends + 1
+    non_le = all_le - tar_le
+    n_tar = int(tar_cum[-1])
+    n_non = s.shape[0] - n_tar
+    fnr = np.concatenate(([0.0], tar_le / n_tar))
+    fpr = np.concatenate(([1.0], 1.0 - non_le / n_non))
+    thresholds = np.concatenate(([-np.inf], unique_scores))
+    tar_counts = np.diff(np.concatenate(([0], tar_le)))
+    non_counts = np.diff(np.concatenate(([0], non_le)))
+    return OperatingPoints(thresholds, fnr, fpr, n_tar, n_non, tar_counts, non_counts)

@@ -1,0 +1,62 @@
+"""Log-likelihood-ratio cost (Cllr) and its minimum after optimal calibration (minCllr), in bits.
+
+Definition followed: Brümmer & du Preez, "Application-independent evaluation of speaker
+detection", Computer Speech and Language 20 (2006):
+
+    Cllr = 1/2 [ mean_tar log2(1 + exp(-llr)) + mean_non log2(1 + exp(llr)) ].
+
+minCllr is Cllr of the LLRs that the pool-adjacent-violators (PAV) algorithm assigns to the
+scores (ties pooled into one bin), as BOSARIS ``min_cllr`` / PYLLR. A system that knows
+nothing (every LLR 0) has Cllr = 1.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from asvbench.metrics._checks import check_binary
+from asvbench.metrics._curve import operating_points
+
+_LN2 = math.log(2.0)
+
+
+def _cllr_parts(tar_llr: np.ndarray, non_llr: np.ndarray, tar_w=None, non_w=None) -> float:
+    c_tar = np.logaddexp(0.0, -tar_llr) / _LN2
+    c_non = np.logaddexp(0.0, non_llr) / _LN2
+    return 0.5 * (float(np.average(c_tar, weights=tar_w)) + float(np.average(c_non, weights=non_w)))
+
+
+def cllr(llrs, is_target) -> float:
+    """Cllr in bits of scores taken as natural-log likelihood ratios."""
+    s, y = check_binary(llrs, is_target, name="llrs")
+    return _cllr_parts(s[y], s[~y])
+
+
+def pav_llrs(scores, is_target) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Optimal (PAV) LLR per distinct score.
+
+    Returns ``(unique_scores, llr, target_counts, nontarget_counts)``, scores ascending.
+    LLRs may be ``-inf``/``+inf`` for bins holding one class only.
+    """
+    from scipy.optimize import isotonic_regression
+
+    points = operating_points(scores, is_target)
+    tar = points.target_counts.astype(np.float64)
+    non = points.nontarget_counts.astype(np.float64)
+    weight = tar + non
+    posterior = isotonic_regression(tar / weight, weights=weight, increasing=True).x
+    posterior = np.clip(posterior, 0.0, 1.0)
+    with np.errstate(divide="ignore"):
+        log_odds = np.log(posterior) - np.log1p(-posterior)
+    llr = log_odds - math.log(points.n_target / points.n_nontarget)
+    return points.thresholds[1:], llr, points.target_counts, points.nontarget_counts
+
+
+def min_cllr(scores, is_target) -> float:
+    """Cllr in bits after optimal monotone calibration (PAV) of the scores."""
+    _, llr, tar_counts, non_counts = pav_llrs(scores, is_target)
+    has_tar = tar_counts > 0
+    has_non = non_counts > 0
+    return _cllr_parts(llr[has_tar], llr[has_non], tar_counts[has_tar], non_counts[has_non])

@@ -1,0 +1,141 @@
+"""Equal error rate (EER) under the five definitions in circulation.
+
+All methods group tied scores, so the result never depends on the order of the input.
+Rates are fractions in [0, 1].
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from asvbench.errors import AsvbenchError
+from asvbench.metrics._checks import check_binary
+from asvbench.metrics._curve import OperatingPoints, operating_points
+
+EerMethod = Literal["interp", "rocch", "roc", "nearest", "kaldi"]
+EER_METHODS: tuple[str, ...] = ("interp", "rocch", "roc", "nearest", "kaldi")
+
+
+@dataclass(frozen=True)
+class EerResult:
+    """An EER and the score threshold it was found at (accept scores above it)."""
+
+    eer: float
+    threshold: float
+    method: str
+
+
+def compute_eer(scores, is_target, method: str = "interp") -> EerResult:
+    """Equal error rate of target vs non-target scores.
+
+    Parameters
+    ----------
+    scores : (n_trials,) array-like of float
+        Higher means "more likely target". Must be finite.
+    is_target : (n_trials,) array-like of bool or 0/1
+        True for target trials. Both classes must be present.
+    method : {"interp", "rocch", "roc", "nearest", "kaldi"}
+        * ``interp`` (default): linear interpolation between the two operating points that
+          straddle FNR = FPR, as the NIST SRE16 scoring script v4.1 used by WeSpeaker and
+          3D-Speaker (``score_metrics.compute_eer``), but with ties grouped and the
+          accept-all point included.
+        * ``rocch``: EER of the ROC convex hull, as BOSARIS ``rocch2eer`` / PYLLR: the
+          point where the lower convex hull of the (FPR, FNR) points crosses FNR = FPR.
+        * ``roc``: as the SASV 2022 baseline (``metrics.get_all_EERs``): the root of
+          ``1 - x - TPR(x)`` (Brent's method) on the linearly interpolated ROC.
+        * ``nearest``: as the ASVspoof5 evaluation package (``compute_eer``): (FNR + FPR) / 2
+          at the operating point where |FNR - FPR| is smallest; no interpolation.
+        * ``kaldi``: as Kaldi ``compute-eer``: walk the sorted target scores, stop at the
+          first target position k whose matching non-target is below it; EER = k / N_tar.
+
+    Returns
+    -------
+    EerResult
+    """
+    if method == "kaldi":
+        return _kaldi_eer(scores, is_target)
+    points = operating_points(scores, is_target)
+    if method == "interp":
+        return _interp_eer(points, points.fnr, points.fpr, points.thresholds)
+    if method == "rocch":
+        return _rocch_eer(points)
+    if method == "roc":
+        return _roc_eer(points)
+    if method == "nearest":
+        return _nearest_eer(points)
+    raise AsvbenchError(f"unknown EER method {method!r}", hint=f"choose one of: {', '.join(EER_METHODS)}")
+
+
+def _crossing(fnr: np.ndarray, fpr: np.ndarray) -> int:
+    """Index i >= 1 of the first point with fnr >= fpr (point 0 is accept-all: fnr 0 < fpr 1)."""
+    return int(np.argmax(fnr >= fpr))
+
+
+def _interp_eer(points: OperatingPoints, fnr, fpr, thresholds) -> EerResult:
+    i = _crossing(fnr, fpr)
+    d0 = fnr[i - 1] - fpr[i - 1]  # < 0
+    d1 = fnr[i] - fpr[i]  # >= 0
+    a = -d0 / (d1 - d0)
+    eer = fnr[i - 1] + a * (fnr[i] - fnr[i - 1])
+    return EerResult(float(eer), float(thresholds[i]), "interp")
+
+
+def _lower_hull(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Indices of the lower convex hull of points sorted by ascending x (monotone chain)."""
+    hull: list[int] = []
+    for k in range(x.shape[0]):
+        while len(hull) >= 2:
+            a, b = hull[-2], hull[-1]
+            cross = (x[b] - x[a]) * (y[k] - y[a]) - (y[b] - y[a]) * (x[k] - x[a])
+            if cross <= 0:
+                hull.pop()
+            else:
+                break
+        hull.append(k)
+    return np.asarray(hull)
+
+
+def _rocch_eer(points: OperatingPoints) -> EerResult:
+    # In ascending-FPR order (the reversed operating points) the ROCCH is the lower hull.
+    fpr = points.fpr[::-1]
+    fnr = points.fnr[::-1]
+    thr = points.thresholds[::-1]
+    hull = _lower_hull(fpr, fnr)
+    # back to descending FPR (the operating-point order) for the crossing search
+    hull = hull[::-1]
+    on_hull = _interp_eer(points, fnr[hull], fpr[hull], thr[hull])
+    return EerResult(on_hull.eer, on_hull.threshold, "rocch")
+
+
+def _roc_eer(points: OperatingPoints) -> EerResult:
+    from scipy.optimize import brentq
+
+    fpr = points.fpr[::-1]  # ascending, from (0, 0) ... to (1, 1) in ROC terms
+    tpr = 1.0 - points.fnr[::-1]
+    thr = points.thresholds[::-1]
+    eer = float(brentq(lambda x: 1.0 - x - np.interp(x, fpr, tpr), 0.0, 1.0))
+    # threshold: the operating point on the ROC nearest the root
+    k = int(np.argmin(np.abs(fpr - eer)))
+    return EerResult(eer, float(thr[k]), "roc")
+
+
+def _nearest_eer(points: OperatingPoints) -> EerResult:
+    k = int(np.argmin(np.abs(points.fnr - points.fpr)))
+    return EerResult(float((points.fnr[k] + points.fpr[k]) / 2.0), float(points.thresholds[k]), "nearest")
+
+
+def _kaldi_eer(scores, is_target) -> EerResult:
+    s, y = check_binary(scores, is_target)
+    tar = np.sort(s[y])
+    non = np.sort(s[~y])
+    n_t, n_n = tar.shape[0], non.shape[0]
+    if n_t == 1:
+        return EerResult(0.0, float(tar[0]), "kaldi")
+    k = np.arange(n_t - 1)
+    non_pos = np.maximum(n_n - 1 - np.floor(n_n * k / n_t).astype(np.int64), 0)
+    stop = non[non_pos] < tar[k]
+    pos = int(np.argmax(stop)) if stop.any() else n_t - 2
+    return EerResult(pos / n_t, float(tar[pos]), "kaldi")

@@ -1,0 +1,88 @@
+"""All the headline metrics of one score set, as one result object."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from asvbench.errors import AsvbenchError
+from asvbench.metrics._curve import operating_points
+from asvbench.metrics.cllr import cllr, min_cllr
+from asvbench.metrics.dcf import act_dcf, min_dcf_from_points
+from asvbench.metrics.eer import EER_METHODS, compute_eer
+from asvbench.metrics.sasv import sasv_eers
+from asvbench.types import Label
+
+DEFAULT_P_TARGETS: tuple[float, ...] = (0.01,)
+
+
+@dataclass(frozen=True)
+class MetricsSummary:
+    """Headline metrics. Rates are fractions. ``eer`` is target vs every other trial
+    (non-target and spoof); with spoof trials present the SASV EERs are filled in too."""
+
+    n_target: int
+    n_nontarget: int
+    n_spoof: int
+    eer: float
+    eer_threshold: float
+    eer_method: str
+    min_dcf: dict[str, float]
+    act_dcf: dict[str, float]
+    cllr: float
+    min_cllr: float
+    c_miss: float
+    c_fa: float
+    sasv_eer: float | None = None
+    sv_eer: float | None = None
+    spf_eer: float | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        if self.n_spoof == 0:
+            for key in ("sasv_eer", "sv_eer", "spf_eer"):
+                out.pop(key)
+        if not self.extra:
+            out.pop("extra")
+        return out
+
+
+def _p_key(p: float) -> str:
+    return f"{p:g}"
+
+
+def summarize(scores, labels, *, eer_method: str = "interp", p_targets=DEFAULT_P_TARGETS,
+              c_miss: float = 1.0, c_fa: float = 1.0) -> MetricsSummary:
+    """Compute every headline metric of ``scores`` with :class:`Label` codes ``labels``."""
+    if eer_method not in EER_METHODS:
+        raise AsvbenchError(f"unknown EER method {eer_method!r}", hint=f"choose one of: {', '.join(EER_METHODS)}")
+    s = np.asarray(scores, dtype=np.float64)
+    lab = np.asarray(labels)
+    is_tar = lab == Label.TARGET
+    n_spoof = int((lab == Label.SPOOF).sum())
+    points = operating_points(s, is_tar)
+    eer = compute_eer(s, is_tar, eer_method)
+    p_list = list(p_targets) or list(DEFAULT_P_TARGETS)
+    mins = {_p_key(p): min_dcf_from_points(points, p, c_miss, c_fa).value for p in p_list}
+    acts = {_p_key(p): act_dcf(s, is_tar, p, c_miss, c_fa).value for p in p_list}
+    sasv = sasv_eers(s, lab, eer_method) if n_spoof and (lab == Label.NONTARGET).any() else None
+    return MetricsSummary(
+        n_target=points.n_target,
+        n_nontarget=int((lab == Label.NONTARGET).sum()),
+        n_spoof=n_spoof,
+        eer=eer.eer,
+        eer_threshold=eer.threshold,
+        eer_method=eer_method,
+        min_dcf=mins,
+        act_dcf=acts,
+        cllr=cllr(s, is_tar),
+        min_cllr=min_cllr(s, is_tar),
+        c_miss=c_miss,
+        c_fa=c_fa,
+        sasv_eer=sasv.sasv_eer if sasv else None,
+        sv_eer=sasv.sv_eer if sasv else None,
+        spf_eer=sasv.spf_eer if sasv else None,
+    )
