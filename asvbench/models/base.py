@@ -1,0 +1,132 @@
+"""The contract between model families, the registry and the extraction engine.
+
+A family module (``models/<family>.py``) holds the ``nn.Module``, a frozen config dataclass,
+one builder and named presets. A checkpoint adapter (``models/adapters/<source>.py``) maps a
+source's state-dict keys to ours and loads **strictly**. A registry entry
+(``models/registry.py``) ties a name to both and to the front-end, with provenance.
+
+torch is imported lazily: importing this module must not import torch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:  # pragma: no cover
+    import torch
+
+ModelKind = Literal["embedding", "cm"]
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """One registered pretrained model (a family + a checkpoint layout + a front-end)."""
+
+    name: str
+    family: str
+    kind: ModelKind
+    source: str  # e.g. "3D-Speaker", "WeSpeaker", "clovaai/aasist"
+    embed_dim: int  # CM models: 2 (logits)
+    sample_rate: int
+    frontend: str  # front-end name, e.g. "kaldi-fbank-80"
+    licence: str
+    #: builds the model, adapts the checkpoint at the given path, loads strictly, eval mode
+    loader: Callable[[Path], "LoadedModel"]
+    url: str | None = None
+    sha256: str | None = None
+    min_samples: int = 0  # shortest input the model accepts
+    description: str = ""
+
+    def as_row(self) -> dict[str, Any]:
+        return {
+            "name": self.name, "family": self.family, "kind": self.kind, "source": self.source,
+            "embed_dim": self.embed_dim, "sample_rate": self.sample_rate, "frontend": self.frontend,
+            "licence": self.licence, "url": self.url or "", "sha256": self.sha256 or "",
+        }
+
+
+class LoadedModel:
+    """A ready-to-run model: front-end + network, in eval mode.
+
+    ``forward(wavs, lengths)`` takes a float32 batch ``(B, T)`` of waveforms at
+    ``entry.sample_rate`` scaled to [-1, 1] (front-ends that expect int16 scale do it inside),
+    and the valid length of each row; it returns ``(B, embed_dim)`` embeddings, or for CM
+    models ``(B, 2)`` logits ordered ``[spoof, bonafide]``.
+    """
+
+    def __init__(self, entry: ModelEntry, module: "torch.nn.Module", forward: Callable[..., "torch.Tensor"]):
+        self.entry = entry
+        self.module = module
+        self._forward = forward
+
+    def forward(self, wavs: "torch.Tensor", lengths: "torch.Tensor") -> "torch.Tensor":
+        return self._forward(wavs, lengths)
+
+    def to(self, device: Any, dtype: Any = None) -> "LoadedModel":
+        self.module.to(device=device, dtype=dtype) if dtype is not None else self.module.to(device)
+        return self
+
+
+def load_state_dict_file(path: str | Path, *, trust_pickle: bool = False) -> dict[str, Any]:
+    """Load a checkpoint file with ``torch.load(weights_only=True)``.
+
+    Pickled objects beyond tensors and plain containers are refused unless ``trust_pickle``.
+    Errors (missing, corrupt, not a checkpoint) raise :class:`~asvbench.errors.AsvbenchError`.
+    """
+    import pickle
+
+    import torch
+
+    from asvbench.errors import AsvbenchError
+
+    p = Path(path)
+    if not p.is_file():
+        raise AsvbenchError("checkpoint not found", where=p, hint="pass --checkpoint PATH to a .pt/.pth file")
+    try:
+        obj = torch.load(p, map_location="cpu", weights_only=not trust_pickle)
+    except pickle.UnpicklingError as exc:
+        if not trust_pickle and "weights_only" in str(exc):
+            raise AsvbenchError(
+                "checkpoint holds pickled Python objects that weights_only loading refuses",
+                where=p, hint="pass --trust-pickle only if you trust where this file came from",
+            ) from None
+        raise AsvbenchError(f"corrupt or unreadable checkpoint: {str(exc).splitlines()[0]}", where=p) from None
+    except (RuntimeError, EOFError, OSError, ValueError) as exc:
+        raise AsvbenchError(f"corrupt or unreadable checkpoint: {str(exc).splitlines()[0]}", where=p) from None
+    if not isinstance(obj, dict):
+        raise AsvbenchError(f"checkpoint holds a {type(obj).__name__}, expected a state dict", where=p)
+    return obj
+
+
+def load_strict(module: "torch.nn.Module", state: dict[str, Any], *, where: str | Path, family: str) -> None:
+    """``load_state_dict(strict=True)`` with an :class:`AsvbenchError` naming missing/unexpected keys."""
+    from asvbench.errors import AsvbenchError
+
+    expected = set(module.state_dict())
+    given = set(state)
+    missing = sorted(expected - given)
+    unexpected = sorted(given - expected)
+    if missing or unexpected:
+        def show(keys: list[str]) -> str:
+            return ", ".join(keys[:8]) + (f" ... (+{len(keys) - 8} more)" if len(keys) > 8 else "")
+
+        parts = []
+        if missing:
+            parts.append(f"{len(missing)} missing keys: {show(missing)}")
+        if unexpected:
+            parts.append(f"{len(unexpected)} unexpected keys: {show(unexpected)}")
+        raise AsvbenchError(
+            f"checkpoint does not match the {family} architecture; " + "; ".join(parts),
+            where=where, hint="check --model: is this checkpoint of another family or size?",
+        )
+    try:
+        module.load_state_dict(state, strict=True)
+    except RuntimeError as exc:  # shape mismatches
+        first = str(exc).splitlines()
+        raise AsvbenchError(
+            f"checkpoint tensor shapes do not match the {family} architecture: {' '.join(first[1:3]).strip()}",
+            where=where, hint="check --model: is this checkpoint of another size (e.g. embed 192 vs 512)?",
+        ) from None
