@@ -1,0 +1,33 @@
+"""Shared fixtures. Real data comes from ``../shared`` beside the repository (never copied in)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+#: Prefix of the skip reason when ../shared is missing; .ci/run turns such skips into failures.
+SHARED_SKIP_REASON = "needs ../shared"
+
+
+def _shared_root() -> Path:
+    return Path(os.environ.get("ASVBENCH_SHARED", REPO.parent / "shared")).resolve()
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    """The ``../shared`` data directory; skips (reason 'needs ../shared ...') when absent."""
+    root = _shared_root()
+    if not (root / "README.md").is_file():
+        pytest.skip(f"{SHARED_SKIP_REASON}: real data directory {root} is absent")
+    return root
+
+
+def shared_path(shared_dir: Path, relative: str) -> Path:
+    """A path inside ../shared that must exist (skip naming it otherwise)."""
+    path = shared_dir / relative
+    if not path.exists():
+        pytest.skip(f"{SHARED_SKIP_REASON}: {relative} is missing from {shared_dir}")
+    return path
