@@ -1,0 +1,53 @@
+"""Front-ends by name: waveforms -> features, as each reference recipe computes them.
+
+Each entry names a module and a zero-argument factory in it; the module is imported only when
+the front-end is built, so importing this package does not import torch. Add a front-end with
+one ``FRONTENDS.register(...)`` line below.
+
+Contract of a built front-end: :class:`asvbench.frontends.base.Frontend`.
+Waveform preparation (down-mix, resample): :func:`prepare_waveform`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+
+from asvbench._registry import Registry
+from asvbench.frontends.base import Frontend
+from asvbench.frontends.waveform import prepare_waveform
+
+
+@dataclass(frozen=True)
+class FrontendEntry:
+    """A registered front-end: ``module:factory`` builds it (factory takes no arguments)."""
+
+    name: str
+    module: str
+    factory: str
+    description: str = ""
+
+    def build(self) -> Frontend:
+        return getattr(importlib.import_module(self.module), self.factory)()
+
+
+FRONTENDS: Registry[FrontendEntry] = Registry("front-end")
+
+FRONTENDS.register("kaldi-fbank-80", FrontendEntry(
+    "kaldi-fbank-80", "asvbench.frontends.kaldi", "threedspeaker_fbank80",
+    "3D-Speaker: Kaldi fbank 80 bins, 25/10 ms, povey window, dither 0, input in [-1, 1], per-utterance CMN"))
+FRONTENDS.register("kaldi-fbank-80-wespeaker", FrontendEntry(
+    "kaldi-fbank-80-wespeaker", "asvbench.frontends.kaldi", "wespeaker_fbank80",
+    "WeSpeaker: Kaldi fbank 80 bins, 25/10 ms, hamming window, dither 0, input x32768, per-utterance CMN"))
+
+
+def get_frontend(name: str) -> Frontend:
+    """Build the front-end registered as ``name`` (unknown names: AsvbenchError listing valid ones)."""
+    return FRONTENDS.get(name).build()
+
+
+def list_frontends() -> list[FrontendEntry]:
+    return [entry for _, entry in FRONTENDS.items()]
+
+
+__all__ = ["FRONTENDS", "Frontend", "FrontendEntry", "get_frontend", "list_frontends", "prepare_waveform"]
