@@ -27,7 +27,6 @@ LABEL_SPELLINGS: dict[str, Label] = {
     "0": Label.NONTARGET,
     "false": Label.NONTARGET,
     "spoof": Label.SPOOF,
-    "2": Label.SPOOF,
     # CM-style labels (bona fide = target for a binary CM evaluation)
     "bonafide": Label.TARGET,
     "bona-fide": Label.TARGET,
@@ -35,3 +34,43 @@ LABEL_SPELLINGS: dict[str, Label] = {
 }
 
 LABEL_NAMES: dict[int, str] = {Label.TARGET: "target", Label.NONTARGET: "nontarget", Label.SPOOF: "spoof"}
+
+
+#: Named numeric label conventions for ``--label-map``.
+LABEL_MAP_PRESETS: dict[str, dict[str, Label]] = {
+    # ASVspoof5 Tool-score-fusion (score-fusion.py defaults: --label_value_target 1,
+    # --label_value_nontarget 2, --label_value_spoof 0); its README's "3.0: spoofed" is not what the code uses.
+    "asvspoof5-fusion": {"1": Label.TARGET, "2": Label.NONTARGET, "0": Label.SPOOF},
+}
+
+
+def parse_label_map(text: str) -> dict[str, Label]:
+    """Parse ``--label-map``: a preset name or ``VALUE=LABEL[,VALUE=LABEL...]`` (e.g. ``1=target,2=nontarget,0=spoof``).
+
+    Numeric values also match their float spelling (``1`` matches ``1.0``).
+    """
+    from asvbench.errors import AsvbenchError
+
+    if text in LABEL_MAP_PRESETS:
+        mapping = dict(LABEL_MAP_PRESETS[text])
+    else:
+        mapping = {}
+        for item in filter(None, (part.strip() for part in text.split(","))):
+            value, sep, name = item.partition("=")
+            label = {"target": Label.TARGET, "nontarget": Label.NONTARGET, "spoof": Label.SPOOF}.get(name.strip().lower())
+            if not sep or label is None or not value.strip():
+                raise AsvbenchError(
+                    f"bad --label-map item {item!r}",
+                    hint="use VALUE=target|nontarget|spoof pairs separated by commas, or a preset: "
+                         + ", ".join(LABEL_MAP_PRESETS),
+                )
+            mapping[value.strip().lower()] = label
+    for value in list(mapping):
+        try:
+            as_float = float(value)
+        except ValueError:
+            continue
+        mapping.setdefault(repr(as_float), mapping[value])
+        if as_float.is_integer():
+            mapping.setdefault(str(int(as_float)), mapping[value])
+    return mapping

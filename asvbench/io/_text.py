@@ -81,8 +81,11 @@ def parse_labels(column: pd.Series, text: str, path: str | Path, skiprows: int =
         row = int(np.flatnonzero(bad)[0])
         no = file_line(text, row, skiprows)
         valid = sorted(set(table))
+        hint = f"labels must be one of: {', '.join(valid)}"
+        if spellings is None or len(table) > 6:
+            hint += "; numeric codes beyond 0/1 need --label-map (e.g. 1=target,2=nontarget,0=spoof)"
         raise AsvbenchError(f"unknown label {column.iloc[row]!r}: {line_of(text, no)!r}", where=at_line(path, no),
-                            hint=f"labels must be one of: {', '.join(valid)}")
+                            hint=hint)
     return labels
 
 

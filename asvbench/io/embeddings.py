@@ -117,15 +117,27 @@ def l2_normalise_rows(x: np.ndarray, *, what: str = "embedding", keys: Sequence[
     return x / norms
 
 
-def pool_rows(matrix: np.ndarray, offsets: np.ndarray, idx: np.ndarray, pool_norm: PoolNorm) -> np.ndarray:
-    """Average each selected key's rows, optionally L2-normalising rows first."""
-    out = np.empty((idx.shape[0], matrix.shape[1]), dtype=np.float64)
-    for j, i in enumerate(idx):
-        rows = np.asarray(matrix[offsets[i] : offsets[i + 1]], dtype=np.float64)
+def row_sums(matrix: np.ndarray, offsets: np.ndarray, pool_norm: PoolNorm) -> tuple[np.ndarray, np.ndarray]:
+    """Per-key sum of rows (each L2-normalised first when ``pool_norm == "l2"``) and row counts."""
+    counts = np.diff(offsets)
+    if (counts == 0).any():
+        raise AsvbenchError(f"{int((counts == 0).sum())} keys own no rows", hint="the store is damaged; re-create it")
+    sums = np.empty((counts.shape[0], matrix.shape[1]), dtype=np.float64)
+    starts = offsets[:-1]
+    block = 65536
+    for lo in range(0, counts.shape[0], block):
+        hi = min(lo + block, counts.shape[0])
+        rows = np.asarray(matrix[offsets[lo] : offsets[hi]], dtype=np.float64)
         if pool_norm == "l2":
             rows = l2_normalise_rows(rows)
-        out[j] = rows.mean(axis=0)
-    return out
+        sums[lo:hi] = np.add.reduceat(rows, starts[lo:hi] - offsets[lo], axis=0)
+    return sums, counts
+
+
+def pool_rows(matrix: np.ndarray, offsets: np.ndarray, idx: np.ndarray, pool_norm: PoolNorm) -> np.ndarray:
+    """Average each selected key's rows, optionally L2-normalising rows first."""
+    sums, counts = row_sums(matrix, offsets, pool_norm)
+    return sums[idx] / counts[idx, None]
 
 
 # ----------------------------------------------------------------------------- writing

@@ -53,8 +53,8 @@ def _first_data_line(text: str) -> tuple[int, str]:
     return 0, ""
 
 
-def _is_label(token: str) -> bool:
-    return token.strip().lower() in LABEL_SPELLINGS
+def _is_label(token: str, label_map: dict[str, int] | None = None) -> bool:
+    return token.strip().lower() in (label_map or LABEL_SPELLINGS)
 
 
 def _is_float(token: str) -> bool:
@@ -88,32 +88,36 @@ def detect_score_format(text: str, path: str | Path) -> str:
 
 
 def read_scores(path: str | Path, fmt: str = "auto", *, score_column: str | None = None,
-                label_column: str | None = None) -> ScoreTable:
-    """Read a score file with labels. See the module docstring for the formats."""
+                label_column: str | None = None, label_map: dict[str, int] | None = None) -> ScoreTable:
+    """Read a score file with labels. See the module docstring for the formats.
+
+    ``label_map`` (see :func:`asvbench.types.parse_label_map`) replaces the default label spellings;
+    numeric labels other than 0/1 (e.g. 2) are ambiguous between conventions and need one.
+    """
     if fmt not in SCORE_FORMATS:
         raise AsvbenchError(f"unknown score format {fmt!r}", hint=f"choose one of: {', '.join(SCORE_FORMATS)}")
     text = read_text(path)
     if fmt == "auto":
         fmt = detect_score_format(text, path)
     if fmt == "wespeaker":
-        return _read_four_column(text, path)
+        return _read_four_column(text, path, label_map)
     if fmt == "sasv":
         frame = split_columns(text, path, 5, ["spk", "utt", "source", "key", "score"])
         return ScoreTable(
             scores=parse_floats(frame["score"], text, path, "score"),
-            labels=parse_labels(frame["key"], text, path),
+            labels=parse_labels(frame["key"], text, path, spellings=label_map),
             enroll=frame["spk"].to_numpy(object), test=frame["utt"].to_numpy(object), fmt="sasv", source=str(path),
         )
-    return _read_table(text, path, score_column, label_column)
+    return _read_table(text, path, score_column, label_column, label_map)
 
 
-def _read_four_column(text: str, path: str | Path) -> ScoreTable:
+def _read_four_column(text: str, path: str | Path, label_map: dict[str, int] | None) -> ScoreTable:
     no, line = _first_data_line(text)
     fields = line.split()
     # WeSpeaker: enroll test score label; 3D-Speaker: enroll test label score.
-    if _is_label(fields[3]) and _is_float(fields[2]) and not (_is_label(fields[2]) and not _is_label(fields[3])):
+    if _is_label(fields[3], label_map) and _is_float(fields[2]):
         names = ["enroll", "test", "score", "label"]
-    elif _is_label(fields[2]) and _is_float(fields[3]):
+    elif _is_label(fields[2], label_map) and _is_float(fields[3]):
         names = ["enroll", "test", "label", "score"]
     else:
         raise AsvbenchError(f"4-column line has no label/score pair: {line!r}", where=f"{path}:{no}",
@@ -121,7 +125,7 @@ def _read_four_column(text: str, path: str | Path) -> ScoreTable:
     frame = split_columns(text, path, 4, names)
     return ScoreTable(
         scores=parse_floats(frame["score"], text, path, "score"),
-        labels=parse_labels(frame["label"], text, path),
+        labels=parse_labels(frame["label"], text, path, spellings=label_map),
         enroll=frame["enroll"].to_numpy(object), test=frame["test"].to_numpy(object), fmt="wespeaker",
         source=str(path),
     )
@@ -148,7 +152,8 @@ def _pick_column(columns: list[str], wanted: str | None, defaults: tuple[str, ..
     )
 
 
-def _read_table(text: str, path: str | Path, score_column: str | None, label_column: str | None) -> ScoreTable:
+def _read_table(text: str, path: str | Path, score_column: str | None, label_column: str | None,
+                label_map: dict[str, int] | None) -> ScoreTable:
     import io
 
     no, header = _first_data_line(text)
@@ -165,8 +170,7 @@ def _read_table(text: str, path: str | Path, score_column: str | None, label_col
     score_col = _pick_column(columns, score_column, ("score", "sasv_score", "sasv-score"), ("score",), "score", path)
     label_col = _pick_column(columns, label_column, ("label", "key", "sasv_label", "asv-label", "asv_label"),
                              ("label", "key"), "label", path)
-    spellings = dict(LABEL_SPELLINGS)
-    spellings.update({"1.0": 1, "0.0": 0, "2.0": 2})
+    spellings = label_map or {**LABEL_SPELLINGS, "1.0": 1, "0.0": 0}
     enroll = next((c for c in columns if c.lower() in ("enroll", "enrol", "spk", "speaker", "model")), None)
     test = next((c for c in columns if c.lower() in ("test", "utt", "filename", "utterance")), None)
     return ScoreTable(

@@ -1,0 +1,3 @@
+from asvbench.cli.main import main
+
+main()

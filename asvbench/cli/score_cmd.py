@@ -1,0 +1,54 @@
+"""``asvbench score``: cosine scoring of a trial list, writing a score file and the metrics."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from asvbench.cli._common import err_console, handle_user_errors, out_console, print_json
+from asvbench.cli._options import CFaOpt, CMissOpt, EerMethodOpt, JsonOpt, PTargetOpt
+
+
+@handle_user_errors
+def score(
+    trials: Annotated[Path, typer.Option("--trials", help="Trial list (VoxCeleb, Kaldi, CN-Celeb, ASVspoof, ASVspoof5).")],
+    embeddings: Annotated[Path, typer.Option("--embeddings", help="Embedding store of the test side (and enrolment).")],
+    out: Annotated[Path, typer.Option("--out", help="Where to write the score TSV (atomically).")],
+    trials_format: Annotated[str, typer.Option("--trials-format", help="auto|voxceleb|kaldi|cnceleb|asvspoof|asvspoof5")] = "auto",
+    enroll_embeddings: Annotated[Path | None, typer.Option("--enroll-embeddings", help="Separate enrolment store.")] = None,
+    enroll_map: Annotated[list[Path] | None, typer.Option("--enroll-map", help="Enrolment map 'model utt1,utt2,...'; repeatable.")] = None,
+    center: Annotated[Path | None, typer.Option("--center", help="Store (or .npy vector) whose mean is subtracted before cosine.")] = None,
+    pool_norm: Annotated[str, typer.Option("--pool-norm", help="Multi-row pooling: none (raw mean) | l2 (normalise rows first).")] = "none",
+    allow_missing: Annotated[bool, typer.Option("--allow-missing", help="Skip trials whose embeddings are missing (and report how many).")] = False,
+    trust_pickle: Annotated[bool, typer.Option("--trust-pickle", help="Allow reading pickled (.pk) embedding dicts.")] = False,
+    eer_method: EerMethodOpt = "interp",
+    p_target: PTargetOpt = None,
+    c_miss: CMissOpt = 1.0,
+    c_fa: CFaOpt = 1.0,
+    json_out: JsonOpt = False,
+) -> None:
+    """Cosine-score TRIALS with EMBEDDINGS; write OUT and print the metrics."""
+    from asvbench.scoring.pipeline import ScoreSettings, run_scoring
+
+    settings = ScoreSettings(eer_method=eer_method, p_targets=tuple(p_target or (0.01,)), c_miss=c_miss, c_fa=c_fa,
+                             pool_norm=pool_norm, allow_missing=allow_missing, trust_pickle=trust_pickle)
+    run = run_scoring(trials, embeddings, out=out, trials_format=trials_format, enroll_embeddings=enroll_embeddings,
+                      enroll_maps=enroll_map or (), center=center, settings=settings)
+    for note in run.notes:
+        err_console.print(f"note: {note}", highlight=False)
+    err_console.print(f"wrote {len(run.scores):,} scores to {run.out}", highlight=False)
+    if json_out:
+        payload = run.summary.to_dict() if run.summary else {}
+        payload.update({"n_trials": len(run.trials), "n_scored": int(len(run.scores)),
+                        "n_missing": run.scored.n_missing_trials, "scores_file": str(run.out)})
+        print_json(payload)
+    elif run.summary is not None:
+        from asvbench.report.summary_table import metrics_table
+
+        out_console().print(metrics_table(run.summary, title=str(trials)))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("score")(score)

@@ -1,0 +1,186 @@
+"""Trial lists and enrolment maps.
+
+Trial-list formats (auto-detected from the first data line, or named with ``fmt``):
+
+==============  =====================================  ==============================================
+name            line                                   used by
+==============  =====================================  ==============================================
+``voxceleb``    ``1|0 enroll test``                    Vox1-O/E/H (CRLF tolerated)
+``kaldi``       ``enroll test target|nontarget``       WeSpeaker / Kaldi
+``cnceleb``     ``enroll test 1|0``                    CN-Celeb ``trials.lst`` (enrol ids = speaker models)
+``asvspoof``    ``spk utt source key``                 ASVspoof 2019 LA ASV / SASV 2022 (key: target|nontarget|spoof)
+``asvspoof5``   TSV with a header                      ASVspoof5 SASV protocols (speaker, file, label columns)
+==============  =====================================  ==============================================
+
+Enrolment maps (``read_enroll_map``) map a model id to utterances: one model per line followed
+by its utterances, comma- or space-separated (ASVspoof ``spk utt1,utt2,...``; CN-Celeb
+``enroll.map`` ``model utt [utt ...]``); a model may span several lines.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from asvbench.errors import AsvbenchError, at_line
+from asvbench.io._text import file_line, line_of, parse_labels, read_text, split_columns
+from asvbench.types import Label
+
+TRIAL_FORMATS = ("auto", "voxceleb", "kaldi", "cnceleb", "asvspoof", "asvspoof5")
+
+_VOX_LABELS = {"1": Label.TARGET, "0": Label.NONTARGET}
+_KALDI_LABELS = {"target": Label.TARGET, "nontarget": Label.NONTARGET, "non-target": Label.NONTARGET}
+_SASV_KEYS = {"target": Label.TARGET, "nontarget": Label.NONTARGET, "spoof": Label.SPOOF}
+
+
+@dataclass
+class Trials:
+    """A parsed trial list: enrolment ids, test ids and :class:`~asvbench.types.Label` codes."""
+
+    enroll: np.ndarray  # object array of str
+    test: np.ndarray
+    labels: np.ndarray  # int8
+    fmt: str
+    source: str = ""
+    extra: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return int(self.labels.shape[0])
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "target": int((self.labels == Label.TARGET).sum()),
+            "nontarget": int((self.labels == Label.NONTARGET).sum()),
+            "spoof": int((self.labels == Label.SPOOF).sum()),
+        }
+
+
+def _first_data_line(text: str) -> tuple[int, str]:
+    for no, line in enumerate(text.splitlines(), start=1):
+        if line.strip():
+            return no, line
+    return 0, ""
+
+
+def detect_trials_format(text: str, path: str | Path) -> str:
+    """Guess the trial-list format from the first data line."""
+    no, line = _first_data_line(text)
+    if not no:
+        raise AsvbenchError("trial list is empty", where=path, hint="it must hold one trial per line")
+    fields = line.split()
+    lowered = [f.lower() for f in fields]
+    if "\t" in line and not any(f in _SASV_KEYS for f in lowered) and any(
+        f in ("filename", "file", "utt", "asv-label", "asv_label", "key", "label") for f in lowered
+    ):
+        return "asvspoof5"
+    if len(fields) == 3:
+        if lowered[0] in _VOX_LABELS and lowered[2] not in _VOX_LABELS:
+            return "voxceleb"
+        if lowered[2] in _KALDI_LABELS:
+            return "kaldi"
+        if lowered[2] in _VOX_LABELS:
+            return "cnceleb"
+    if len(fields) == 4 and lowered[3] in _SASV_KEYS:
+        return "asvspoof"
+    raise AsvbenchError(
+        f"cannot tell the trial-list format from its first line ({len(fields)} fields): {line!r}",
+        where=at_line(path, no),
+        hint="name it with --trials-format " + "|".join(TRIAL_FORMATS[1:]),
+    )
+
+
+def read_trials(path: str | Path, fmt: str = "auto") -> Trials:
+    """Read a trial list in any supported format (see the module docstring)."""
+    if fmt not in TRIAL_FORMATS:
+        raise AsvbenchError(f"unknown trial-list format {fmt!r}", hint=f"choose one of: {', '.join(TRIAL_FORMATS)}")
+    text = read_text(path)
+    if fmt == "auto":
+        fmt = detect_trials_format(text, path)
+    src = str(path)
+    if fmt == "voxceleb":
+        frame = split_columns(text, path, 3, ["label", "enroll", "test"])
+        labels = parse_labels(frame["label"], text, path, spellings=_VOX_LABELS)
+        return Trials(_col(frame, "enroll"), _col(frame, "test"), labels, fmt, src)
+    if fmt in ("kaldi", "cnceleb"):
+        frame = split_columns(text, path, 3, ["enroll", "test", "label"])
+        spell = _KALDI_LABELS if fmt == "kaldi" else _VOX_LABELS
+        labels = parse_labels(frame["label"], text, path, spellings=spell)
+        return Trials(_col(frame, "enroll"), _col(frame, "test"), labels, fmt, src)
+    if fmt == "asvspoof":
+        frame = split_columns(text, path, 4, ["enroll", "test", "source", "key"])
+        labels = parse_labels(frame["key"], text, path, spellings=_SASV_KEYS)
+        _check_sasv_sources(frame, labels, text, path)
+        return Trials(_col(frame, "enroll"), _col(frame, "test"), labels, fmt, src, {"source": _col(frame, "source")})
+    return _read_asvspoof5(text, path)
+
+
+def _col(frame: pd.DataFrame, name: str) -> np.ndarray:
+    return frame[name].to_numpy(dtype=object)
+
+
+def _check_sasv_sources(frame: pd.DataFrame, labels: np.ndarray, text: str, path: str | Path) -> None:
+    """Target and non-target trials must be bona fide; spoof trials must name an attack."""
+    bona = (frame["source"].str.lower() == "bonafide").to_numpy()
+    bad = (bona & (labels == Label.SPOOF)) | (~bona & (labels != Label.SPOOF))
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        no = file_line(text, row)
+        raise AsvbenchError(
+            f"source and key disagree (target/nontarget must be bonafide, spoof must name an attack): "
+            f"{line_of(text, no)!r}", where=at_line(path, no),
+        )
+
+
+def _read_asvspoof5(text: str, path: str | Path) -> Trials:
+    sep = "\t" if "\t" in _first_data_line(text)[1] else r"\s+"
+    frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_filter=False)
+    columns = {c.strip().lower(): c for c in frame.columns}
+
+    def pick(*names: str) -> str:
+        for name in names:
+            if name in columns:
+                return columns[name]
+        raise AsvbenchError(f"ASVspoof5 trial list has no column among {', '.join(names)}", where=at_line(path, 1),
+                            hint=f"columns are: {', '.join(frame.columns)}")
+
+    spk = pick("spk", "speaker", "enroll", "enrolment", "enrollment", "model", "spk_id")
+    utt = pick("filename", "file", "utt", "utterance", "test", "flac_file_name")
+    key = pick("asv-label", "asv_label", "sasv-label", "sasv_label", "key", "label")
+    labels = parse_labels(frame[key], text, path, skiprows=1, spellings=_SASV_KEYS)
+    extra = {c: frame[c].to_numpy(object) for c in frame.columns if c not in (spk, utt, key)}
+    return Trials(_col(frame, spk), _col(frame, utt), labels, "asvspoof5", str(path), extra)
+
+
+def read_enroll_map(paths: str | Path | list[str | Path]) -> dict[str, list[str]]:
+    """Read one or more enrolment maps into ``{model: [utterances]}``.
+
+    Lines are ``model utt1,utt2,...`` or ``model utt1 utt2 ...``; repeated models accumulate.
+    """
+    mapping: dict[str, list[str]] = {}
+    for path in [paths] if isinstance(paths, (str, Path)) else paths:
+        text = read_text(path)
+        for no, line in enumerate(text.splitlines(), start=1):
+            fields = line.replace(",", " ").split()
+            if not fields:
+                continue
+            if len(fields) < 2:
+                raise AsvbenchError(f"enrolment line has a model but no utterances: {line!r}",
+                                    where=at_line(path, no), hint="lines must be: model utt1,utt2,...")
+            mapping.setdefault(fields[0], []).extend(fields[1:])
+    if not mapping:
+        raise AsvbenchError("enrolment map is empty", where=paths if isinstance(paths, (str, Path)) else paths[0])
+    return mapping
+
+
+def read_utt2spk(path: str | Path) -> dict[str, str]:
+    """Read a Kaldi ``utt2spk`` file (``utt spk`` per line)."""
+    text = read_text(path)
+    frame = split_columns(text, path, 2, ["utt", "spk"])
+    if frame["utt"].duplicated().any():
+        dup = frame["utt"][frame["utt"].duplicated()].iloc[0]
+        raise AsvbenchError(f"utterance {dup!r} is listed twice", where=path)
+    return dict(zip(frame["utt"], frame["spk"]))

@@ -1,0 +1,1 @@
+"""Scoring back-ends: cosine scoring of trial lists (``cosine``) and score normalisation (``norm``)."""

@@ -1,0 +1,80 @@
+"""The ``asvbench score`` job as a pure function: trials + stores -> scores file + metrics."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from asvbench.io.embeddings import load_embeddings
+from asvbench.io.scores import write_scores
+from asvbench.io.trials import Trials, read_enroll_map, read_trials
+from asvbench.metrics.summary import MetricsSummary, summarize
+from asvbench.scoring.cosine import ScoredTrials, load_center, score_trials
+from asvbench.types import Label
+
+
+@dataclass(frozen=True)
+class ScoreSettings:
+    eer_method: str = "interp"
+    p_targets: tuple[float, ...] = (0.01,)
+    c_miss: float = 1.0
+    c_fa: float = 1.0
+    pool_norm: str = "none"
+    allow_missing: bool = False
+    trust_pickle: bool = False
+
+
+@dataclass
+class ScoreRun:
+    trials: Trials
+    scored: ScoredTrials
+    scores: np.ndarray  # final scores of the kept trials (normalised when a norm was applied)
+    labels: np.ndarray
+    out: Path | None
+    summary: MetricsSummary | None
+    notes: list[str] = field(default_factory=list)
+
+
+def run_scoring(
+    trials_path: str | Path,
+    embeddings: str | Path,
+    *,
+    out: str | Path | None,
+    trials_format: str = "auto",
+    enroll_embeddings: str | Path | None = None,
+    enroll_maps: Sequence[str | Path] = (),
+    center: str | Path | None = None,
+    settings: ScoreSettings = ScoreSettings(),
+    normalise: Callable[[ScoredTrials], np.ndarray] | None = None,
+) -> ScoreRun:
+    """Read, score, optionally normalise, write the canonical score file, compute metrics."""
+    trials = read_trials(trials_path, trials_format)
+    test_store = load_embeddings(embeddings, trust_pickle=settings.trust_pickle)
+    enroll_store = load_embeddings(enroll_embeddings, trust_pickle=settings.trust_pickle) if enroll_embeddings else None
+    enroll_map = read_enroll_map(list(enroll_maps)) if enroll_maps else None
+    center_vec = load_center(center, trust_pickle=settings.trust_pickle) if center else None
+    scored = score_trials(
+        trials, test_store, enroll_store=enroll_store, enroll_map=enroll_map, center=center_vec,
+        pool_norm=settings.pool_norm,  # type: ignore[arg-type]
+        allow_missing=settings.allow_missing,
+    )
+    scores = normalise(scored) if normalise is not None else scored.scores
+    labels = trials.labels[scored.kept]
+    notes = []
+    if scored.n_missing_trials:
+        notes.append(f"skipped {scored.n_missing_trials} of {len(trials)} trials whose embeddings are missing "
+                     f"({'; '.join(f'{len(set(v))} {k}' for k, v in scored.missing.items())})")
+    out_path = None
+    if out is not None:
+        out_path = write_scores(out, trials.enroll[scored.kept], trials.test[scored.kept], scores, labels)
+    summary = None
+    has_tar = (labels == Label.TARGET).any()
+    if has_tar and (labels != Label.TARGET).any():
+        summary = summarize(scores, labels, eer_method=settings.eer_method, p_targets=settings.p_targets,
+                            c_miss=settings.c_miss, c_fa=settings.c_fa)
+    else:
+        notes.append("metrics not computed: the scored trials hold only one class")
+    return ScoreRun(trials, scored, scores, labels, out_path, summary, notes)
