@@ -1,0 +1,411 @@
+"""CAM++: a densely connected TDNN with context-aware masking, after a 2-D front-end module (FCM).
+
+Architecture (Wang et al., "CAM++: A Fast and Efficient Network for Speaker Verification Using
+Context-Aware Masking", Interspeech 2023, arXiv:2303.00332), laid out as the two reference
+implementations do, so that their state-dict keys load unchanged:
+
+* 3D-Speaker ``speakerlab/models/campplus/DTDNN.py`` class ``CAMPPlus`` (statistics pooling =
+  mean and unbiased standard deviation, no epsilon);
+* WeSpeaker ``wespeaker/models/campplus.py`` class ``CAMPPlus`` (pooling ``TSTP`` = mean and
+  ``sqrt(unbiased variance + 1e-7)``).
+
+Both have the same 937 keys; they differ only in that epsilon (``CAMPPlusConfig.std_eps``).
+
+Layers (input features ``(B, T, 80)``, time-major):
+
+* ``head`` (FCM): Conv2d 3x3 (1 -> 32) + BN + ReLU; ``layer1``, ``layer2``: two basic residual
+  blocks each, the first with stride 2 along frequency only and a 1x1 strided shortcut;
+  ``conv2`` 3x3 stride (2, 1) + BN + ReLU; reshaped to ``(B, 32 * 80 / 8, T)``.
+* ``xvector.tdnn``: Conv1d k=5 stride 2 (320 -> 128) + BN + ReLU (halves the frame rate).
+* ``xvector.block{1,2,3}``: 12 / 24 / 16 dense layers (dilation 1 / 2 / 2), each
+  ``BN-ReLU-Conv1x1(-> 128)-BN-ReLU`` then a CAM layer whose output (32 channels) is
+  concatenated to its input. CAM: ``y = Conv1d_k3(h)``, context ``c = mean_t(h) +
+  segment_mean_100(h)`` (mean over 100-frame segments, broadcast back), mask ``m =
+  sigmoid(W2 relu(W1 c + b1) + b2)``, output ``y * m``.
+* ``xvector.transit{1,2,3}``: BN-ReLU-Conv1x1 halving the channels; ``out_nonlinear``: BN-ReLU.
+* statistics pooling (mean ++ std over time) -> ``xvector.dense``: Conv1x1 (1024 -> embed) +
+  BatchNorm1d without affine parameters. The output is the embedding.
+
+Padded batches: ``forward(feats, lengths)`` masks every operation that mixes frames (each
+convolution with a temporal kernel sees zeros past a row's valid frames, exactly what it sees at
+the end of the unpadded row; time means, segment means and statistics pooling use only valid
+frames), so a padded row gives the embedding of the unpadded row up to float rounding. When all
+lengths equal the padded length the reference operations run unmasked.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+if TYPE_CHECKING:  # pragma: no cover
+    from asvbench.frontends.base import Frontend
+    from asvbench.models.base import LoadedModel, ModelEntry
+
+
+@dataclass(frozen=True)
+class CAMPPlusConfig:
+    """Hyper-parameters of CAM++ (defaults: the published model, embed 192)."""
+
+    feat_dim: int = 80
+    embed_dim: int = 192
+    m_channels: int = 32  # FCM width
+    fcm_blocks: tuple[int, int] = (2, 2)
+    growth_rate: int = 32
+    bn_size: int = 4  # bottleneck = bn_size * growth_rate
+    init_channels: int = 128
+    block_layers: tuple[int, ...] = (12, 24, 16)
+    block_dilations: tuple[int, ...] = (1, 2, 2)
+    kernel_size: int = 3
+    seg_len: int = 100  # CAM segment-pooling length (frames)
+    #: None: std = unbiased std (3D-Speaker); a float: sqrt(unbiased var + eps) (WeSpeaker TSTP, 1e-7)
+    std_eps: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.feat_dim % 8:
+            raise ValueError(f"feat_dim must be a multiple of 8 (FCM divides it by 8), got {self.feat_dim}")
+        if len(self.block_layers) != len(self.block_dilations):
+            raise ValueError("block_layers and block_dilations must have the same length")
+        if self.kernel_size % 2 != 1:
+            raise ValueError("kernel_size must be odd (symmetric padding)")
+
+
+#: Published configurations: 3D-Speaker ``CAMPPLUS_COMMON`` (192) / ``CAMPPLUS_VOX`` (512);
+#: WeSpeaker ``CAMPPlus(embed_dim=192|512, pooling_func="TSTP")`` (512: ``conf/campplus.yaml``).
+PRESETS: dict[str, CAMPPlusConfig] = {
+    "3dspeaker-e192": CAMPPlusConfig(embed_dim=192, std_eps=None),
+    "3dspeaker-e512": CAMPPlusConfig(embed_dim=512, std_eps=None),
+    "wespeaker-e192": CAMPPlusConfig(embed_dim=192, std_eps=1e-7),
+    "wespeaker-e512": CAMPPlusConfig(embed_dim=512, std_eps=1e-7),
+}
+
+#: Shortest input (frames) giving a finite embedding: the stride-2 TDNN leaves ceil(T/2) frames
+#: and the unbiased std needs 2 of them, so T >= 3 (= 400 + 2 * 160 = 720 samples at 16 kHz).
+MIN_FRAMES = 3
+
+
+# ---------------------------------------------------------------- masking helpers
+
+
+def _lengths_mask(lengths: torch.Tensor, t: int, like: torch.Tensor) -> torch.Tensor:
+    """``(B, t)`` mask (1 for valid frames) in ``like``'s dtype/device."""
+    steps = torch.arange(t, device=like.device)
+    return (steps[None, :] < lengths.to(like.device)[:, None]).to(like.dtype)
+
+
+def _zero_pad(x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+    """Zero the padded frames (last axis) of ``x`` (``(B, C, T)`` or ``(B, C, F, T)``)."""
+    if mask is None:
+        return x
+    shape = (mask.shape[0],) + (1,) * (x.dim() - 2) + (mask.shape[1],)
+    return x * mask.view(shape)
+
+
+def _count(mask: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    """Valid frames per row, counted in float32 (exact), in ``like``'s dtype."""
+    return mask.sum(-1, dtype=torch.float32).to(like.dtype)
+
+
+def _time_mean(x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+    """Mean over valid frames, ``(B, C, 1)``."""
+    if mask is None:
+        return x.mean(-1, keepdim=True)
+    return (x * mask[:, None, :]).sum(-1, keepdim=True) / _count(mask, x)[:, None, None]
+
+
+def _segment_mean(x: torch.Tensor, seg_len: int, mask: torch.Tensor | None) -> torch.Tensor:
+    """Mean over consecutive ``seg_len``-frame segments, broadcast back to every frame.
+
+    As the reference (``avg_pool1d(kernel=stride=seg_len, ceil_mode=True)``): the last, partial
+    segment is averaged over the frames it holds; with a mask, over its valid frames.
+    """
+    if mask is None:
+        seg = F.avg_pool1d(x, kernel_size=seg_len, stride=seg_len, ceil_mode=True)
+        return seg.repeat_interleave(seg_len, dim=-1)[..., : x.shape[-1]]
+    b, c, t = x.shape
+    n_seg = math.ceil(t / seg_len)
+    pad = n_seg * seg_len - t
+    xm = F.pad(x * mask[:, None, :], (0, pad)).view(b, c, n_seg, seg_len).sum(-1)
+    count = F.pad(mask, (0, pad)).view(b, n_seg, seg_len).sum(-1, dtype=torch.float32).clamp(min=1.0)
+    count = count.to(x.dtype)
+    seg = xm / count[:, None, :]
+    return seg.repeat_interleave(seg_len, dim=-1)[..., :t]
+
+
+def _stats_pool(x: torch.Tensor, mask: torch.Tensor | None, std_eps: float | None) -> torch.Tensor:
+    """Mean ++ standard deviation over valid frames (unbiased, N - 1), ``(B, 2C)``."""
+    if mask is None:
+        mean = x.mean(-1)
+        var = x.var(-1, unbiased=True)
+    else:
+        n = _count(mask, x)[:, None]
+        m = mask[:, None, :]
+        mean = (x * m).sum(-1) / n
+        var = (((x - mean[..., None]) ** 2) * m).sum(-1) / (n - 1)
+    std = var.sqrt() if std_eps is None else (var + std_eps).sqrt()
+    return torch.cat([mean, std], dim=-1)
+
+
+# ---------------------------------------------------------------- layers
+
+
+class _Nonlinear(nn.Module):
+    """``BatchNorm1d`` (+ ReLU): the reference ``get_nonlinear('batchnorm-relu' | 'batchnorm_')``."""
+
+    def __init__(self, channels: int, *, relu: bool = True, affine: bool = True):
+        super().__init__()
+        self.batchnorm = nn.BatchNorm1d(channels, affine=affine)
+        self.relu = relu
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.batchnorm(x)
+        return F.relu(x) if self.relu else x
+
+
+class _ResBlock2d(nn.Module):
+    """Basic residual block of FCM; ``stride`` applies to frequency only."""
+
+    def __init__(self, in_planes: int, planes: int, stride: int):
+        super().__init__()
+        self.conv1 = nn.Conv2d(in_planes, planes, 3, stride=(stride, 1), padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.conv2 = nn.Conv2d(planes, planes, 3, stride=1, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.shortcut = nn.Sequential()
+        if stride != 1 or in_planes != planes:
+            self.shortcut = nn.Sequential(
+                nn.Conv2d(in_planes, planes, 1, stride=(stride, 1), bias=False), nn.BatchNorm2d(planes)
+            )
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+        out = F.relu(self.bn1(self.conv1(_zero_pad(x, mask))))
+        out = self.bn2(self.conv2(_zero_pad(out, mask)))
+        return F.relu(out + self.shortcut(x))
+
+
+class FCM(nn.Module):
+    """2-D convolutional front module: ``(B, F, T)`` -> ``(B, m_channels * F / 8, T)``."""
+
+    def __init__(self, config: CAMPPlusConfig):
+        super().__init__()
+        m = config.m_channels
+        self.conv1 = nn.Conv2d(1, m, 3, stride=1, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(m)
+        self.layer1 = nn.ModuleList(_ResBlock2d(m, m, 2 if i == 0 else 1) for i in range(config.fcm_blocks[0]))
+        self.layer2 = nn.ModuleList(_ResBlock2d(m, m, 2 if i == 0 else 1) for i in range(config.fcm_blocks[1]))
+        self.conv2 = nn.Conv2d(m, m, 3, stride=(2, 1), padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(m)
+        self.out_channels = m * (config.feat_dim // 8)
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+        out = F.relu(self.bn1(self.conv1(_zero_pad(x.unsqueeze(1), mask))))
+        for block in (*self.layer1, *self.layer2):
+            out = block(out, mask)
+        out = F.relu(self.bn2(self.conv2(_zero_pad(out, mask))))
+        b, c, f, t = out.shape
+        return out.reshape(b, c * f, t)
+
+
+class _TDNN(nn.Module):
+    """``xvector.tdnn``: Conv1d (k=5, stride 2, 'same' padding, no bias) + BN + ReLU."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 5, stride: int = 2):
+        super().__init__()
+        self.linear = nn.Conv1d(in_channels, out_channels, kernel_size, stride=stride,
+                                padding=(kernel_size - 1) // 2, bias=False)
+        self.nonlinear = _Nonlinear(out_channels)
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+        return self.nonlinear(self.linear(_zero_pad(x, mask)))
+
+
+class _CAMLayer(nn.Module):
+    """Context-aware masking: a local conv, gated by a mask from utterance + segment context."""
+
+    def __init__(self, bn_channels: int, out_channels: int, kernel_size: int, dilation: int, seg_len: int):
+        super().__init__()
+        self.linear_local = nn.Conv1d(bn_channels, out_channels, kernel_size, dilation=dilation,
+                                      padding=(kernel_size - 1) // 2 * dilation, bias=False)
+        self.linear1 = nn.Conv1d(bn_channels, bn_channels // 2, 1)
+        self.linear2 = nn.Conv1d(bn_channels // 2, out_channels, 1)
+        self.seg_len = seg_len
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+        y = self.linear_local(_zero_pad(x, mask))
+        context = _time_mean(x, mask) + _segment_mean(x, self.seg_len, mask)
+        m = torch.sigmoid(self.linear2(F.relu(self.linear1(context))))
+        return y * m
+
+
+class _DenseLayer(nn.Module):
+    """One CAM dense layer: ``BN-ReLU-Conv1x1-BN-ReLU`` then CAM (``growth_rate`` channels out)."""
+
+    def __init__(self, in_channels: int, config: CAMPPlusConfig, dilation: int):
+        super().__init__()
+        bn_channels = config.bn_size * config.growth_rate
+        self.nonlinear1 = _Nonlinear(in_channels)
+        self.linear1 = nn.Conv1d(in_channels, bn_channels, 1, bias=False)
+        self.nonlinear2 = _Nonlinear(bn_channels)
+        self.cam_layer = _CAMLayer(bn_channels, config.growth_rate, config.kernel_size, dilation, config.seg_len)
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+        return self.cam_layer(self.nonlinear2(self.linear1(self.nonlinear1(x))), mask)
+
+
+class _DenseBlock(nn.Module):
+    """``tdnnd1 .. tdnndN``; each layer's output is concatenated to its input."""
+
+    def __init__(self, num_layers: int, in_channels: int, config: CAMPPlusConfig, dilation: int):
+        super().__init__()
+        for i in range(num_layers):
+            self.add_module(f"tdnnd{i + 1}", _DenseLayer(in_channels + i * config.growth_rate, config, dilation))
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+        for layer in self.children():
+            x = torch.cat([x, layer(x, mask)], dim=1)
+        return x
+
+
+class _Transit(nn.Module):
+    """BN-ReLU-Conv1x1 (no bias)."""
+
+    def __init__(self, in_channels: int, out_channels: int):
+        super().__init__()
+        self.nonlinear = _Nonlinear(in_channels)
+        self.linear = nn.Conv1d(in_channels, out_channels, 1, bias=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.linear(self.nonlinear(x))
+
+
+class _Dense(nn.Module):
+    """Embedding layer: Conv1x1 (no bias) + BatchNorm1d without affine parameters."""
+
+    def __init__(self, in_channels: int, out_channels: int):
+        super().__init__()
+        self.linear = nn.Conv1d(in_channels, out_channels, 1, bias=False)
+        self.nonlinear = _Nonlinear(out_channels, relu=False, affine=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.nonlinear(self.linear(x.unsqueeze(-1))).squeeze(-1)
+
+
+class _XVector(nn.Module):
+    """Container named ``xvector`` so that keys read ``xvector.block1.tdnnd1...`` as in the references."""
+
+    def __init__(self, in_channels: int, config: CAMPPlusConfig):
+        super().__init__()
+        self.tdnn = _TDNN(in_channels, config.init_channels)
+        channels = config.init_channels
+        for i, (n_layers, dilation) in enumerate(zip(config.block_layers, config.block_dilations)):
+            self.add_module(f"block{i + 1}", _DenseBlock(n_layers, channels, config, dilation))
+            channels += n_layers * config.growth_rate
+            self.add_module(f"transit{i + 1}", _Transit(channels, channels // 2))
+            channels //= 2
+        self.out_nonlinear = _Nonlinear(channels)
+        self.dense = _Dense(2 * channels, config.embed_dim)
+        self.n_blocks = len(config.block_layers)
+        self.std_eps = config.std_eps
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+        x = self.tdnn(x, mask)
+        if mask is not None:  # stride 2, 'same' padding: L valid frames -> ceil(L / 2)
+            lengths = (mask.sum(-1, dtype=torch.float32).long() + 1) // 2
+            mask = _lengths_mask(lengths, x.shape[-1], x)
+        for i in range(1, self.n_blocks + 1):
+            x = getattr(self, f"block{i}")(x, mask)
+            x = getattr(self, f"transit{i}")(x)
+        x = self.out_nonlinear(x)
+        return self.dense(_stats_pool(x, mask, self.std_eps))
+
+
+class CAMPPlus(nn.Module):
+    """CAM++ speaker embedding network: features ``(B, T, feat_dim)`` -> ``(B, embed_dim)``."""
+
+    def __init__(self, config: CAMPPlusConfig):
+        super().__init__()
+        self.config = config
+        self.head = FCM(config)
+        self.xvector = _XVector(self.head.out_channels, config)
+
+    def forward(self, feats: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        """Embeddings of ``feats`` ``(B, T, F)``; ``lengths`` ``(B,)`` = valid frames of each row."""
+        x = feats.transpose(1, 2)  # (B, F, T)
+        mask = None
+        if lengths is not None and bool((lengths < x.shape[-1]).any()):
+            mask = _lengths_mask(lengths, x.shape[-1], x)
+        return self.xvector(self.head(x, mask), mask)
+
+
+def build_campplus(config: CAMPPlusConfig | str = "3dspeaker-e192", **overrides: Any) -> CAMPPlus:
+    """Build CAM++ from a config or a preset name (``PRESETS``), with field overrides; eval mode."""
+    if isinstance(config, str):
+        if config not in PRESETS:
+            from asvbench.errors import AsvbenchError
+
+            raise AsvbenchError(f"unknown CAM++ preset {config!r}", hint=f"valid presets: {', '.join(sorted(PRESETS))}")
+        config = PRESETS[config]
+    if overrides:
+        config = replace(config, **overrides)
+    return CAMPPlus(config).eval()
+
+
+def count_parameters(module: nn.Module) -> int:
+    """``sum(p.numel() for p in module.parameters())`` (buffers excluded), as the references count."""
+    return sum(p.numel() for p in module.parameters())
+
+
+# ---------------------------------------------------------------- front-end + network = LoadedModel
+
+
+def frontend_network_forward(
+    frontend: "Frontend", module: nn.Module, *, min_samples: int = 0, name: str = "model"
+) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+    """``forward(wavs (B, T) in [-1, 1], lengths (B,)) -> (B, D)`` for a feature-based embedding model.
+
+    Batching contract: features are computed per utterance on its valid samples (see the
+    front-end), zero-padded, and the network masks padded frames (``module(feats, frame_lengths)``),
+    so a padded batch gives each utterance's one-at-a-time embedding up to float rounding: the
+    engine may batch utterances of different lengths (bucketing by length only saves compute).
+    Features are computed in float32 and cast to the network's dtype; output is float32.
+    Rows shorter than ``min_samples`` raise :class:`AsvbenchError` (the engine should skip and
+    record them before batching).
+    """
+
+    def forward(wavs: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        from asvbench.errors import AsvbenchError
+
+        lengths = torch.as_tensor(lengths, dtype=torch.long).cpu()
+        if len(lengths) and int(lengths.min()) < min_samples:
+            raise AsvbenchError(
+                f"{name} needs at least {min_samples} samples per utterance, got {int(lengths.min())}",
+                hint="skip utterances shorter than the model's min_samples",
+            )
+        param = next(module.parameters())
+        with torch.inference_mode():
+            feats, frames = frontend(wavs.to(torch.float32), lengths)
+            out = module(feats.to(device=param.device, dtype=param.dtype), frames.to(param.device))
+        return out.float()
+
+    return forward
+
+
+def load_campplus(entry: "ModelEntry", path: Path, *, preset: str, layout: str) -> "LoadedModel":
+    """Registry loader: build the ``preset``, adapt the ``layout`` checkpoint, load strictly, eval mode."""
+    from asvbench.frontends import get_frontend
+    from asvbench.models.adapters import get_adapter
+    from asvbench.models.base import LoadedModel, load_state_dict_file, load_strict
+
+    module = build_campplus(preset)
+    state = get_adapter(layout)(load_state_dict_file(path), where=path)
+    load_strict(module, state, where=path, family=f"CAM++ ({preset})")
+    module.eval()
+    forward = frontend_network_forward(get_frontend(entry.frontend), module,
+                                       min_samples=entry.min_samples, name=entry.name)
+    return LoadedModel(entry, module, forward)
