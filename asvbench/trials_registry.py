@@ -172,6 +172,8 @@ def _endings_text(line_endings: str, final_newline: bool) -> str:
 def verify_fingerprint(bench: Benchmark, fp: TrialsFingerprint) -> VerifyReport:
     """Compare a fingerprint with a registered benchmark; see :class:`VerifyReport`."""
     report = VerifyReport(bench, fp)
+    if fp.sha256 is None:
+        return _verify_label_counts_only(bench, fp, report)
     content_same = bool(bench.content_sha256) and fp.content_sha256 == bench.content_sha256
     if fp.sha256 and fp.sha256 in bench.shas:
         copy = next(c for c in bench.copies if c.sha256 == fp.sha256)
@@ -212,6 +214,21 @@ def verify_fingerprint(bench: Benchmark, fp: TrialsFingerprint) -> VerifyReport:
     if not bench.verified:
         report.notes.append("the registry figures for this benchmark are published ones, not checked "
                             "against a real copy")
+    return report
+
+
+def _verify_label_counts_only(bench: Benchmark, fp: TrialsFingerprint, report: VerifyReport) -> VerifyReport:
+    """A fingerprint taken from a score table's labels (no trial file): compare label counts."""
+    report.notes.append("no trial file: checked the label counts of the scored trials only")
+    if bench.label_counts and fp.label_counts:
+        expected = {k: v for k, v in bench.label_counts.items() if k in ("target", "nontarget", "spoof")}
+        if expected and expected != fp.label_counts:
+            bad = [f"{k}: expected {expected.get(k, 0):,}, found {fp.label_counts.get(k, 0):,}"
+                   for k in sorted(set(expected) | set(fp.label_counts))
+                   if expected.get(k, 0) != fp.label_counts.get(k, 0)]
+            report.problems.append("label counts differ (" + "; ".join(bad) + ")")
+        elif expected:
+            report.checked.append(", ".join(f"{v:,} {k}" for k, v in fp.label_counts.items()))
     return report
 
 

@@ -9,6 +9,7 @@ import typer
 
 from asvbench.cli._common import handle_user_errors, out_console, print_json
 from asvbench.cli._options import CFaOpt, CMissOpt, EerMethodOpt, JsonOpt, PTargetOpt
+from asvbench.report.save import BenchmarkOpt, SaveResultOpt, SystemOpt, VariantOpt
 
 
 @handle_user_errors
@@ -24,6 +25,10 @@ def metrics(
     c_miss: CMissOpt = 1.0,
     c_fa: CFaOpt = 1.0,
     json_out: JsonOpt = False,
+    save_result: SaveResultOpt = None,
+    system: SystemOpt = None,
+    benchmark: BenchmarkOpt = None,
+    variant: VariantOpt = "",
 ) -> None:
     """Compute EER / minDCF / actDCF / Cllr / minCllr (+ SASV-EER, SV-EER, SPF-EER with spoof trials)."""
     from asvbench.io.scores import read_scores
@@ -35,6 +40,12 @@ def metrics(
                         label_map=parse_label_map(label_map) if label_map else None)
     summary = summarize(table.scores, table.labels, eer_method=eer_method,
                         p_targets=tuple(p_target or (0.01,)), c_miss=c_miss, c_fa=c_fa)
+    if save_result is not None:
+        from asvbench.report.save import save_summary_result
+
+        save_summary_result(save_result, summary, system=system, benchmark=benchmark, variant=variant,
+                            scores=table.scores, labels=table.labels, scores_path=scores, enroll=table.enroll,
+                            test=table.test, command="asvbench metrics")
     if json_out:
         print_json(summary.to_dict())
     else:

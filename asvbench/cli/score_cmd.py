@@ -9,6 +9,7 @@ import typer
 
 from asvbench.cli._common import err_console, handle_user_errors, out_console, print_json
 from asvbench.cli._options import CFaOpt, CMissOpt, EerMethodOpt, JsonOpt, PTargetOpt
+from asvbench.report.save import BenchmarkOpt, SaveResultOpt, SystemOpt, VariantOpt
 
 
 @handle_user_errors
@@ -28,6 +29,10 @@ def score(
     c_miss: CMissOpt = 1.0,
     c_fa: CFaOpt = 1.0,
     json_out: JsonOpt = False,
+    save_result: SaveResultOpt = None,
+    system: SystemOpt = None,
+    benchmark: BenchmarkOpt = None,
+    variant: VariantOpt = "",
 ) -> None:
     """Cosine-score TRIALS with EMBEDDINGS; write OUT and print the metrics."""
     from asvbench.scoring.pipeline import ScoreSettings, run_scoring
@@ -39,6 +44,14 @@ def score(
     for note in run.notes:
         err_console.print(f"note: {note}", highlight=False)
     err_console.print(f"wrote {len(run.scores):,} scores to {run.out}", highlight=False)
+    if save_result is not None and run.summary is not None:
+        from asvbench.report.save import save_summary_result
+
+        save_summary_result(save_result, run.summary, system=system, benchmark=benchmark, variant=variant,
+                            scores=run.scores, labels=run.labels, trials_path=trials, scores_path=run.out,
+                            normalization={"center": str(center) if center else None, "pool_norm": pool_norm},
+                            command="asvbench score")
+        err_console.print(f"wrote result record {save_result}", highlight=False)
     if json_out:
         payload = run.summary.to_dict() if run.summary else {}
         payload.update({"n_trials": len(run.trials), "n_scored": int(len(run.scores)),
