@@ -1,0 +1,478 @@
+"""The extraction engine: plan, decode in workers, run the model in batches, write resumably.
+
+:func:`run_extract` is the whole of ``asvbench extract`` as a pure function returning an
+:class:`~asvbench.extract.config.ExtractResult`. Layout of the outputs, the work directory,
+shards and merging: :mod:`asvbench.extract.store`. Batching and sharding rules:
+:mod:`asvbench.extract.plan`.
+
+Batching is exact by default: one forward call only ever holds waveforms of identical length
+(the fixed crops always are; full utterances of equal length, as in segment-cut evaluation
+sets, are too), so every result equals the one-utterance-at-a-time result whatever the model
+does with padding (zero padding changes CMN means and pooling statistics of most speaker
+models). ``bucketing="padded"`` pads length-sorted neighbours and passes the valid lengths;
+use it only with models that mask padding.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, nullcontext
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from asvbench.errors import AsvbenchError
+from asvbench.extract import store as st
+from asvbench.extract.config import ExtractConfig, ExtractResult, Failure
+from asvbench.extract.data import BatchSource, PreparedBatch, SegmentSpec, describe_error, worker_init
+from asvbench.extract.plan import fingerprint, make_batches, plan_items, select_shard
+from asvbench.extract.segments import seconds_to_samples
+
+if TYPE_CHECKING:  # pragma: no cover
+    import torch
+
+    from asvbench.models.base import LoadedModel, ModelEntry
+
+
+# ----------------------------------------------------------------------------- resolution
+
+
+def resolve_entry(name: str) -> "ModelEntry":
+    """The registry entry for ``name`` (unknown names: error listing the valid ones)."""
+    try:
+        from asvbench.models.registry import get_model
+    except ImportError as exc:  # pragma: no cover - the registry ships with the package
+        raise AsvbenchError(f"the model registry is not available ({exc})") from None
+    return get_model(name)
+
+
+def resolve_checkpoint(cfg: ExtractConfig, entry: "ModelEntry") -> Path:
+    if cfg.checkpoint is not None:
+        path = Path(cfg.checkpoint)
+        if not path.is_file():
+            raise AsvbenchError("checkpoint not found" if not path.exists() else "checkpoint is not a file",
+                                where=path, hint="pass --checkpoint PATH to a .pt/.pth file")
+        return path
+    from asvbench.extract.cache import cached_path
+
+    cached = cached_path(entry.name, entry.url)
+    if cached is not None and cached.is_file():
+        return cached
+    raise AsvbenchError(f"no --checkpoint given and model {entry.name!r} is not in the cache",
+                        hint=(f"run `asvbench models pull {entry.name}`" if entry.url else
+                              "download the checkpoint from " + entry.source) + ", or pass --checkpoint PATH")
+
+
+def default_workers() -> int:
+    return max(0, min(4, (os.cpu_count() or 1) - 1))
+
+
+class Runtime:
+    """Device, autocast and distributed facts of this process."""
+
+    def __init__(self, cfg: ExtractConfig, dist: "DistInfo | None"):
+        import torch
+
+        self.device = cfg.device
+        if cfg.device.startswith("cuda"):
+            if not torch.cuda.is_available():
+                raise AsvbenchError("--device cuda but no CUDA device is available", hint="use --device cpu")
+            if cfg.device == "cuda" and dist is not None:
+                self.device = f"cuda:{dist.local_rank}"
+        self.device_type = "cuda" if self.device.startswith("cuda") else "cpu"
+        self.autocast_dtype: Any = None
+        if cfg.dtype != "float32":
+            dtype = getattr(torch, cfg.dtype)
+            if self.device_type == "cpu":
+                if cfg.dtype == "float16":
+                    raise AsvbenchError("--dtype float16 needs --device cuda",
+                                        hint="on CPU use float32 (or bfloat16 where the CPU supports it)")
+                if not torch.ops.mkldnn._is_mkldnn_bf16_supported():
+                    raise AsvbenchError("--dtype bfloat16: this CPU has no bfloat16 support", hint="use float32")
+            elif cfg.dtype == "bfloat16" and not torch.cuda.is_bf16_supported():
+                raise AsvbenchError("--dtype bfloat16: this GPU has no bfloat16 support", hint="use float16")
+            self.autocast_dtype = dtype
+
+    def autocast(self) -> AbstractContextManager:
+        import torch
+
+        if self.autocast_dtype is None:
+            return nullcontext()
+        return torch.autocast(device_type=self.device_type, dtype=self.autocast_dtype)
+
+
+class DistInfo:
+    def __init__(self, rank: int, world: int, local_rank: int):
+        self.rank, self.world, self.local_rank = rank, world, local_rank
+
+
+def detect_distributed() -> DistInfo | None:
+    """torchrun/Slurm-style environment: ``WORLD_SIZE`` > 1 with ``RANK`` (and ``LOCAL_RANK``)."""
+    try:
+        world = int(os.environ.get("WORLD_SIZE", "1"))
+        rank = int(os.environ.get("RANK", "0"))
+        local = int(os.environ.get("LOCAL_RANK", str(rank)))
+    except ValueError:
+        return None
+    return DistInfo(rank, world, local) if world > 1 else None
+
+
+# ----------------------------------------------------------------------------- the model pass
+
+
+def _forward(model: "LoadedModel", rt: Runtime, wavs: np.ndarray, lengths: Sequence[int]) -> np.ndarray:
+    import torch
+
+    x = torch.from_numpy(np.ascontiguousarray(wavs, dtype=np.float32)).to(rt.device)
+    n = torch.as_tensor(list(lengths), dtype=torch.long, device=rt.device)
+    with torch.inference_mode(), rt.autocast():
+        y = model.forward(x, n)
+    y = y.float().cpu().numpy()
+    if y.ndim != 2 or y.shape[0] != x.shape[0]:
+        raise RuntimeError(f"model returned shape {tuple(y.shape)} for a batch of {x.shape[0]}")
+    return y
+
+
+def _run_groups(model: "LoadedModel", rt: Runtime, segs: list[np.ndarray], groups: list[list[int]],
+                ) -> tuple[dict[int, np.ndarray], dict[int, str]]:
+    """Forward each group of segment indices (padding to the group's longest); on an error,
+    retry its members one by one so that one bad input fails alone."""
+    out: dict[int, np.ndarray] = {}
+    errors: dict[int, str] = {}
+    for group in groups:
+        try:
+            lengths = [segs[i].shape[0] for i in group]
+            batch = np.zeros((len(group), max(lengths)), np.float32)
+            for row, i in enumerate(group):
+                batch[row, : lengths[row]] = segs[i]
+            y = _forward(model, rt, batch, lengths)
+            out.update(zip(group, y))
+        except (RuntimeError, ValueError, IndexError, AsvbenchError) as exc:
+            if len(group) == 1:
+                errors[group[0]] = f"model failed: {describe_error(exc)}"
+            else:
+                sub_out, sub_err = _run_groups(model, rt, segs, [[i] for i in group])
+                out.update(sub_out)
+                errors.update(sub_err)
+    return out, errors
+
+
+def exact_groups(lengths: Sequence[int], max_rows: int) -> list[list[int]]:
+    """Indices grouped by identical length, each group cut to ``max_rows``, in first-seen order."""
+    by_len: dict[int, list[int]] = {}
+    for i, n in enumerate(lengths):
+        by_len.setdefault(int(n), []).append(i)
+    groups = []
+    for members in by_len.values():
+        groups.extend(members[j : j + max_rows] for j in range(0, len(members), max_rows))
+    return groups
+
+
+def padded_groups(lengths: Sequence[int], max_rows: int) -> list[list[int]]:
+    """Consecutive groups of ``max_rows`` in length order (padding to each group's longest)."""
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+    return [order[j : j + max_rows] for j in range(0, len(order), max_rows)]
+
+
+def compute_batch(model: "LoadedModel", rt: Runtime, prep: PreparedBatch, cfg: ExtractConfig,
+                  ) -> tuple[list[str], list[np.ndarray], list[float], list[Failure]]:
+    """Rows per utterance for one prepared batch: full utterance first, then its crops."""
+    fulls = prep.fulls
+    grouping = padded_groups if cfg.bucketing == "padded" else exact_groups
+    full_out, full_err = _run_groups(model, rt, fulls, grouping([f.shape[0] for f in fulls], cfg.batch_size))
+    crop_out: dict[int, np.ndarray] = {}
+    crop_err: dict[int, str] = {}
+    if cfg.crops:
+        segs = [c for crops in prep.crops for c in crops]  # all the same length: one exact group per chunk
+        crop_out, crop_err = _run_groups(model, rt, segs, exact_groups([s.shape[0] for s in segs],
+                                                                       cfg.batch_size * cfg.crops))
+    keys, rows, seconds, failures = [], [], [], list(prep.failures)
+    paths = dict(zip(prep.keys, prep.paths))
+    for j, key in enumerate(prep.keys):
+        reason = full_err.get(j)
+        parts = [full_out[j][None, :]] if reason is None else []
+        for c in range(cfg.crops):
+            idx = j * cfg.crops + c
+            if reason is None and idx in crop_err:
+                reason = crop_err[idx]
+            if reason is None:
+                parts.append(crop_out[idx][None, :])
+        if reason is None:
+            block = np.concatenate(parts, axis=0).astype(np.float32)
+            if not np.isfinite(block).all():
+                reason = "model output holds NaN or infinite values"
+        if reason is not None:
+            failures.append(Failure(key, paths[key], reason))
+            continue
+        keys.append(key)
+        rows.append(block)
+        seconds.append(prep.seconds[j])
+    return keys, rows, seconds, failures
+
+
+# ----------------------------------------------------------------------------- progress
+
+
+class _Progress:
+    """rich progress bar on stderr: utterances, utterances/s, real-time factor."""
+
+    def __init__(self, enabled: bool, total: int, done: int, label: str):
+        self.enabled = enabled
+        self.start = time.perf_counter()
+        self.computed = 0
+        self.audio = 0.0
+        if not enabled:
+            return
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        from asvbench.cli._common import err_console
+
+        self.bar = Progress(
+            TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("{task.fields[ups]:.1f} utt/s"), TextColumn("RTF {task.fields[rtf]:.4f}"),
+            TimeRemainingColumn(), console=err_console, transient=False,
+        )
+        self.bar.start()
+        self.task = self.bar.add_task(label, total=total, completed=done, ups=0.0, rtf=0.0)
+
+    def advance(self, n_utts: int, audio_seconds: float) -> None:
+        self.computed += n_utts
+        self.audio += audio_seconds
+        if not self.enabled:
+            return
+        elapsed = time.perf_counter() - self.start
+        self.bar.update(self.task, advance=n_utts, ups=self.computed / elapsed if elapsed else 0.0,
+                        rtf=elapsed / self.audio if self.audio else 0.0)
+
+    def close(self) -> None:
+        if self.enabled:
+            self.bar.stop()
+
+
+# ----------------------------------------------------------------------------- the run
+
+
+def _identity(cfg: ExtractConfig, entry: "ModelEntry", sha: str) -> dict[str, Any]:
+    crops = {"n": cfg.crops, "seconds": cfg.crop_seconds, "samples": seconds_to_samples(cfg.crop_seconds, entry.sample_rate)} \
+        if cfg.crops else None
+    return {
+        "model": entry.name, "checkpoint_sha256": sha, "kind": entry.kind, "crops": crops,
+        "max_seconds": cfg.max_seconds, "bucketing": cfg.bucketing, "dtype": cfg.dtype, "key_style": cfg.key_style,
+    }
+
+
+def _manifest(cfg: ExtractConfig, entry: "ModelEntry", checkpoint: Path, identity: dict[str, Any],
+              created: str, n_failed: int, device: str) -> dict[str, Any]:
+    import torch
+
+    from asvbench import __version__
+
+    return {
+        **identity,
+        "family": entry.family, "source": entry.source, "checkpoint": str(checkpoint),
+        "embed_dim": entry.embed_dim, "frontend": entry.frontend, "sample_rate": entry.sample_rate,
+        "rows": "row 0: full utterance; rows 1..N: fixed crops" if cfg.crops else "one row per utterance",
+        "outputs": "logits [spoof, bonafide]" if entry.kind == "cm" else "embeddings",
+        "device": device, "audio": str(cfg.audio), "n_failed": n_failed,
+        "asvbench_version": __version__, "torch_version": torch.__version__, "created": created,
+        "created_by": "asvbench extract",
+    }
+
+
+def _iterate(source: BatchSource, todo: list[int], workers: int) -> Iterator[PreparedBatch]:
+    if workers == 0 or len(todo) <= 1:
+        for i in todo:
+            yield source[i]
+        return
+    from torch.utils.data import DataLoader, Subset
+
+    loader = DataLoader(Subset(source, todo), batch_size=None, shuffle=False, num_workers=min(workers, len(todo)),
+                        worker_init_fn=worker_init, collate_fn=_identity_collate, prefetch_factor=2,
+                        multiprocessing_context="fork" if sys.platform.startswith("linux") else None)
+    yield from loader
+
+
+def _identity_collate(x: Any) -> Any:
+    return x
+
+
+def run_extract(cfg: ExtractConfig, *, entry: "ModelEntry | None" = None,
+                on_batch: Callable[[int], None] | None = None) -> ExtractResult:
+    """Extract embeddings (or CM scores) for every utterance of ``cfg.audio`` into ``cfg.out``.
+
+    ``entry`` overrides the registry lookup of ``cfg.model`` (tests, benchmarks). Under
+    torchrun (``WORLD_SIZE`` > 1) each rank takes one shard and rank 0 merges.
+    """
+    cfg.validate()
+    dist = detect_distributed()
+    if dist is not None and cfg.shard is not None:
+        raise AsvbenchError("--shard cannot be combined with torchrun (WORLD_SIZE > 1)",
+                            hint="under torchrun every rank takes one shard by itself")
+    entry = entry if entry is not None else resolve_entry(cfg.model)
+    if entry.kind == "cm" and cfg.crops:
+        raise AsvbenchError(f"--crops is for speaker embedding models; {entry.name} is a countermeasure",
+                            hint="drop --crops (CM models score the utterance as their recipe does)")
+    checkpoint = resolve_checkpoint(cfg, entry)
+    import torch
+
+    from asvbench.extract.cache import sha256_file
+    from asvbench.io.audio import list_audio
+
+    rt = Runtime(cfg, dist)
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    items = list_audio(cfg.audio, cfg.key_style)
+    sha = sha256_file(checkpoint)
+    identity = _identity(cfg, entry, sha)
+    out = Path(cfg.out)
+    st.check_output(out, identity, entry.kind, overwrite=cfg.overwrite)
+    if dist is not None:
+        _init_process_group(rt)
+    model = entry.loader(checkpoint)
+    model.to(rt.device)
+    model.module.eval()
+    shard = (dist.rank, dist.world) if dist is not None else cfg.shard
+    try:
+        result = _run_shard(cfg, entry, model, rt, items, shard, checkpoint, identity, out,
+                            quiet=dist is not None and dist.rank != 0, on_batch=on_batch)
+        ok = 1
+    except BaseException:
+        ok = 0
+        if dist is not None:
+            _all_ok(rt, ok)
+        raise
+    if dist is not None:
+        if not _all_ok(rt, ok):
+            raise AsvbenchError("another rank failed; its shard is unfinished", hint="re-run the command to resume")
+        if dist.rank == 0:
+            _merge_into(result, out, dist.world)
+        _barrier(rt)
+    elif shard is not None and shard[1] > 1 and st.all_shards_present(out, shard[1]):
+        lock = out.parent / f"{out.name}.merge.lock"
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        except FileExistsError:
+            return result  # another shard is merging
+        try:
+            os.close(fd)
+            if st.all_shards_present(out, shard[1]):
+                _merge_into(result, out, shard[1])
+        finally:
+            lock.unlink(missing_ok=True)
+    return result
+
+
+def _merge_into(result: ExtractResult, out: Path, n: int) -> None:
+    merged = st.merge_shards(out, n)
+    result.merged = True
+    result.final = True
+    result.out = out
+
+
+def _init_process_group(rt: Runtime) -> None:
+    import torch
+    import torch.distributed as tdist
+
+    if tdist.is_initialized():
+        return
+    if rt.device_type == "cuda":
+        torch.cuda.set_device(torch.device(rt.device))
+    tdist.init_process_group(backend="nccl" if rt.device_type == "cuda" else "gloo")
+
+
+def _all_ok(rt: Runtime, ok: int) -> bool:
+    import torch
+    import torch.distributed as tdist
+
+    flag = torch.tensor([ok], dtype=torch.int64, device=rt.device if rt.device_type == "cuda" else "cpu")
+    tdist.all_reduce(flag, op=tdist.ReduceOp.MIN)
+    return bool(flag.item())
+
+
+def _barrier(rt: Runtime) -> None:
+    import torch.distributed as tdist
+
+    tdist.barrier()
+
+
+def _run_shard(cfg: ExtractConfig, entry: "ModelEntry", model: "LoadedModel", rt: Runtime, items: list,
+               shard: tuple[int, int] | None, checkpoint: Path, identity: dict[str, Any], out: Path, *,
+               quiet: bool, on_batch: Callable[[int], None] | None) -> ExtractResult:
+    sr = entry.sample_rate
+    max_samples = seconds_to_samples(cfg.max_seconds, sr) if cfg.max_seconds else None
+    spec = SegmentSpec(sample_rate=sr, max_samples=max_samples, min_samples=int(entry.min_samples),
+                       n_crops=cfg.crops, crop_samples=seconds_to_samples(cfg.crop_seconds, sr) if cfg.crops else 0)
+    mine = select_shard(items, shard)
+    batches = make_batches(plan_items(mine, sr, max_samples), cfg.batch_size)
+    multi = shard is not None and shard[1] > 1
+    target = st.shard_path(out, shard) if multi else out
+    settings = {**identity, "batch_size": cfg.batch_size, "device": rt.device, "shard": list(shard) if shard else None,
+                "spec": [sr, max_samples, spec.min_samples, spec.n_crops, spec.crop_samples]}
+    work = st.WorkDir(st.work_dir_for(target))
+    resumed = work.open(fingerprint(batches, settings), {"out": str(target), "n_batches": len(batches)},
+                        overwrite=cfg.overwrite) if batches else False
+    t0 = time.perf_counter()
+    done = work.done() if batches else set()
+    todo = [i for i in range(len(batches)) if i not in done]
+    n_done_utts = sum(len(batches[i]) for i in done)
+    label = f"extract {entry.name}" + (f" [shard {shard[0]}/{shard[1]}]" if multi else "")
+    if resumed and done and not quiet:
+        from asvbench.cli._common import err_console
+
+        err_console.print(f"resuming: {len(done)} of {len(batches)} batches already done in {work.path}")
+    progress = _Progress(cfg.progress and not quiet, len(mine), n_done_utts, label)
+    workers = default_workers() if cfg.num_workers is None else cfg.num_workers
+    n_computed = 0
+    audio_seconds = 0.0
+    try:
+        for idx, prep in zip(todo, _iterate(BatchSource(batches, spec), todo, workers)):
+            keys, rows, seconds, failures = compute_batch(model, rt, prep, cfg)
+            work.write_chunk(idx, keys, rows, seconds, failures, prep.notices)
+            n_computed += len(batches[idx])
+            audio_seconds += float(sum(seconds))
+            progress.advance(len(batches[idx]), float(sum(seconds)))
+            if on_batch is not None:
+                on_batch(idx)
+    except KeyboardInterrupt:
+        progress.close()
+        if not quiet:
+            from asvbench.cli._common import err_console
+
+            err_console.print(f"interrupted: finished batches are kept in {work.path}; "
+                              "run the same command again to resume", style="yellow")
+        raise
+    progress.close()
+    elapsed = time.perf_counter() - t0
+    collected = work.collect(len(batches)) if batches else st.Collected()
+    keys, matrix, offsets = collected.stacked()
+    failures = sorted(collected.failures, key=lambda f: f.key)
+    manifest = _manifest(cfg, entry, checkpoint, identity, work.created if batches else "", len(failures), rt.device)
+    if multi:
+        manifest["shard"] = list(shard)  # type: ignore[arg-type]
+        manifest["dim"] = int(matrix.shape[1]) if keys else int(entry.embed_dim)
+        st.write_shard(target, keys, matrix, offsets, manifest, failures)
+    else:
+        if not keys:
+            st.write_failures(out, failures)
+            first = failures[0] if failures else None
+            raise AsvbenchError(
+                f"no utterance could be extracted: {len(failures)} failed" +
+                (f"; first: {first.key} ({first.path}): {first.reason}" if first else ""),
+                where=st.failures_path(out) if failures else cfg.audio,
+                hint="see the failures list; check the audio files and the model's minimum length",
+            )
+        st.write_final(out, entry.kind, keys, matrix, offsets, manifest)
+        st.write_failures(out, failures)
+    work.remove()
+    notices = [f"{count} file(s): {text}" for text, count in sorted(Counter(collected.notices).items())]
+    return ExtractResult(
+        out=target, kind=entry.kind, n_keys=len(mine), n_done=len(keys), n_failed=len(failures),
+        n_rows=int(matrix.shape[0]) if keys else 0, n_computed=n_computed, n_resumed_batches=len(done),
+        seconds=elapsed, audio_seconds=audio_seconds, failures=failures, notices=notices, shard=shard,
+        merged=False, final=not multi,
+    )
