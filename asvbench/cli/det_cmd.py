@@ -1,0 +1,70 @@
+"""``asvbench det SCORES... --out det.png``: DET curves (and score histograms) from score files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from asvbench.cli._common import err_console, handle_user_errors
+
+NEGATIVES = ("all", "nontarget", "spoof")
+
+
+@handle_user_errors
+def det(
+    scores: Annotated[list[Path], typer.Argument(help="Score files (any format `asvbench metrics` reads).")],
+    out: Annotated[Path, typer.Option("--out", help="DET plot file: .png, .pdf or .svg.")],
+    label: Annotated[list[str] | None, typer.Option("--label", help="Legend name per score file (repeatable; "
+                                                    "default: file names).")] = None,
+    negatives: Annotated[str, typer.Option("--negatives", help="Negative trials: all (SASV-EER curve), "
+                                           "nontarget (SV-EER), spoof (SPF-EER).")] = "all",
+    fmt: Annotated[str, typer.Option("--format", help="auto|wespeaker|sasv|table")] = "auto",
+    score_column: Annotated[str | None, typer.Option(help="Score column of a CSV/TSV.")] = None,
+    label_column: Annotated[str | None, typer.Option(help="Label column of a CSV/TSV.")] = None,
+    label_map: Annotated[str | None, typer.Option(help="Label values, as for `asvbench metrics`.")] = None,
+    p_target: Annotated[float, typer.Option("--p-target", help="P_target of the marked minDCF point.")] = 0.01,
+    hist: Annotated[Path | None, typer.Option("--hist", help="Also write score histograms (target / nontarget / "
+                                              "spoof) to FILE; one file per score file when there are several.")] = None,
+    title: Annotated[str, typer.Option("--title", help="Plot title.")] = "",
+) -> None:
+    """Draw DET curves (probit axes, 0.01 % to 50 %) with EER and minDCF points marked."""
+    import numpy as np
+
+    from asvbench.errors import AsvbenchError
+    from asvbench.io.scores import read_scores
+    from asvbench.report.plots import DetSeries, plot_det, plot_histograms
+    from asvbench.results import det_data_from_scores
+    from asvbench.types import Label, parse_label_map
+
+    if negatives not in NEGATIVES:
+        raise AsvbenchError(f"unknown --negatives {negatives!r}", hint=f"choose one of: {', '.join(NEGATIVES)}")
+    labels = list(label or [])
+    if labels and len(labels) != len(scores):
+        raise AsvbenchError(f"{len(labels)} --label names for {len(scores)} score files",
+                            hint="give one --label per score file, in order")
+    mapping = parse_label_map(label_map) if label_map else None
+    series = []
+    for k, path in enumerate(scores):
+        table = read_scores(path, fmt, score_column=score_column, label_column=label_column, label_map=mapping)
+        lab = table.labels
+        keep = np.ones(len(lab), bool) if negatives == "all" else (
+            (lab == Label.TARGET) | (lab == (Label.NONTARGET if negatives == "nontarget" else Label.SPOOF)))
+        is_tar = lab[keep] == Label.TARGET
+        if is_tar.all() or not is_tar.any():
+            raise AsvbenchError(f"need both target and {negatives} trials for a DET curve", where=path)
+        name = labels[k] if labels else path.stem
+        series.append(DetSeries(name, det_data_from_scores(table.scores[keep], is_tar, p_target=p_target)))
+        if hist is not None:
+            hpath = hist if len(scores) == 1 else hist.with_name(f"{hist.stem}-{k + 1}{hist.suffix}")
+            groups = {n: table.scores[lab == c] for n, c in
+                      (("target", Label.TARGET), ("nontarget", Label.NONTARGET), ("spoof", Label.SPOOF))}
+            plot_histograms(groups, hpath, title=f"{title + ': ' if title else ''}{name}")
+            err_console.print(f"wrote histogram {hpath}", highlight=False)
+    plot_det(series, out, title=title or "DET")
+    err_console.print(f"wrote DET plot {out}", highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("det")(det)

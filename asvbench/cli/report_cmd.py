@@ -1,0 +1,66 @@
+"""``asvbench report RESULTS...``: result tables (and DET plots) from result records."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from asvbench.cli._common import err_console, handle_user_errors, out_console
+
+_SUFFIX_FORMATS = {".md": "markdown", ".markdown": "markdown", ".tex": "latex", ".csv": "csv", ".html": "html",
+                   ".htm": "html", ".json": "json", ".txt": "rich"}
+
+
+def _split(text: str | None) -> list[str] | None:
+    return [t.strip() for t in text.split(",") if t.strip()] if text else None
+
+
+@handle_user_errors
+def report(
+    results: Annotated[list[Path], typer.Argument(help="Result records (JSON) written by --save-result.")],
+    fmt: Annotated[str | None, typer.Option("--format", help="rich|markdown|latex|csv|html|json "
+                                                            "(default: from --out's suffix, else rich).")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Write the table to FILE (atomically).")] = None,
+    metrics: Annotated[str | None, typer.Option("--metrics", help="Metric columns for every benchmark, e.g. "
+                                                "eer,min_dcf@0.01 (default: by benchmark kind).")] = None,
+    benchmarks: Annotated[str | None, typer.Option("--benchmarks", help="Benchmark columns and their order, "
+                                                   "comma-separated (default: as they appear).")] = None,
+    allow_missing: Annotated[bool, typer.Option("--allow-missing", help="Show '–' for a metric a record "
+                                                "lacks instead of failing.")] = False,
+    title: Annotated[str, typer.Option("--title", help="Table title.")] = "",
+    det: Annotated[Path | None, typer.Option("--det", help="Also draw DET curves of the records to FILE "
+                                             "(.png/.pdf/.svg; one file per benchmark when there are several).")] = None,
+) -> None:
+    """Render result records as a table: rows = systems, columns = benchmarks x metrics, best in bold."""
+    from asvbench.report.tables import FORMATS, build_table, render, render_rich
+    from asvbench.results import load_result
+
+    from asvbench.errors import AsvbenchError
+
+    if fmt is None:
+        fmt = _SUFFIX_FORMATS.get(out.suffix.lower(), "rich") if out else "rich"
+    if fmt not in FORMATS:
+        raise AsvbenchError(f"unknown table format {fmt!r}", hint=f"choose one of: {', '.join(FORMATS)}")
+    records = [load_result(p) for p in results]
+    table = build_table(records, metrics=_split(metrics), benchmarks=_split(benchmarks),
+                        allow_missing=allow_missing, sources=[str(p) for p in results], title=title)
+    if out is not None:
+        from asvbench._atomic import atomic_write_text
+
+        atomic_write_text(out, render(table, fmt))
+        err_console.print(f"wrote {fmt} table to {out}", highlight=False)
+    elif fmt == "rich":
+        out_console().print(render_rich(table))
+    else:
+        typer.echo(render(table, fmt), nl=False)
+    if det is not None:
+        from asvbench.report.records_det import plot_records_det
+
+        for path in plot_records_det(records, det, sources=[str(p) for p in results], title=title):
+            err_console.print(f"wrote DET plot {path}", highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("report")(report)

@@ -1,0 +1,108 @@
+"""``asvbench trials list|fetch|verify|identify``: the registry of benchmark trial lists."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from asvbench.cli._common import err_console, handle_user_errors, out_console, print_json
+
+trials_app = typer.Typer(help="The registry of benchmark trial lists (Vox1-O/E/H, CN-Celeb, ASVspoof).",
+                         no_args_is_help=True)
+
+
+def _bench_dict(b) -> dict:
+    return {"name": b.name, "title": b.title, "kind": b.kind, "variant": b.variant, "filename": b.filename,
+            "url": b.url, "download": b.download, "n_lines": b.n_lines, "label_counts": b.label_counts,
+            "sha256": [c.sha256 for c in b.copies], "content_sha256": b.content_sha256, "verified": b.verified,
+            "aliases": list(b.aliases), "notes": b.notes}
+
+
+def _print_report(report) -> None:
+    console = out_console()
+    b = report.benchmark
+    verdict = "[bold green]OK[/]" if report.ok else "[bold red]MISMATCH[/]"
+    console.print(f"{verdict} {report.fingerprint.source} vs {b.name} ({b.title})", highlight=False)
+    for item in report.checked:
+        console.print(f"  [green]matches[/]  {item}", highlight=False)
+    for item in report.problems:
+        console.print(f"  [red]differs[/]  {item}", highlight=False)
+    for item in report.notes:
+        console.print(f"  [yellow]note[/]     {item}", highlight=False)
+
+
+@trials_app.command("list")
+@handle_user_errors
+def list_(json_out: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False) -> None:
+    """List the registered benchmarks."""
+    from rich.table import Table
+
+    from asvbench.trials_registry import load_registry
+
+    benches = load_registry()
+    if json_out:
+        print_json([_bench_dict(b) for b in benches])
+        return
+    table = Table(header_style="bold")
+    for col in ("name", "title", "kind", "lines", "labels", "sha256", "checked"):
+        table.add_column(col, justify="right" if col == "lines" else "left", no_wrap=col == "name")
+    for b in benches:
+        labels = ", ".join(f"{v:,} {k}" for k, v in (b.label_counts or {}).items()) or "?"
+        table.add_row(b.name, b.title, b.kind, f"{b.n_lines:,}" if b.n_lines else "?", labels,
+                      "yes" if b.copies else "-", "yes" if b.verified else "published")
+    out_console().print(table)
+
+
+@trials_app.command("verify")
+@handle_user_errors
+def verify(
+    name: Annotated[str, typer.Argument(help="Registered benchmark name (or alias).")],
+    file: Annotated[Path, typer.Argument(help="Your copy of the trial list.")],
+) -> None:
+    """Check FILE against benchmark NAME: sha256, line count, label counts. Exit 1 on a mismatch."""
+    from asvbench.trials_registry import verify_file
+
+    report = verify_file(name, file)
+    _print_report(report)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@trials_app.command("identify")
+@handle_user_errors
+def identify(file: Annotated[Path, typer.Argument(help="A trial list.")]) -> None:
+    """Say which registered benchmark FILE is (exit 1 when none)."""
+    from asvbench.results import fingerprint_trials
+    from asvbench.trials_registry import identify_benchmark
+
+    fp = fingerprint_trials(file)
+    bench = identify_benchmark(fp)
+    if bench is None:
+        out_console().print(f"{file}: not a registered list ({fp.describe()})", highlight=False)
+        raise typer.Exit(1)
+    out_console().print(f"{file}: {bench.name} ({bench.title})", highlight=False)
+
+
+@trials_app.command("fetch")
+@handle_user_errors
+def fetch(
+    name: Annotated[str, typer.Argument(help="Registered benchmark name (or alias).")],
+    to: Annotated[Path, typer.Option("--to", help="Directory to download into.")],
+    url: Annotated[str | None, typer.Option("--url", help="Download from this mirror instead.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing file that does not verify.")] = False,
+    timeout: Annotated[float, typer.Option("--timeout", help="Network timeout in seconds.")] = 60.0,
+) -> None:
+    """Download benchmark NAME into --to DIR and verify it (the file is kept only if it verifies)."""
+    from asvbench.trials_registry import fetch_benchmark
+
+    path, report = fetch_benchmark(name, to, url=url, timeout=timeout, overwrite=force)
+    for note in report.notes:
+        err_console.print(f"note: {note}", highlight=False)
+    err_console.print(f"verified {report.benchmark.name}: {path}", highlight=False)
+    typer.echo(str(path))
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(trials_app, name="trials")

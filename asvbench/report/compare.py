@@ -1,0 +1,160 @@
+"""Regression check of one result record against a baseline record (``asvbench compare``).
+
+A regression is: a metric that got worse by more than its tolerance, a metric of the
+baseline missing from the new record, or a changed trial list (content sha256, i.e. the
+trials themselves; a CRLF/LF-only difference is reported but is not a regression).
+
+Tolerances are absolute and in the units the tables show: EER-type metrics in percentage
+points (``eer=0.01`` allows the EER to rise by 0.01 %), DCF and Cllr in their own units
+(``min_dcf=0.005``). A key names a metric exactly (``min_dcf@0.01``) or every metric of a
+family (``min_dcf``); metrics without a tolerance get :data:`DEFAULT_TOLERANCE`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from asvbench.errors import AsvbenchError
+from asvbench.report.tables import NOT_METRICS, metric_spec
+from asvbench.results import ResultRecord
+
+#: Tolerance of metrics not named in ``--tolerance`` (display units): exact, up to float noise.
+DEFAULT_TOLERANCE = 1e-9
+#: Exit code of ``asvbench compare`` when a regression is found (user errors exit 2).
+REGRESSION_EXIT_CODE = 1
+
+
+def parse_tolerance(text: str | None) -> dict[str, float]:
+    """``"eer=0.01,min_dcf=0.005"`` -> ``{"eer": 0.01, "min_dcf": 0.005}``."""
+    out: dict[str, float] = {}
+    if not text:
+        return out
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        key, sep, value = item.partition("=")
+        try:
+            tol = float(value)
+        except ValueError:
+            tol = -1.0
+        if not sep or not key.strip() or not tol >= 0:
+            raise AsvbenchError(f"bad --tolerance item {item!r}",
+                                hint="use METRIC=VALUE pairs, e.g. eer=0.01,min_dcf=0.005 (non-negative numbers)")
+        out[key.strip()] = tol
+    return out
+
+
+@dataclass(frozen=True)
+class MetricDiff:
+    key: str
+    label: str
+    baseline: float | None
+    new: float | None
+    tolerance: float
+    status: str  # same | better | worse-within-tolerance | REGRESSION | missing | added
+    scale: float = 1.0
+
+    @property
+    def delta(self) -> float | None:
+        if self.baseline is None or self.new is None:
+            return None
+        return (self.new - self.baseline) * self.scale
+
+
+@dataclass(frozen=True)
+class Comparison:
+    baseline: ResultRecord
+    new: ResultRecord
+    diffs: tuple[MetricDiff, ...]
+    problems: tuple[str, ...] = field(default=())  # non-metric regressions (trial list changed, ...)
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def regressions(self) -> list[str]:
+        out = list(self.problems)
+        for d in self.diffs:
+            if d.status == "REGRESSION":
+                out.append(f"{d.label} got worse by {d.delta:.6g} (tolerance {d.tolerance:g})")
+            elif d.status == "missing":
+                out.append(f"{d.label} is missing from the new record")
+        return out
+
+    @property
+    def ok(self) -> bool:
+        return not self.regressions
+
+
+def _tolerance_for(key: str, tolerances: dict[str, float]) -> float:
+    if key in tolerances:
+        return tolerances[key]
+    base = key.partition("@")[0]
+    return tolerances.get(base, DEFAULT_TOLERANCE)
+
+
+def compare_records(baseline: ResultRecord, new: ResultRecord, tolerances: dict[str, float] | None = None,
+                    ) -> Comparison:
+    """Compare ``new`` with ``baseline``; see the module docstring."""
+    tolerances = dict(tolerances or {})
+    base_flat = {k: v for k, v in baseline.flat_metrics().items() if k not in NOT_METRICS}
+    new_flat = {k: v for k, v in new.flat_metrics().items() if k not in NOT_METRICS}
+    unknown = [k for k in tolerances if k not in base_flat and not any(m.partition("@")[0] == k for m in base_flat)]
+    if unknown:
+        raise AsvbenchError(f"--tolerance names metrics the baseline does not have: {', '.join(unknown)}",
+                            hint="baseline metrics: " + ", ".join(base_flat))
+    diffs = []
+    for key, b in base_flat.items():
+        spec = metric_spec(key)
+        tol = _tolerance_for(key, tolerances)
+        n = new_flat.get(key)
+        if key not in new_flat or (n is None and b is not None):
+            status = "missing"
+        elif b is None or n is None:
+            status = "same"
+        else:
+            delta = (n - b) * spec.scale * (1 if spec.lower_better else -1)
+            if abs(delta) <= 1e-12:
+                status = "same"
+            elif delta < 0:
+                status = "better"
+            elif delta <= tol + 1e-12:
+                status = "worse-within-tolerance"
+            else:
+                status = "REGRESSION"
+        diffs.append(MetricDiff(key, spec.label, b, n, tol, status, spec.scale))
+    for key in new_flat:
+        if key not in base_flat:
+            spec = metric_spec(key)
+            diffs.append(MetricDiff(key, spec.label, None, new_flat[key], 0.0, "added", spec.scale))
+
+    problems: list[str] = []
+    notes: list[str] = []
+    if baseline.benchmark != new.benchmark:
+        problems.append(f"benchmark changed: {baseline.benchmark!r} -> {new.benchmark!r}")
+    bt, nt = baseline.trials, new.trials
+    if bt is not None and nt is None:
+        problems.append("the new record has no trial-list fingerprint; the baseline has one")
+    elif bt is not None and nt is not None:
+        if not bt.same_trials(nt):
+            problems.append(f"trial list changed: baseline {bt.describe()}, new {nt.describe()}")
+        elif bt.sha256 and nt.sha256 and bt.sha256 != nt.sha256:
+            notes.append(f"same trials, different file formatting ({bt.line_endings} vs {nt.line_endings} line "
+                         "endings)")
+    if baseline.definitions and new.definitions and baseline.definitions != new.definitions:
+        problems.append(f"metric definitions changed: {baseline.definitions} -> {new.definitions}")
+    return Comparison(baseline, new, tuple(diffs), tuple(problems), tuple(notes))
+
+
+def comparison_table(cmp: Comparison):
+    """A :class:`rich.table.Table` of the metric differences."""
+    from rich.table import Table
+
+    table = Table(title=f"{cmp.new.label} on {cmp.new.benchmark}: new vs baseline", header_style="bold")
+    for name, justify in (("metric", "left"), ("baseline", "right"), ("new", "right"), ("change", "right"),
+                          ("tolerance", "right"), ("status", "left")):
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    style = {"REGRESSION": "bold red", "missing": "bold red", "better": "green", "same": "dim",
+             "worse-within-tolerance": "yellow", "added": "cyan"}
+    for d in cmp.diffs:
+        spec = metric_spec(d.key)
+        delta = "" if d.delta is None else f"{d.delta:+.{spec.decimals + 2}f}"
+        table.add_row(d.label, spec.display(d.baseline, spec.decimals + 2), spec.display(d.new, spec.decimals + 2),
+                      delta, f"{d.tolerance:g}", f"[{style.get(d.status, '')}]{d.status}[/]")
+    return table
