@@ -40,6 +40,15 @@ FRONTENDS.register("kaldi-fbank-80-wespeaker", FrontendEntry(
     "kaldi-fbank-80-wespeaker", "asvbench.frontends.kaldi", "wespeaker_fbank80",
     "WeSpeaker: Kaldi fbank 80 bins, 25/10 ms, hamming window, dither 0, input x32768, per-utterance CMN"))
 
+FRONTENDS.register("taoruijie-mel-80", FrontendEntry(
+    "taoruijie-mel-80", "asvbench.frontends.taoruijie", "taoruijie_mel80",
+    "TaoRuijie ECAPA: pre-emphasis 0.97, torchaudio MelSpectrogram 80 (n_fft 512, 25/10 ms, hamming, "
+    "20-7600 Hz), log(x + 1e-6), per-utterance mean norm, input in [-1, 1]"))
+FRONTENDS.register("speechbrain-fbank-80", FrontendEntry(
+    "speechbrain-fbank-80", "asvbench.frontends.speechbrain", "speechbrain_fbank80",
+    "SpeechBrain Fbank(n_mels=80): STFT 400/160 hamming, own triangular mel bank 0-8000 Hz, dB with "
+    "top_db 80, sentence mean norm, input in [-1, 1]"))
+
 
 def get_frontend(name: str) -> Frontend:
     """Build the front-end registered as ``name`` (unknown names: AsvbenchError listing valid ones)."""

@@ -145,9 +145,17 @@ class TaoRuijieMel:
     """
 
     def __init__(self, fbank: "torch.nn.Module | None" = None, name: str = "taoruijie-mel-80"):
-        self.fbank = fbank if fbank is not None else build_fbank_module()
-        self.config: TaoRuijieMelConfig = self.fbank.config
+        import torch
+
+        fbank = fbank if fbank is not None else build_fbank_module()
+        self.config: TaoRuijieMelConfig = fbank.config
         self.name = name
+        # float32 snapshots: a later ``model.to(dtype=bfloat16)`` must not round the constants
+        self._buffers = tuple(
+            b.detach().to(device="cpu", dtype=torch.float32).clone()
+            for b in (fbank[0].flipped_filter, fbank[1].spectrogram.window, fbank[1].mel_scale.fb)
+        )
+        self._on_device: dict[str, tuple["torch.Tensor", ...]] = {}
 
     def __repr__(self) -> str:
         return f"TaoRuijieMel(name={self.name!r}, config={self.config!r})"
@@ -157,11 +165,14 @@ class TaoRuijieMel:
 
     def single(self, wav: "torch.Tensor") -> "torch.Tensor":
         """Features ``(F, n_mels)`` of one waveform ``(N,)``."""
-        return self.fbank(wav)
+        key = str(wav.device)
+        if key not in self._on_device:
+            self._on_device[key] = tuple(b.to(wav.device) for b in self._buffers)
+        return taoruijie_features(wav, *self._on_device[key], self.config)
 
     def __call__(self, wavs: "torch.Tensor", lengths: "torch.Tensor") -> tuple["torch.Tensor", "torch.Tensor"]:
         check_batch(wavs, lengths)
-        rows = [self.fbank(wavs[i, : int(n)]) for i, n in enumerate(lengths.tolist())]
+        rows = [self.single(wavs[i, : int(n)]) for i, n in enumerate(lengths.tolist())]
         return pad_time_major(rows)
 
 

@@ -26,6 +26,9 @@ Adapter = Callable[..., dict[str, Any]]
 ADAPTERS: dict[str, tuple[str, str]] = {
     "3dspeaker": ("asvbench.models.adapters.threedspeaker", "adapt_threedspeaker"),
     "wespeaker": ("asvbench.models.adapters.wespeaker", "adapt_wespeaker"),
+    "taoruijie": ("asvbench.models.adapters.taoruijie", "adapt_taoruijie"),
+    "speechbrain": ("asvbench.models.adapters.speechbrain", "adapt_speechbrain"),
+    "clovaai-aasist": ("asvbench.models.adapters.clovaai_aasist", "adapt_clovaai_aasist"),
 }
 
 #: wrapper keys under which training scripts nest the network's state dict
