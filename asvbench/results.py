@@ -20,6 +20,7 @@ import datetime as _dt
 import hashlib
 import json
 import math
+import re
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
@@ -347,7 +348,9 @@ class ResultRecord:
         return out
 
     def to_json(self) -> str:
-        return json.dumps(_json_safe(self.to_dict()), indent=2) + "\n"
+        text = json.dumps(_json_safe(self.to_dict()), indent=2)
+        # keep number arrays (the DET curve) on one line each
+        return _NUMBER_ARRAY.sub(lambda m: "[" + " ".join(m.group(1).split()) + "]", text) + "\n"
 
     @classmethod
     def from_dict(cls, data: Any, where: str = "") -> ResultRecord:
@@ -398,6 +401,9 @@ class ResultRecord:
             raise AsvbenchError(f"result record is not valid JSON ({exc.msg}, column {exc.colno})", where=loc,
                                 hint="was the file truncated or edited by hand?") from None
         return cls.from_dict(data, where)
+
+
+_NUMBER_ARRAY = re.compile(r"\[\s*((?:-?[0-9][0-9.eE+-]*,\s*)*-?[0-9][0-9.eE+-]*)\s*\]")
 
 
 def flatten_metrics(metrics: Mapping[str, Any], prefix: str = "") -> dict[str, float | None]:

@@ -6,7 +6,7 @@ import typer
 
 from asvbench import __version__
 from asvbench.cli import metrics_cmd, score_cmd
-from asvbench.cli import compare_cmd, det_cmd, report_cmd, trials_cmd  # results, plots, registry, CI
+from asvbench.cli import compare_cmd, demo_cmd, det_cmd, report_cmd, trials_cmd  # results, plots, registry, CI
 
 app = typer.Typer(
     name="asvbench",
@@ -33,7 +33,7 @@ def _root(
 
 metrics_cmd.register(app)
 score_cmd.register(app)
-for _mod in (report_cmd, det_cmd, trials_cmd, compare_cmd):
+for _mod in (report_cmd, det_cmd, trials_cmd, compare_cmd, demo_cmd):
     _mod.register(app)
 
 

@@ -23,7 +23,7 @@ from asvbench.results import DetData
 
 PLOT_FORMATS = ("png", "pdf", "svg")
 #: Tick positions (fractions) and their labels in %.
-DET_TICKS = (0.0001, 0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.4)
+DET_TICKS = (0.0001, 0.001, 0.01, 0.02, 0.05, 0.1, 0.2, 0.4)
 _LABEL_COLOURS = {"target": "#1b7837", "nontarget": "#2166ac", "spoof": "#b2182b", "bonafide": "#1b7837"}
 
 
@@ -116,7 +116,9 @@ def plot_det(series: Sequence[DetSeries], out: str | Path, *, title: str = "", s
     if any(s.det.min_dcf_point is not None for s in series):
         ax.plot([], [], marker="s", color="white", markeredgecolor="black", linestyle="none",
                 label="minDCF" + (f" (p={p_target:g})" if p_target else ""))
-    ax.legend(loc="upper right", fontsize=10, framealpha=0.9)
+    # legend below the axes, so it never hides a curve
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), fontsize=10, frameon=False,
+              ncol=1 if max(len(s.label) for s in series) > 24 else 2)
     full_title = title or "DET"
     if simulated:
         full_title = f"SIMULATED DATA: {full_title}"
