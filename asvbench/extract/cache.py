@@ -83,6 +83,10 @@ def pull(name: str, url: str | None, sha256: str | None, *, cache_dir: str | Pat
         with os.fdopen(fd, "wb") as handle:
             try:
                 with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - registered URL
+                    if str(response.headers.get("Content-Type", "")).lower().startswith("text/html"):
+                        raise AsvbenchError(f"the registered URL of {name} serves a web page, not a checkpoint",
+                                            where=url, hint="download the checkpoint by hand from that page and "
+                                                            "pass --checkpoint PATH")
                     total = response.headers.get("Content-Length")
                     total_n = int(total) if total and total.isdigit() else None
                     while block := response.read(1 << 20):

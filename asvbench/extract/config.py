@@ -10,9 +10,9 @@ from asvbench.errors import AsvbenchError
 
 Device = Literal["cpu", "cuda"]
 DType = Literal["float32", "bfloat16", "float16"]
-Bucketing = Literal["exact", "padded"]
+Bucketing = Literal["auto", "exact", "padded"]
 DTYPES: tuple[str, ...] = ("float32", "bfloat16", "float16")
-BUCKETINGS: tuple[str, ...] = ("exact", "padded")
+BUCKETINGS: tuple[str, ...] = ("auto", "exact", "padded")
 #: TaoRuijie / DoubleRoc evaluation crops: 300 frames * 160 + 240 = 48,240 samples = 3.015 s at 16 kHz.
 DEFAULT_CROP_SECONDS = 3.015
 
@@ -21,10 +21,13 @@ DEFAULT_CROP_SECONDS = 3.015
 class ExtractConfig:
     """One ``asvbench extract`` run.
 
-    ``bucketing="exact"`` (default) only batches utterances of identical sample counts
+    Batching (``bucketing``): ``"exact"`` only batches utterances of identical sample counts
     (crops always are), so batched results equal one-at-a-time results whatever the model
     does with padding. ``"padded"`` pads length-sorted neighbours to the longest in the
-    batch and passes the valid lengths: exact only for models that mask padding.
+    batch and passes the valid lengths: exact only for models that mask padding. ``"auto"``
+    (default) runs a padding probe on the loaded model (one signal alone versus the same
+    signal padded in a batch beside a longer one) and uses ``"padded"`` only when the probe's
+    outputs agree (cosine >= 0.99999), else ``"exact"``.
     """
 
     model: str
@@ -42,7 +45,7 @@ class ExtractConfig:
     overwrite: bool = False
     trust_pickle: bool = False
     key_style: str = "relpath"
-    bucketing: str = "exact"
+    bucketing: str = "auto"
     progress: bool = True
     threads: int | None = None  # torch intra-op threads for the model; None: leave torch's default
 

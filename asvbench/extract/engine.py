@@ -5,12 +5,13 @@
 shards and merging: :mod:`asvbench.extract.store`. Batching and sharding rules:
 :mod:`asvbench.extract.plan`.
 
-Batching is exact by default: one forward call only ever holds waveforms of identical length
-(the fixed crops always are; full utterances of equal length, as in segment-cut evaluation
-sets, are too), so every result equals the one-utterance-at-a-time result whatever the model
-does with padding (zero padding changes CMN means and pooling statistics of most speaker
-models). ``bucketing="padded"`` pads length-sorted neighbours and passes the valid lengths;
-use it only with models that mask padding.
+Batching never changes results. In ``exact`` bucketing one forward call only holds waveforms
+of identical length (the fixed crops always are; segment-cut evaluation sets are too), which is
+right whatever the model does with padding (zero padding changes CMN means and pooling
+statistics of unmasked speaker models). ``padded`` bucketing pads length-sorted neighbours
+(little padding, since neighbours have similar lengths) and passes the valid lengths: right
+for models that mask padding (asvbench's CAM++ does). ``auto`` (default) chooses ``padded``
+only when a padding probe on the loaded model shows padding has no effect.
 """
 
 from __future__ import annotations
@@ -66,6 +67,35 @@ def resolve_checkpoint(cfg: ExtractConfig, entry: "ModelEntry") -> Path:
     raise AsvbenchError(f"no --checkpoint given and model {entry.name!r} is not in the cache",
                         hint=(f"run `asvbench models pull {entry.name}`" if entry.url else
                               "download the checkpoint from " + entry.source) + ", or pass --checkpoint PATH")
+
+
+def _plain(obj: Any) -> Any:
+    """Tensors and plain containers of ``obj``; other objects (argparse Namespaces, ...) dropped."""
+    import torch
+
+    if isinstance(obj, torch.Tensor) or obj is None or isinstance(obj, (bool, int, float, str)):
+        return obj
+    if isinstance(obj, dict):
+        return {k: v for k, v in ((k, _plain(v)) for k, v in obj.items() if isinstance(k, (str, int))) if v is not _DROP}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(v for v in (_plain(v) for v in obj) if v is not _DROP)
+    return _DROP
+
+
+_DROP = object()
+
+
+def trusted_copy(checkpoint: Path, tmp_dir: Path) -> Path:
+    """``--trust-pickle``: unpickle ``checkpoint`` in full (this runs code from the file), keep its
+    tensors and plain containers, and save them where the model's weights-only loader can read them."""
+    import torch
+
+    from asvbench.models.base import load_state_dict_file
+
+    state = load_state_dict_file(checkpoint, trust_pickle=True)
+    copy = tmp_dir / f"{checkpoint.name}.weights-only.pt"
+    torch.save(_plain(state), copy)
+    return copy
 
 
 def default_workers() -> int:
@@ -162,6 +192,47 @@ def _run_groups(model: "LoadedModel", rt: Runtime, segs: list[np.ndarray], group
     return out, errors
 
 
+#: agreement the padding probe needs before padded batches are used (bucketing "auto")
+PROBE_MIN_COSINE = 0.99999
+PROBE_MAX_RELATIVE = 1e-3
+
+
+def padding_probe(model: "LoadedModel", rt: Runtime, sample_rate: int, min_samples: int) -> tuple[float, float]:
+    """Cosine and max relative difference between a probe signal's output alone and in a padded batch.
+
+    The probe is deterministic: a 2 s (at least 2 x the model's minimum) chirp plus seeded
+    noise, batched beside a 1.5 x longer signal so that it is zero-padded by a third.
+    """
+    n = max(2 * sample_rate, 2 * int(min_samples), 1000)
+    rng = np.random.default_rng(20240601)
+    t = np.arange(int(n * 1.5)) / sample_rate
+    long = (0.3 * np.sin(2 * np.pi * (150 + 80 * t) * t) + 0.05 * rng.standard_normal(t.shape[0])).astype(np.float32)
+    short = long[::-1][:n].copy()
+    alone = _forward(model, rt, short[None, :], [n])[0].astype(np.float64)
+    batch = np.zeros((2, long.shape[0]), np.float32)
+    batch[0, :n] = short
+    batch[1] = long
+    padded = _forward(model, rt, batch, [n, long.shape[0]])[0].astype(np.float64)
+    denom = np.linalg.norm(alone) * np.linalg.norm(padded)
+    cos = float(alone @ padded / denom) if denom > 0 else (1.0 if np.array_equal(alone, padded) else 0.0)
+    rel = float(np.max(np.abs(alone - padded)) / max(1.0, float(np.max(np.abs(alone)))))
+    return cos, rel
+
+
+def resolve_bucketing(cfg: ExtractConfig, model: "LoadedModel", rt: Runtime, entry: "ModelEntry") -> tuple[str, str]:
+    """The bucketing to use and a note for the manifest (see :class:`ExtractConfig`)."""
+    if cfg.bucketing != "auto":
+        return cfg.bucketing, "asked for"
+    try:
+        cos, rel = padding_probe(model, rt, entry.sample_rate, entry.min_samples)
+    except (RuntimeError, ValueError, IndexError, AsvbenchError) as exc:
+        return "exact", f"auto: padding probe failed ({describe_error(exc)})"
+    facts = f"padding probe cosine {cos:.8f}, max relative difference {rel:.2e}"
+    if cos >= PROBE_MIN_COSINE and rel <= PROBE_MAX_RELATIVE:
+        return "padded", f"auto: {facts} (padding has no effect)"
+    return "exact", f"auto: {facts} (the model does not mask padding)"
+
+
 def exact_groups(lengths: Sequence[int], max_rows: int) -> list[list[int]]:
     """Indices grouped by identical length, each group cut to ``max_rows``, in first-seen order."""
     by_len: dict[int, list[int]] = {}
@@ -179,11 +250,11 @@ def padded_groups(lengths: Sequence[int], max_rows: int) -> list[list[int]]:
     return [order[j : j + max_rows] for j in range(0, len(order), max_rows)]
 
 
-def compute_batch(model: "LoadedModel", rt: Runtime, prep: PreparedBatch, cfg: ExtractConfig,
+def compute_batch(model: "LoadedModel", rt: Runtime, prep: PreparedBatch, cfg: ExtractConfig, bucketing: str,
                   ) -> tuple[list[str], list[np.ndarray], list[float], list[Failure]]:
     """Rows per utterance for one prepared batch: full utterance first, then its crops."""
     fulls = prep.fulls
-    grouping = padded_groups if cfg.bucketing == "padded" else exact_groups
+    grouping = padded_groups if bucketing == "padded" else exact_groups
     full_out, full_err = _run_groups(model, rt, fulls, grouping([f.shape[0] for f in fulls], cfg.batch_size))
     crop_out: dict[int, np.ndarray] = {}
     crop_err: dict[int, str] = {}
@@ -333,7 +404,13 @@ def run_extract(cfg: ExtractConfig, *, entry: "ModelEntry | None" = None,
     st.check_output(out, identity, entry.kind, overwrite=cfg.overwrite)
     if dist is not None:
         _init_process_group(rt)
-    model = entry.loader(checkpoint)
+    if cfg.trust_pickle:
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="asvbench-ckpt-") as tmp:
+            model = entry.loader(trusted_copy(checkpoint, Path(tmp)))
+    else:
+        model = entry.loader(checkpoint)
     model.to(rt.device)
     model.module.eval()
     shard = (dist.rank, dist.world) if dist is not None else cfg.shard
@@ -407,6 +484,8 @@ def _run_shard(cfg: ExtractConfig, entry: "ModelEntry", model: "LoadedModel", rt
     max_samples = seconds_to_samples(cfg.max_seconds, sr) if cfg.max_seconds else None
     spec = SegmentSpec(sample_rate=sr, max_samples=max_samples, min_samples=int(entry.min_samples),
                        n_crops=cfg.crops, crop_samples=seconds_to_samples(cfg.crop_seconds, sr) if cfg.crops else 0)
+    bucketing, bucketing_note = resolve_bucketing(cfg, model, rt, entry)
+    identity = dict(identity, bucketing=bucketing)
     mine = select_shard(items, shard)
     batches = make_batches(plan_items(mine, sr, max_samples), cfg.batch_size)
     multi = shard is not None and shard[1] > 1
@@ -431,7 +510,7 @@ def _run_shard(cfg: ExtractConfig, entry: "ModelEntry", model: "LoadedModel", rt
     audio_seconds = 0.0
     try:
         for idx, prep in zip(todo, _iterate(BatchSource(batches, spec), todo, workers)):
-            keys, rows, seconds, failures = compute_batch(model, rt, prep, cfg)
+            keys, rows, seconds, failures = compute_batch(model, rt, prep, cfg, bucketing)
             work.write_chunk(idx, keys, rows, seconds, failures, prep.notices)
             n_computed += len(batches[idx])
             audio_seconds += float(sum(seconds))
@@ -452,6 +531,7 @@ def _run_shard(cfg: ExtractConfig, entry: "ModelEntry", model: "LoadedModel", rt
     keys, matrix, offsets = collected.stacked()
     failures = sorted(collected.failures, key=lambda f: f.key)
     manifest = _manifest(cfg, entry, checkpoint, identity, work.created if batches else "", len(failures), rt.device)
+    manifest["bucketing_note"] = bucketing_note
     if multi:
         manifest["shard"] = list(shard)  # type: ignore[arg-type]
         manifest["dim"] = int(matrix.shape[1]) if keys else int(entry.embed_dim)

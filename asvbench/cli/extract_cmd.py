@@ -1,0 +1,101 @@
+"""``asvbench extract``: audio -> speaker embedding store, or CM score store.
+
+A thin Typer layer over :func:`asvbench.extract.engine.run_extract`; torch is imported only
+when the command runs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from asvbench.cli._common import err_console, handle_user_errors, print_json
+
+HELP = """Extract speaker embeddings (or countermeasure scores) from audio with a registered model.
+
+Input: a directory (recursive; .wav .flac .ogg .mp3), a Kaldi wav.scp (`key path`), or a list
+file (one path per line). Keys: --key-style relpath (default: path below the directory without
+extension), relpath-ext (with it, as VoxCeleb trial lists), stem (file name, as ASVspoof).
+
+Output: a native embedding store (directory) for speaker models; a CM score TSV (bona fide
+logit and probability) for countermeasures. Unreadable or too-short audio goes to
+OUT.failures.tsv and the run goes on. Interrupted runs resume when the same command is run
+again (finished batches are kept in OUT.work/). Scale out with --shard i/N (job arrays; the
+last shard to finish merges, or run --merge) or under `torchrun --nproc-per-node K`."""
+
+
+def register(app: typer.Typer) -> None:
+    app.command("extract", help=HELP)(extract)
+
+
+@handle_user_errors
+def extract(
+    out: Path = typer.Option(..., "--out", "-o", help="Output store: a directory (embeddings) or a .tsv (CM)."),
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="Registered model name (asvbench models list)."),
+    checkpoint: Optional[Path] = typer.Option(None, "--checkpoint", "-c",
+                                              help="Checkpoint file (default: the one `models pull` cached)."),
+    audio: Optional[Path] = typer.Option(None, "--audio", "-a", help="Directory, wav.scp or list file."),
+    batch_size: int = typer.Option(16, "--batch-size", help="Utterances per batch."),
+    crops: int = typer.Option(0, "--crops", help="Also store N evenly spaced fixed crops per utterance (rows 1..N)."),
+    crop_seconds: float = typer.Option(3.015, "--crop-seconds",
+                                       help="Crop length (3.015 s = 48,240 samples at 16 kHz, TaoRuijie)."),
+    max_seconds: Optional[float] = typer.Option(None, "--max-seconds", help="Use only the first S seconds."),
+    device: str = typer.Option("cpu", "--device", help="cpu or cuda (cuda:K)."),
+    dtype: str = typer.Option("float32", "--dtype", help="float32, bfloat16 or float16 (autocast; half needs cuda)."),
+    num_workers: Optional[int] = typer.Option(None, "--num-workers",
+                                              help="Decoding worker processes (default min(4, cpus-1))."),
+    threads: Optional[int] = typer.Option(None, "--threads", help="torch threads for the model (default: torch's)."),
+    shard: Optional[str] = typer.Option(None, "--shard", help="Do shard i of N (0-based), e.g. 0/4."),
+    bucketing: str = typer.Option("auto", "--bucketing",
+                                  help="auto (probe the model), exact (equal lengths only), padded."),
+    key_style: str = typer.Option("relpath", "--key-style", help="relpath, relpath-ext or stem."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an output holding another model's results."),
+    trust_pickle: bool = typer.Option(False, "--trust-pickle",
+                                      help="Unpickle checkpoints holding Python objects (runs code from the file)."),
+    merge: bool = typer.Option(False, "--merge", help="Only merge the finished shard stores of --out."),
+    json_out: bool = typer.Option(False, "--json", help="Print the run summary as JSON on stdout."),
+    no_progress: bool = typer.Option(False, "--no-progress", help="No progress bar."),
+) -> None:
+    from asvbench.errors import AsvbenchError
+    from asvbench.extract.config import ExtractConfig, parse_shard
+
+    if merge:
+        from asvbench.extract.store import merge_shards
+
+        outcome = merge_shards(out)
+        err_console.print(f"merged {len(outcome.keys)} utterances ({outcome.n_rows} rows) into {out}"
+                          + (f"; {len(outcome.failures)} failures listed" if outcome.failures else ""))
+        if json_out:
+            print_json({"out": str(out), "n_done": len(outcome.keys), "n_rows": outcome.n_rows,
+                        "n_failed": len(outcome.failures), "merged": True})
+        return
+    if model is None or audio is None:
+        raise AsvbenchError("--model and --audio are required (except with --merge)",
+                            hint="e.g. asvbench extract --model NAME --checkpoint PATH --audio DIR --out STORE")
+    cfg = ExtractConfig(
+        model=model, audio=audio, out=out, checkpoint=checkpoint, batch_size=batch_size, crops=crops,
+        crop_seconds=crop_seconds, max_seconds=max_seconds, device=device, dtype=dtype, num_workers=num_workers,
+        shard=parse_shard(shard), overwrite=overwrite, trust_pickle=trust_pickle, key_style=key_style,
+        bucketing=bucketing, progress=not no_progress, threads=threads,
+    )
+    from asvbench.extract.engine import run_extract
+
+    result = run_extract(cfg)
+    for notice in result.notices:
+        err_console.print(f"notice: {notice}")
+    what = "CM scores" if result.kind == "cm" else "embeddings"
+    where = result.out if result.final else f"{result.out} (shard store; merged when all shards are done)"
+    err_console.print(
+        f"{result.n_done} of {result.n_keys} utterances -> {what} in {where}"
+        + (f" (merged into {out})" if result.merged else "")
+        + (f"; {result.n_resumed_batches} batches resumed" if result.n_resumed_batches else "")
+        + (f"; {result.n_computed} computed at {result.utterances_per_second:.1f} utt/s, "
+           f"RTF {result.real_time_factor:.4f}" if result.n_computed else ""))
+    if result.n_failed:
+        err_console.print(f"[yellow]{result.n_failed} utterances failed[/]; see {out}.failures.tsv"
+                          if result.final or result.merged else
+                          f"[yellow]{result.n_failed} utterances failed[/] (listed in the shard's manifest)")
+    if json_out:
+        print_json(result.as_dict())
