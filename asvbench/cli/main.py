@@ -6,6 +6,7 @@ import typer
 
 from asvbench import __version__
 from asvbench.cli import metrics_cmd, score_cmd
+from asvbench.cli import extract_cmd, models_cmd  # extraction, model registry
 from asvbench.cli import compare_cmd, demo_cmd, det_cmd, report_cmd, trials_cmd  # results, plots, registry, CI
 
 app = typer.Typer(
@@ -33,6 +34,8 @@ def _root(
 
 metrics_cmd.register(app)
 score_cmd.register(app)
+extract_cmd.register(app)
+models_cmd.register(app)
 for _mod in (report_cmd, det_cmd, trials_cmd, compare_cmd, demo_cmd):
     _mod.register(app)
 
