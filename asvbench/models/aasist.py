@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # pragma: no cover
     import torch
 
+    from asvbench.models.base import LoadedModel, ModelEntry
+
 
 @dataclass(frozen=True)
 class AasistConfig:
@@ -111,7 +113,7 @@ PRESETS: dict[str, AasistConfig] = {
 }
 
 
-def preset(name: str) -> AasistConfig:
+def get_preset(name: str) -> AasistConfig:
     try:
         return PRESETS[name]
     except KeyError:
@@ -347,3 +349,49 @@ def _define_model() -> type:  # noqa: C901 - the module tree of the reference, i
             return self.forward_with_hidden(wavs)[1]
 
     return Aasist
+
+
+# ---------------------------------------------------------------- registry loader
+
+MIN_SAMPLES = 1  # any non-empty waveform: shorter ones are repeat-padded to nb_samp
+
+
+def fixed_length_forward(module: "torch.nn.Module", *, nb_samp: int, min_samples: int = MIN_SAMPLES,
+                         name: str = "aasist"):  # type: ignore[no-untyped-def]
+    """``forward(wavs (B, T) in [-1, 1], lengths (B,)) -> (B, 2)`` logits ``[spoof, bona fide]``.
+
+    Each row's valid samples go through :func:`fixed_length_input` (first ``nb_samp`` samples, or
+    repeat-padded), so every row has exactly ``nb_samp`` samples and a batch is exactly the
+    one-at-a-time computation: the engine may batch any lengths together.
+    """
+    import torch
+
+    def forward(wavs: "torch.Tensor", lengths: "torch.Tensor") -> "torch.Tensor":
+        from asvbench.errors import AsvbenchError
+
+        lengths = torch.as_tensor(lengths, dtype=torch.long).cpu()
+        if len(lengths) and int(lengths.min()) < min_samples:
+            raise AsvbenchError(f"{name} needs at least {min_samples} samples per utterance, got {int(lengths.min())}",
+                                hint="skip utterances shorter than the model's min_samples")
+        param = next(module.parameters())
+        rows = [fixed_length_input(wavs[i, : int(n)].to(torch.float32), nb_samp) for i, n in enumerate(lengths.tolist())]
+        with torch.inference_mode():
+            out = module(torch.stack(rows).to(device=param.device, dtype=param.dtype))
+        return out.float()
+
+    return forward
+
+
+def load_aasist(entry: "ModelEntry", path: Path, *, preset: str, layout: str = "clovaai-aasist") -> "LoadedModel":
+    """Registry loader: build the AASIST ``preset``, adapt the checkpoint, load strictly, eval mode."""
+    from asvbench.models.adapters import get_adapter
+    from asvbench.models.base import LoadedModel, load_state_dict_file, load_strict
+
+    config = get_preset(preset)
+    module = build_aasist(config)
+    state = get_adapter(layout)(load_state_dict_file(path), where=path)
+    load_strict(module, state, where=path, family=f"AASIST ({preset})")
+    module.eval()
+    forward = fixed_length_forward(module, nb_samp=config.nb_samp, min_samples=max(entry.min_samples, MIN_SAMPLES),
+                                   name=entry.name)
+    return LoadedModel(entry, module, forward)

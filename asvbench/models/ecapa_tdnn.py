@@ -32,10 +32,13 @@ attention softmax run over valid frames only. ``lengths=None`` runs the referenc
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
+
+    from asvbench.models.base import LoadedModel, ModelEntry
 
 Layout = Literal["wespeaker", "taoruijie", "speechbrain"]
 LAYOUTS: tuple[str, ...] = ("wespeaker", "taoruijie", "speechbrain")
@@ -103,7 +106,7 @@ PRESETS: dict[str, EcapaConfig] = {
 }
 
 
-def preset(name: str) -> EcapaConfig:
+def get_preset(name: str) -> EcapaConfig:
     """The preset ``name`` (``ValueError`` listing valid names otherwise)."""
     try:
         return PRESETS[name]
@@ -562,3 +565,43 @@ def _define_classes() -> dict[str, type]:  # noqa: C901 - one place for the thre
         return torch.cat(out, dim=1)
 
     return {"wespeaker": WeSpeakerEcapa, "taoruijie": TaoRuijieEcapa, "speechbrain": SpeechBrainEcapa}
+
+
+# ---------------------------------------------------------------- registry loader
+
+
+def min_samples_for(config: EcapaConfig, frontend: str) -> int:
+    """Shortest waveform (16 kHz samples) that gives ``config.min_frames`` frames with ``frontend``."""
+    frames = config.min_frames
+    if frontend.startswith("kaldi-fbank"):
+        return 400 + 160 * (frames - 1)  # snip_edges: 1 + (N - 400) // 160 frames
+    if frontend == "taoruijie-mel-80":
+        from asvbench.frontends.taoruijie import TAORUIJIE_MEL80
+
+        return max(TAORUIJIE_MEL80.min_samples, 160 * (frames - 1))  # 1 + N // 160 frames
+    return 160 * (frames - 1)  # centred STFT: 1 + N // 160 frames
+
+
+def load_ecapa(entry: "ModelEntry", path: Path, *, preset: str, layout: str) -> "LoadedModel":
+    """Registry loader: build the ECAPA ``preset``, adapt the ``layout`` checkpoint, load strictly, eval mode.
+
+    The returned model computes each utterance's features on its own samples and masks padded
+    frames in the network, so a padded batch of different lengths gives the one-at-a-time
+    embeddings (see the module docstring). TaoRuijie checkpoints carry their front-end constants;
+    those stored values are the ones used.
+    """
+    from asvbench.frontends import get_frontend
+    from asvbench.frontends.taoruijie import TaoRuijieMel
+    from asvbench.models.adapters import get_adapter
+    from asvbench.models.base import LoadedModel, load_state_dict_file, load_strict
+    from asvbench.models.campplus import frontend_network_forward
+
+    config = get_preset(preset)
+    module = build_ecapa(config)
+    state = get_adapter(layout)(load_state_dict_file(path), where=path)
+    load_strict(module, state, where=path, family=f"ECAPA-TDNN ({preset})")
+    module.eval()
+    frontend = TaoRuijieMel(module.torchfbank) if config.layout == "taoruijie" else get_frontend(entry.frontend)
+    minimum = max(entry.min_samples, min_samples_for(config, entry.frontend))
+    forward = frontend_network_forward(frontend, module, min_samples=minimum, name=entry.name)
+    return LoadedModel(entry, module, forward)
