@@ -24,6 +24,11 @@ def score(
     pool_norm: Annotated[str, typer.Option("--pool-norm", help="Multi-row pooling: none (raw mean) | l2 (normalise rows first).")] = "none",
     allow_missing: Annotated[bool, typer.Option("--allow-missing", help="Skip trials whose embeddings are missing (and report how many).")] = False,
     trust_pickle: Annotated[bool, typer.Option("--trust-pickle", help="Allow reading pickled (.pk) embedding dicts.")] = False,
+    norm: Annotated[str, typer.Option("--norm", help="Score normalisation: none|znorm|tnorm|snorm|asnorm (cohort-based).")] = "none",
+    cohort: Annotated[Path | None, typer.Option("--cohort", help="Embedding store of the normalisation cohort.")] = None,
+    cohort_utt2spk: Annotated[Path | None, typer.Option("--cohort-utt2spk", help="utt2spk map: average the cohort per speaker.")] = None,
+    top_k: Annotated[int, typer.Option("--top-k", help="Cohort entries per side for asnorm (and z/t-norm); snorm uses all.")] = 300,
+    norm_device: Annotated[str, typer.Option("--norm-device", help="cpu, or a torch device (cuda) for the cohort top-k.")] = "cpu",
     eer_method: EerMethodOpt = "interp",
     p_target: PTargetOpt = None,
     c_miss: CMissOpt = 1.0,
@@ -39,9 +44,12 @@ def score(
 
     settings = ScoreSettings(eer_method=eer_method, p_targets=tuple(p_target or (0.01,)), c_miss=c_miss, c_fa=c_fa,
                              pool_norm=pool_norm, allow_missing=allow_missing, trust_pickle=trust_pickle)
+    from asvbench.scoring._cohort import make_normaliser
+
+    normaliser = make_normaliser(norm, cohort, top_k, cohort_utt2spk, pool_norm, trust_pickle, norm_device)
     run = run_scoring(trials, embeddings, out=out, trials_format=trials_format, enroll_embeddings=enroll_embeddings,
-                      enroll_maps=enroll_map or (), center=center, settings=settings)
-    for note in run.notes:
+                      enroll_maps=enroll_map or (), center=center, settings=settings, normalise=normaliser)
+    for note in [*(normaliser.notes if normaliser else []), *run.notes]:
         err_console.print(f"note: {note}", highlight=False)
     err_console.print(f"wrote {len(run.scores):,} scores to {run.out}", highlight=False)
     if save_result is not None and run.summary is not None:
@@ -49,7 +57,8 @@ def score(
 
         save_summary_result(save_result, run.summary, system=system, benchmark=benchmark, variant=variant,
                             scores=run.scores, labels=run.labels, trials_path=trials, scores_path=run.out,
-                            normalization={"center": str(center) if center else None, "pool_norm": pool_norm},
+                            normalization={"center": str(center) if center else None, "pool_norm": pool_norm,
+                                           **(normaliser.settings() if normaliser else {"norm": "none"})},
                             command="asvbench score")
         err_console.print(f"wrote result record {save_result}", highlight=False)
     if json_out:
