@@ -37,7 +37,7 @@ def metrics(
     from asvbench.types import parse_label_map
 
     table = read_scores(scores, fmt, score_column=score_column, label_column=label_column,
-                        label_map=parse_label_map(label_map) if label_map else None)
+                        label_map=parse_label_map(label_map) if label_map else None, with_ids=False)
     summary = summarize(table.scores, table.labels, eer_method=eer_method,
                         p_targets=tuple(p_target or (0.01,)), c_miss=c_miss, c_fa=c_fa)
     if save_result is not None:

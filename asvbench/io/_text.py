@@ -24,6 +24,24 @@ def read_text(path: str | Path) -> str:
         raise AsvbenchError(f"not a UTF-8 text file ({exc.reason} at byte {exc.start})", where=p) from None
 
 
+def read_head(path: str | Path, n_bytes: int = 65536) -> str:
+    """The first ``n_bytes`` of a text file (whole lines only), for format detection."""
+    p = Path(path)
+    if not p.exists():
+        raise AsvbenchError("file not found", where=p)
+    if p.is_dir():
+        raise AsvbenchError("expected a file, got a directory", where=p)
+    with open(p, "rb") as handle:
+        head = handle.read(n_bytes)
+        more = handle.read(1)
+    if more and b"\n" in head:
+        head = head[: head.rindex(b"\n") + 1]
+    try:
+        return head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise AsvbenchError(f"not a UTF-8 text file ({exc.reason} at byte {exc.start})", where=p) from None
+
+
 def line_of(text: str, line_no: int) -> str:
     """The text of 1-based line ``line_no``."""
     lines = text.splitlines()
@@ -98,3 +116,69 @@ def parse_floats(column: pd.Series, text: str, path: str | Path, what: str, skip
         raise AsvbenchError(f"{what} {column.iloc[row]!r} is not a number: {line_of(text, no)!r}",
                             where=at_line(path, no))
     return values
+
+
+def fast_columns(text: str, path: str | Path, names: list[str], *, skiprows: int = 0) -> dict[str, list[str]]:
+    """Split whitespace-separated ``text`` into ``len(names)`` columns of strings.
+
+    Fast path: one ``str.split()`` over the whole text, accepted only when the token count
+    equals columns x lines (so every line has the right count unless errors cancel out,
+    which the callers' label/score checks then catch and re-check here exactly). Otherwise
+    each line is checked and the first bad one is reported as ``file:line``.
+    """
+    body = text
+    for _ in range(skiprows):
+        body = body[body.find("\n") + 1 :] if "\n" in body else ""
+    n = len(names)
+    tokens = body.split()
+    n_lines = body.count("\n") + (0 if body.endswith("\n") or not body else 1)
+    if not tokens:
+        raise AsvbenchError("no data lines", where=path)
+    if len(tokens) != n * n_lines:
+        return exact_columns(text, path, names, skiprows=skiprows)
+    return {name: tokens[i::n] for i, name in enumerate(names)}
+
+
+def exact_columns(text: str, path: str | Path, names: list[str], *, skiprows: int = 0) -> dict[str, list[str]]:
+    """Line-by-line version of :func:`fast_columns`: reports the first line with a wrong column count."""
+    columns: list[list[str]] = [[] for _ in names]
+    for no, line in enumerate(text.splitlines(), start=1):
+        if no <= skiprows:
+            continue
+        fields = line.split()
+        if not fields:
+            continue
+        if len(fields) != len(names):
+            raise AsvbenchError(f"expected {len(names)} columns, found {len(fields)}: {line!r}",
+                                where=at_line(path, no), hint=f"each line must be: {' '.join(names)}")
+        for column, value in zip(columns, fields):
+            column.append(value)
+    if not columns[0]:
+        raise AsvbenchError("no data lines", where=path)
+    return dict(zip(names, columns))
+
+
+def map_labels(values: list[str], text: str, path: str | Path, spellings: dict[str, int] | None = None,
+               skiprows: int = 0) -> np.ndarray:
+    """Label words -> int8 codes via a lookup of the distinct values; unknown words are errors at their line."""
+    from asvbench.types import LABEL_SPELLINGS
+
+    table = spellings or LABEL_SPELLINGS
+    lookup = {v: table.get(v.strip().lower(), -1) for v in set(values)}
+    codes = np.fromiter(map(lookup.__getitem__, values), dtype=np.int8, count=len(values))
+    if (codes < 0).any():
+        return parse_labels(pd.Series(values, dtype=object), text, path, skiprows, spellings)
+    return codes
+
+
+def to_floats(values: list[str], text: str, path: str | Path, what: str, skiprows: int = 0) -> np.ndarray:
+    try:
+        return np.array(values, dtype=np.float64)
+    except ValueError:
+        return parse_floats(pd.Series(values, dtype=object), text, path, what, skiprows)
+
+
+def factorize(values) -> tuple[np.ndarray, np.ndarray]:
+    """(codes, uniques) with uniques in order of first appearance."""
+    codes, uniques = pd.factorize(np.asarray(values, dtype=object))
+    return codes, np.asarray(uniques, dtype=object)

@@ -27,7 +27,17 @@ import pandas as pd
 
 from asvbench._atomic import atomic_open
 from asvbench.errors import AsvbenchError
-from asvbench.io._text import parse_floats, parse_labels, read_text, split_columns
+from asvbench.io._text import (
+    exact_columns,
+    file_line,
+    line_of,
+    map_labels,
+    parse_floats,
+    read_head,
+    read_text,
+    split_columns,
+    to_floats,
+)
 from asvbench.types import LABEL_NAMES, LABEL_SPELLINGS
 
 SCORE_FORMATS = ("auto", "wespeaker", "sasv", "table")
@@ -51,10 +61,6 @@ def _first_data_line(text: str) -> tuple[int, str]:
         if line.strip():
             return no, line
     return 0, ""
-
-
-def _is_label(token: str, label_map: dict[str, int] | None = None) -> bool:
-    return token.strip().lower() in (label_map or LABEL_SPELLINGS)
 
 
 def _is_float(token: str) -> bool:
@@ -88,47 +94,136 @@ def detect_score_format(text: str, path: str | Path) -> str:
 
 
 def read_scores(path: str | Path, fmt: str = "auto", *, score_column: str | None = None,
-                label_column: str | None = None, label_map: dict[str, int] | None = None) -> ScoreTable:
+                label_column: str | None = None, label_map: dict[str, int] | None = None,
+                with_ids: bool = True) -> ScoreTable:
     """Read a score file with labels. See the module docstring for the formats.
 
     ``label_map`` (see :func:`asvbench.types.parse_label_map`) replaces the default label spellings;
     numeric labels other than 0/1 (e.g. 2) are ambiguous between conventions and need one.
+    ``with_ids=False`` skips the enrolment/test id columns (faster, for metrics only).
     """
     if fmt not in SCORE_FORMATS:
         raise AsvbenchError(f"unknown score format {fmt!r}", hint=f"choose one of: {', '.join(SCORE_FORMATS)}")
-    text = read_text(path)
+    text = read_head(path)  # the whole file is only read as text to locate errors
     if fmt == "auto":
         fmt = detect_score_format(text, path)
+    spellings = label_map or {**LABEL_SPELLINGS, "1.0": 1, "0.0": 0}
     if fmt == "wespeaker":
-        return _read_four_column(text, path, label_map)
-    if fmt == "sasv":
-        frame = split_columns(text, path, 5, ["spk", "utt", "source", "key", "score"])
-        return ScoreTable(
-            scores=parse_floats(frame["score"], text, path, "score"),
-            labels=parse_labels(frame["key"], text, path, spellings=label_map),
-            enroll=frame["spk"].to_numpy(object), test=frame["utt"].to_numpy(object), fmt="sasv", source=str(path),
-        )
-    return _read_table(text, path, score_column, label_column, label_map)
+        names = _four_column_names(text, path, spellings)
+        layout = _Layout(r"\s+", names, 0, "score", "label", "enroll", "test")
+    elif fmt == "sasv":
+        layout = _Layout(r"\s+", ["spk", "utt", "source", "key", "score"], 0, "score", "key", "spk", "utt")
+    else:
+        layout = _table_layout(text, path, score_column, label_column)
+    table = _read_layout(path, text, layout, spellings, with_ids)
+    table.fmt = fmt
+    return table
 
 
-def _read_four_column(text: str, path: str | Path, label_map: dict[str, int] | None) -> ScoreTable:
+@dataclass(frozen=True)
+class _Layout:
+    sep: str
+    names: list[str]
+    skiprows: int  # header lines
+    score: str
+    label: str
+    enroll: str | None
+    test: str | None
+
+
+def _four_column_names(text: str, path: str | Path, spellings: dict[str, int]) -> list[str]:
     no, line = _first_data_line(text)
     fields = line.split()
     # WeSpeaker: enroll test score label; 3D-Speaker: enroll test label score.
-    if _is_label(fields[3], label_map) and _is_float(fields[2]):
-        names = ["enroll", "test", "score", "label"]
-    elif _is_label(fields[2], label_map) and _is_float(fields[3]):
-        names = ["enroll", "test", "label", "score"]
+    if fields[3].strip().lower() in spellings and _is_float(fields[2]):
+        return ["enroll", "test", "score", "label"]
+    if fields[2].strip().lower() in spellings and _is_float(fields[3]):
+        return ["enroll", "test", "label", "score"]
+    raise AsvbenchError(f"4-column line has no label/score pair: {line!r}", where=f"{path}:{no}",
+                        hint="expected 'enroll test score label' with label target/nontarget/spoof or 1/0 "
+                             "(other numeric codes need --label-map)")
+
+
+def _table_layout(text: str, path: str | Path, score_column: str | None, label_column: str | None) -> _Layout:
+    no, header = _first_data_line(text)
+    sep = "\t" if "\t" in header else ("," if "," in header else r"\s+")
+    columns = [c.strip() for c in (header.split() if sep == r"\s+" else header.split(sep))]
+    if len(set(columns)) != len(columns):
+        raise AsvbenchError(f"duplicate column names in the header: {header!r}", where=f"{path}:{no}")
+    score = _pick_column(columns, score_column, ("score", "sasv_score", "sasv-score"), ("score",), "score", path)
+    label = _pick_column(columns, label_column, ("label", "key", "sasv_label", "asv-label", "asv_label"),
+                         ("label", "key"), "label", path)
+    enroll = next((c for c in columns if c.lower() in ("enroll", "enrol", "spk", "speaker", "model")), None)
+    test = next((c for c in columns if c.lower() in ("test", "utt", "filename", "utterance")), None)
+    return _Layout(sep, columns, no, score, label, enroll, test)
+
+
+def _read_layout(path: str | Path, text: str, layout: _Layout, spellings: dict[str, int],
+                 with_ids: bool) -> ScoreTable:
+    """Parse with pandas' C reader, only the needed columns, scores straight to float64.
+
+    Anything odd (a wrong column count, a non-number) re-reads the text line by line to
+    report the first bad line as file:line.
+    """
+    wanted = [layout.score, layout.label]
+    if with_ids:
+        wanted += [c for c in (layout.enroll, layout.test) if c is not None]
+    try:
+        frame = pd.read_csv(
+            path, encoding="utf-8", sep=layout.sep, header=None, names=layout.names, skiprows=layout.skiprows,
+            usecols=wanted, dtype={c: {layout.score: np.float64, layout.label: "category"}.get(c, str) for c in wanted},
+            engine="c", keep_default_na=False, na_filter=False, skip_blank_lines=True, quoting=3,
+        )
+        if frame.empty:
+            raise AsvbenchError("no data lines", where=path)
+        scores = frame[layout.score].to_numpy(dtype=np.float64)
+        if np.isnan(scores).any():
+            raise ValueError("NaN")
+    except (ValueError, pd.errors.ParserError):
+        return _read_layout_exact(path, read_text(path), layout, spellings, with_ids)
+    categories = frame[layout.label].cat
+    lookup = np.array([spellings.get(str(v).strip().lower(), -1) for v in categories.categories], dtype=np.int8)
+    if (lookup < 0).any():  # an unknown label: find its line
+        return _read_layout_exact(path, read_text(path), layout, spellings, with_ids)
+    labels = lookup[categories.codes.to_numpy()]
+    ids = {c: frame[c].to_numpy(object) for c in (layout.enroll, layout.test) if with_ids and c is not None}
+    return ScoreTable(scores=scores, labels=labels, enroll=ids.get(layout.enroll), test=ids.get(layout.test),
+                      source=str(path))
+
+
+def _read_layout_exact(path: str | Path, text: str, layout: _Layout, spellings: dict[str, int],
+                       with_ids: bool) -> ScoreTable:
+    if layout.sep == r"\s+":
+        columns = exact_columns(text, path, layout.names, skiprows=layout.skiprows)
     else:
-        raise AsvbenchError(f"4-column line has no label/score pair: {line!r}", where=f"{path}:{no}",
-                            hint="expected 'enroll test score label' with label target/nontarget/spoof or 1/0")
-    frame = split_columns(text, path, 4, names)
-    return ScoreTable(
-        scores=parse_floats(frame["score"], text, path, "score"),
-        labels=parse_labels(frame["label"], text, path, spellings=label_map),
-        enroll=frame["enroll"].to_numpy(object), test=frame["test"].to_numpy(object), fmt="wespeaker",
-        source=str(path),
-    )
+        columns = _exact_delimited(text, path, layout)
+    scores = to_floats(columns[layout.score], text, path, "score", skiprows=layout.skiprows)
+    bad = ~np.isfinite(scores)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        no = file_line(text, row, layout.skiprows)
+        raise AsvbenchError(f"score is {columns[layout.score][row]!r} (not finite): {line_of(text, no)!r}",
+                            where=f"{path}:{no}", hint="fix or drop that trial; metrics are undefined for it")
+    labels = map_labels(columns[layout.label], text, path, spellings, skiprows=layout.skiprows)
+    ids = {c: np.array(columns[c], dtype=object) for c in (layout.enroll, layout.test) if with_ids and c is not None}
+    return ScoreTable(scores=scores, labels=labels, enroll=ids.get(layout.enroll), test=ids.get(layout.test),
+                      source=str(path))
+
+
+def _exact_delimited(text: str, path: str | Path, layout: _Layout) -> dict[str, list[str]]:
+    columns: dict[str, list[str]] = {c: [] for c in layout.names}
+    for no, line in enumerate(text.splitlines(), start=1):
+        if no <= layout.skiprows or not line.strip():
+            continue
+        fields = line.split(layout.sep)
+        if len(fields) != len(layout.names):
+            raise AsvbenchError(f"expected {len(layout.names)} columns, found {len(fields)}: {line!r}",
+                                where=f"{path}:{no}", hint=f"columns are: {layout.sep.join(layout.names)}")
+        for name, value in zip(layout.names, fields):
+            columns[name].append(value.strip())
+    if not columns[layout.score]:
+        raise AsvbenchError("score table has a header but no rows", where=path)
+    return columns
 
 
 def _pick_column(columns: list[str], wanted: str | None, defaults: tuple[str, ...], suffixes: tuple[str, ...],
@@ -152,49 +247,21 @@ def _pick_column(columns: list[str], wanted: str | None, defaults: tuple[str, ..
     )
 
 
-def _read_table(text: str, path: str | Path, score_column: str | None, label_column: str | None,
-                label_map: dict[str, int] | None) -> ScoreTable:
-    import io
-
-    no, header = _first_data_line(text)
-    sep = "\t" if "\t" in header else ("," if "," in header else r"\s+")
-    try:
-        frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_filter=False,
-                            engine="c")
-    except pd.errors.ParserError as exc:
-        raise AsvbenchError(f"cannot parse table: {exc}", where=path) from None
-    if frame.empty:
-        raise AsvbenchError("score table has a header but no rows", where=path)
-    columns = [str(c).strip() for c in frame.columns]
-    frame.columns = columns
-    score_col = _pick_column(columns, score_column, ("score", "sasv_score", "sasv-score"), ("score",), "score", path)
-    label_col = _pick_column(columns, label_column, ("label", "key", "sasv_label", "asv-label", "asv_label"),
-                             ("label", "key"), "label", path)
-    spellings = label_map or {**LABEL_SPELLINGS, "1.0": 1, "0.0": 0}
-    enroll = next((c for c in columns if c.lower() in ("enroll", "enrol", "spk", "speaker", "model")), None)
-    test = next((c for c in columns if c.lower() in ("test", "utt", "filename", "utterance")), None)
-    return ScoreTable(
-        scores=parse_floats(frame[score_col], text, path, "score", skiprows=1),
-        labels=parse_labels(frame[label_col], text, path, skiprows=1, spellings=spellings),
-        enroll=frame[enroll].to_numpy(object) if enroll else None,
-        test=frame[test].to_numpy(object) if test else None,
-        fmt="table", source=str(path),
-    )
-
-
-def format_float(values: np.ndarray) -> list[str]:
-    """Shortest decimal strings that round-trip exactly (no rounding that creates ties)."""
-    return [repr(float(v)) for v in values.tolist()]
-
-
 def write_scores(path: str | Path, enroll, test, scores: np.ndarray, labels: np.ndarray | None) -> Path:
-    """Write the canonical score TSV atomically: ``enroll test score label`` with a header."""
+    """Write the canonical score TSV atomically: ``enroll test score label`` with a header.
+
+    Scores are written as the shortest decimal that round-trips to the same float64
+    (``repr``), so no precision is lost and no ties are created.
+    """
     names = np.array([LABEL_NAMES[i] for i in range(3)], dtype=object)
-    label_text = names[np.asarray(labels, dtype=np.int64)] if labels is not None else np.full(len(scores), "-", object)
-    score_text = np.asarray(scores, dtype=np.float64).astype(str)  # numpy str() of float64 is repr: round-trips
+    n = len(scores)
+    label_text = names[np.asarray(labels, dtype=np.int64)].tolist() if labels is not None else ["-"] * n
+    score_text = list(map(repr, np.asarray(scores, dtype=np.float64).tolist()))
+    enroll = enroll.tolist() if isinstance(enroll, np.ndarray) else list(enroll)
+    test = test.tolist() if isinstance(test, np.ndarray) else list(test)
     with atomic_open(path, "w") as handle:
         handle.write("enroll\ttest\tscore\tlabel\n")
-        handle.write("\n".join("\t".join(row) for row in zip(enroll, test, score_text, label_text)))
+        handle.write("\n".join(map("\t".join, zip(enroll, test, score_text, label_text))))
         handle.write("\n")
     return Path(path)
 

@@ -27,7 +27,16 @@ import numpy as np
 import pandas as pd
 
 from asvbench.errors import AsvbenchError, at_line
-from asvbench.io._text import file_line, line_of, parse_labels, read_text, split_columns
+from asvbench.io._text import (
+    exact_columns,
+    fast_columns,
+    file_line,
+    line_of,
+    map_labels,
+    parse_labels,
+    read_text,
+    split_columns,
+)
 from asvbench.types import Label
 
 TRIAL_FORMATS = ("auto", "voxceleb", "kaldi", "cnceleb", "asvspoof", "asvspoof5")
@@ -101,30 +110,39 @@ def read_trials(path: str | Path, fmt: str = "auto") -> Trials:
     if fmt == "auto":
         fmt = detect_trials_format(text, path)
     src = str(path)
-    if fmt == "voxceleb":
-        frame = split_columns(text, path, 3, ["label", "enroll", "test"])
-        labels = parse_labels(frame["label"], text, path, spellings=_VOX_LABELS)
-        return Trials(_col(frame, "enroll"), _col(frame, "test"), labels, fmt, src)
-    if fmt in ("kaldi", "cnceleb"):
-        frame = split_columns(text, path, 3, ["enroll", "test", "label"])
-        spell = _KALDI_LABELS if fmt == "kaldi" else _VOX_LABELS
-        labels = parse_labels(frame["label"], text, path, spellings=spell)
-        return Trials(_col(frame, "enroll"), _col(frame, "test"), labels, fmt, src)
+    if fmt == "asvspoof5":
+        return _read_asvspoof5(text, path)
+    names, spellings = {
+        "voxceleb": (["label", "enroll", "test"], _VOX_LABELS),
+        "kaldi": (["enroll", "test", "label"], _KALDI_LABELS),
+        "cnceleb": (["enroll", "test", "label"], _VOX_LABELS),
+        "asvspoof": (["enroll", "test", "source", "label"], _SASV_KEYS),
+    }[fmt]
+    columns = fast_columns(text, path, names)
+    try:
+        labels = map_labels(columns["label"], text, path, spellings)
+    except AsvbenchError:
+        # a wrong column count can shift tokens into the label column: re-check line by line first
+        columns = exact_columns(text, path, names)
+        labels = map_labels(columns["label"], text, path, spellings)
+    trials = Trials(_array(columns["enroll"]), _array(columns["test"]), labels, fmt, src)
     if fmt == "asvspoof":
-        frame = split_columns(text, path, 4, ["enroll", "test", "source", "key"])
-        labels = parse_labels(frame["key"], text, path, spellings=_SASV_KEYS)
-        _check_sasv_sources(frame, labels, text, path)
-        return Trials(_col(frame, "enroll"), _col(frame, "test"), labels, fmt, src, {"source": _col(frame, "source")})
-    return _read_asvspoof5(text, path)
+        trials.extra["source"] = _array(columns["source"])
+        _check_sasv_sources(trials.extra["source"], labels, text, path)
+    return trials
+
+
+def _array(values: list[str]) -> np.ndarray:
+    return np.array(values, dtype=object)
 
 
 def _col(frame: pd.DataFrame, name: str) -> np.ndarray:
     return frame[name].to_numpy(dtype=object)
 
 
-def _check_sasv_sources(frame: pd.DataFrame, labels: np.ndarray, text: str, path: str | Path) -> None:
+def _check_sasv_sources(sources: np.ndarray, labels: np.ndarray, text: str, path: str | Path) -> None:
     """Target and non-target trials must be bona fide; spoof trials must name an attack."""
-    bona = (frame["source"].str.lower() == "bonafide").to_numpy()
+    bona = pd.Series(sources).str.lower().to_numpy() == "bonafide"
     bad = (bona & (labels == Label.SPOOF)) | (~bona & (labels != Label.SPOOF))
     if bad.any():
         row = int(np.flatnonzero(bad)[0])

@@ -30,26 +30,24 @@ class OperatingPoints:
 
 
 def operating_points(scores, is_target) -> OperatingPoints:
+    """Tie-grouped operating points of ``scores`` (see :class:`OperatingPoints`)."""
     s, y = check_binary(scores, is_target)
-    order = np.argsort(s, kind="stable")
-    s_sorted = s[order]
-    y_sorted = y[order]
-    # boundaries of runs of equal scores
+    # Sorting the scores alone and locating the (few) target scores by binary search is
+    # several times faster than a stable argsort of the whole array at millions of trials.
+    s_sorted = np.sort(s)
+    tar_sorted = np.sort(s[y])
     new_run = np.empty(s_sorted.shape[0], dtype=bool)
     new_run[0] = True
     np.not_equal(s_sorted[1:], s_sorted[:-1], out=new_run[1:])
-    run_starts = np.flatnonzero(new_run)
-    unique_scores = s_sorted[run_starts]
-    tar_cum = np.cumsum(y_sorted, dtype=np.int64)
-    run_ends = np.append(run_starts[1:], s_sorted.shape[0]) - 1
-    tar_le = tar_cum[run_ends]  # targets with score <= unique score
-    all_le = run_ends + 1
+    unique_scores = s_sorted[new_run]
+    all_le = np.append(np.flatnonzero(new_run)[1:], s_sorted.shape[0])  # trials with score <= unique
+    tar_le = np.searchsorted(tar_sorted, unique_scores, side="right")
     non_le = all_le - tar_le
-    n_tar = int(tar_cum[-1])
+    n_tar = tar_sorted.shape[0]
     n_non = s.shape[0] - n_tar
     fnr = np.concatenate(([0.0], tar_le / n_tar))
     fpr = np.concatenate(([1.0], 1.0 - non_le / n_non))
     thresholds = np.concatenate(([-np.inf], unique_scores))
-    tar_counts = np.diff(np.concatenate(([0], tar_le)))
-    non_counts = np.diff(np.concatenate(([0], non_le)))
+    tar_counts = np.diff(tar_le, prepend=0)
+    non_counts = np.diff(non_le, prepend=0)
     return OperatingPoints(thresholds, fnr, fpr, n_tar, n_non, tar_counts, non_counts)

@@ -17,7 +17,8 @@ import math
 import numpy as np
 
 from asvbench.metrics._checks import check_binary
-from asvbench.metrics._curve import operating_points
+from asvbench.metrics._curve import OperatingPoints, operating_points
+from asvbench.metrics.eer import rocch_vertices
 
 _LN2 = math.log(2.0)
 
@@ -40,23 +41,37 @@ def pav_llrs(scores, is_target) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.
     Returns ``(unique_scores, llr, target_counts, nontarget_counts)``, scores ascending.
     LLRs may be ``-inf``/``+inf`` for bins holding one class only.
     """
-    from scipy.optimize import isotonic_regression
+    return pav_llrs_from_points(operating_points(scores, is_target))
 
-    points = operating_points(scores, is_target)
-    tar = points.target_counts.astype(np.float64)
-    non = points.nontarget_counts.astype(np.float64)
-    weight = tar + non
-    posterior = isotonic_regression(tar / weight, weights=weight, increasing=True).x
-    posterior = np.clip(posterior, 0.0, 1.0)
+
+def pav_llrs_from_points(points: OperatingPoints) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`pav_llrs` over precomputed operating points.
+
+    The PAV bins are the segments of the ROC convex hull (Fawcett & Niculescu-Mizil, 2007):
+    segment a -> b (operating-point indices) pools the distinct scores a .. b-1, and its
+    posterior is its share of targets.
+    """
+    cum_tar = np.concatenate(([0], np.cumsum(points.target_counts)))
+    cum_non = np.concatenate(([0], np.cumsum(points.nontarget_counts)))
+    vertices = rocch_vertices(points)
+    start, stop = vertices[:-1], vertices[1:]
+    n_tar = (cum_tar[stop] - cum_tar[start]).astype(np.float64)
+    n_non = (cum_non[stop] - cum_non[start]).astype(np.float64)
     with np.errstate(divide="ignore"):
-        log_odds = np.log(posterior) - np.log1p(-posterior)
-    llr = log_odds - math.log(points.n_target / points.n_nontarget)
+        log_odds = np.log(n_tar) - np.log(n_non)
+    llr_bins = log_odds - math.log(points.n_target / points.n_nontarget)
+    llr = np.repeat(llr_bins, stop - start)
     return points.thresholds[1:], llr, points.target_counts, points.nontarget_counts
 
 
 def min_cllr(scores, is_target) -> float:
     """Cllr in bits after optimal monotone calibration (PAV) of the scores."""
-    _, llr, tar_counts, non_counts = pav_llrs(scores, is_target)
+    return min_cllr_from_points(operating_points(scores, is_target))
+
+
+def min_cllr_from_points(points: OperatingPoints) -> float:
+    """:func:`min_cllr` over precomputed operating points."""
+    _, llr, tar_counts, non_counts = pav_llrs_from_points(points)
     has_tar = tar_counts > 0
     has_non = non_counts > 0
     return _cllr_parts(llr[has_tar], llr[has_non], tar_counts[has_tar], non_counts[has_non])

@@ -14,6 +14,7 @@ import numpy as np
 from asvbench.errors import AsvbenchError
 from asvbench.metrics._checks import check_binary
 from asvbench.metrics._curve import OperatingPoints, operating_points
+from asvbench.metrics._hull import lower_hull
 
 EerMethod = Literal["interp", "rocch", "roc", "nearest", "kaldi"]
 EER_METHODS: tuple[str, ...] = ("interp", "rocch", "roc", "nearest", "kaldi")
@@ -57,7 +58,11 @@ def compute_eer(scores, is_target, method: str = "interp") -> EerResult:
     """
     if method == "kaldi":
         return _kaldi_eer(scores, is_target)
-    points = operating_points(scores, is_target)
+    return eer_from_points(operating_points(scores, is_target), method)
+
+
+def eer_from_points(points: OperatingPoints, method: str = "interp") -> EerResult:
+    """EER from precomputed operating points (every method but ``kaldi``, which needs the raw scores)."""
     if method == "interp":
         return _interp_eer(points, points.fnr, points.fpr, points.thresholds)
     if method == "rocch":
@@ -83,43 +88,29 @@ def _interp_eer(points: OperatingPoints, fnr, fpr, thresholds) -> EerResult:
     return EerResult(float(eer), float(thresholds[i]), "interp")
 
 
-def _lower_hull(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Indices of the lower convex hull of points sorted by ascending x (monotone chain)."""
-    hull: list[int] = []
-    for k in range(x.shape[0]):
-        while len(hull) >= 2:
-            a, b = hull[-2], hull[-1]
-            cross = (x[b] - x[a]) * (y[k] - y[a]) - (y[b] - y[a]) * (x[k] - x[a])
-            if cross <= 0:
-                hull.pop()
-            else:
-                break
-        hull.append(k)
-    return np.asarray(hull)
-
-
 def _rocch_eer(points: OperatingPoints) -> EerResult:
-    # In ascending-FPR order (the reversed operating points) the ROCCH is the lower hull.
-    fpr = points.fpr[::-1]
-    fnr = points.fnr[::-1]
-    thr = points.thresholds[::-1]
-    hull = _lower_hull(fpr, fnr)
-    # back to descending FPR (the operating-point order) for the crossing search
-    hull = hull[::-1]
-    on_hull = _interp_eer(points, fnr[hull], fpr[hull], thr[hull])
+    vertices = rocch_vertices(points)
+    on_hull = _interp_eer(points, points.fnr[vertices], points.fpr[vertices], points.thresholds[vertices])
     return EerResult(on_hull.eer, on_hull.threshold, "rocch")
 
 
-def _roc_eer(points: OperatingPoints) -> EerResult:
-    from scipy.optimize import brentq
+def rocch_vertices(points: OperatingPoints) -> np.ndarray:
+    """Indices (ascending threshold order) of the operating points on the ROC convex hull."""
+    n = points.fpr.shape[0]
+    hull = lower_hull(points.fpr[::-1], points.fnr[::-1])  # ascending-FPR order
+    return np.sort(n - 1 - hull)
 
-    fpr = points.fpr[::-1]  # ascending, from (0, 0) ... to (1, 1) in ROC terms
-    tpr = 1.0 - points.fnr[::-1]
-    thr = points.thresholds[::-1]
-    eer = float(brentq(lambda x: 1.0 - x - np.interp(x, fpr, tpr), 0.0, 1.0))
-    # threshold: the operating point on the ROC nearest the root
-    k = int(np.argmin(np.abs(fpr - eer)))
-    return EerResult(eer, float(thr[k]), "roc")
+
+def _roc_eer(points: OperatingPoints) -> EerResult:
+    # The SASV 2022 baseline runs brentq on f(x) = 1 - x - TPR(x), TPR linearly interpolated
+    # over the ROC. f is piecewise linear, so its root is found here in closed form on the
+    # first ROC segment where f changes sign (a vertical segment puts the root at its FPR).
+    fpr = points.fpr[::-1]  # ascending FPR: the ROC from (0, 0) to (1, 1)
+    f = points.fnr[::-1] - fpr  # = 1 - fpr - tpr
+    k = int(np.argmax(f <= 0))  # f[0] = 1 > 0 at the reject-all point
+    x0, x1, f0, f1 = fpr[k - 1], fpr[k], f[k - 1], f[k]
+    eer = x0 if x1 == x0 else x0 + f0 * (x1 - x0) / (f0 - f1)
+    return EerResult(float(eer), float(points.thresholds[::-1][k]), "roc")
 
 
 def _nearest_eer(points: OperatingPoints) -> EerResult:

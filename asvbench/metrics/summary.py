@@ -9,9 +9,9 @@ import numpy as np
 
 from asvbench.errors import AsvbenchError
 from asvbench.metrics._curve import operating_points
-from asvbench.metrics.cllr import cllr, min_cllr
+from asvbench.metrics.cllr import cllr, min_cllr_from_points
 from asvbench.metrics.dcf import act_dcf, min_dcf_from_points
-from asvbench.metrics.eer import EER_METHODS, compute_eer
+from asvbench.metrics.eer import EER_METHODS, compute_eer, eer_from_points
 from asvbench.metrics.sasv import sasv_eers
 from asvbench.types import Label
 
@@ -64,7 +64,7 @@ def summarize(scores, labels, *, eer_method: str = "interp", p_targets=DEFAULT_P
     is_tar = lab == Label.TARGET
     n_spoof = int((lab == Label.SPOOF).sum())
     points = operating_points(s, is_tar)
-    eer = compute_eer(s, is_tar, eer_method)
+    eer = compute_eer(s, is_tar, eer_method) if eer_method == "kaldi" else eer_from_points(points, eer_method)
     p_list = list(p_targets) or list(DEFAULT_P_TARGETS)
     mins = {_p_key(p): min_dcf_from_points(points, p, c_miss, c_fa).value for p in p_list}
     acts = {_p_key(p): act_dcf(s, is_tar, p, c_miss, c_fa).value for p in p_list}
@@ -79,7 +79,7 @@ def summarize(scores, labels, *, eer_method: str = "interp", p_targets=DEFAULT_P
         min_dcf=mins,
         act_dcf=acts,
         cllr=cllr(s, is_tar),
-        min_cllr=min_cllr(s, is_tar),
+        min_cllr=min_cllr_from_points(points),
         c_miss=c_miss,
         c_fa=c_fa,
         sasv_eer=sasv.sasv_eer if sasv else None,

@@ -19,30 +19,77 @@ import pandas as pd
 
 from asvbench.errors import AsvbenchError
 from asvbench.io.embeddings import EmbeddingStore, PoolNorm, l2_normalise_rows, load_embeddings, row_sums
+from asvbench.io._text import factorize
 from asvbench.io.trials import Trials
 
-_BLOCK = 65536
+_BLOCK = 8192  # trials per block: keeps temporaries small enough for the allocator to reuse
 _SHOW = 5
 
 
 @dataclass
+class EmbeddedSide:
+    """Vectors of the unique ids of one side (enrolment or test), without copying the store.
+
+    Vector ``i`` is ``(matrix[rows[i]] - center) * inv_norm[i]``: centred and unit-norm.
+    ``matrix`` is the store's (possibly memory-mapped) matrix, or a pooled float64 matrix
+    when utterances own several rows or enrolment models pool several utterances.
+    """
+
+    matrix: np.ndarray
+    rows: np.ndarray  # (n_ids,) int64, -1 where missing
+    inv_norm: np.ndarray  # (n_ids,) float64, 0 where missing
+    center: np.ndarray | None
+
+    def gather(self, ids: np.ndarray) -> np.ndarray:
+        """Centred unit-norm float64 vectors of the given id positions."""
+        vectors = np.asarray(self.matrix[self.rows[ids]], dtype=np.float64)
+        if self.center is not None:
+            vectors -= self.center
+        vectors *= self.inv_norm[ids, None]
+        return vectors
+
+    def dense(self) -> np.ndarray:
+        """All vectors as one (n_ids, dim) float64 matrix (zeros where missing)."""
+        out = np.zeros((self.rows.shape[0], self.matrix.shape[1]), dtype=np.float64)
+        found = np.flatnonzero(self.rows >= 0)
+        for lo in range(0, found.shape[0], _BLOCK):
+            ids = found[lo : lo + _BLOCK]
+            out[ids] = self.gather(ids)
+        return out
+
+
+@dataclass
 class ScoredTrials:
-    """Scores of the kept trials, and the embeddings they came from (for normalisation)."""
+    """Scores of the kept trials, and the embedded sides they came from (for normalisation)."""
 
     scores: np.ndarray  # (n_kept,) float64
     kept: np.ndarray  # (n_trials,) bool: trial was scored
     enroll_ids: np.ndarray  # unique enrolment ids (object)
     test_ids: np.ndarray  # unique test ids (object)
-    enroll_index: np.ndarray  # (n_kept,) row of enroll_emb per kept trial
-    test_index: np.ndarray  # (n_kept,) row of test_emb per kept trial
-    enroll_emb: np.ndarray  # (n_enroll, dim) centred, unit-norm
-    test_emb: np.ndarray  # (n_test, dim) centred, unit-norm
+    enroll_index: np.ndarray  # (n_kept,) position in enroll_ids per kept trial
+    test_index: np.ndarray  # (n_kept,) position in test_ids per kept trial
+    enroll_side: EmbeddedSide
+    test_side: EmbeddedSide
     center: np.ndarray | None = None
     missing: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def n_missing_trials(self) -> int:
         return int((~self.kept).sum())
+
+    @property
+    def enroll_emb(self) -> np.ndarray:
+        """(n_enroll, dim) centred unit-norm enrolment vectors (materialised on first use)."""
+        if "_enroll_emb" not in self.__dict__:
+            self.__dict__["_enroll_emb"] = self.enroll_side.dense()
+        return self.__dict__["_enroll_emb"]
+
+    @property
+    def test_emb(self) -> np.ndarray:
+        """(n_test, dim) centred unit-norm test vectors (materialised on first use)."""
+        if "_test_emb" not in self.__dict__:
+            self.__dict__["_test_emb"] = self.test_side.dense()
+        return self.__dict__["_test_emb"]
 
 
 def load_center(path: str | Path, *, trust_pickle: bool = False) -> np.ndarray:
@@ -64,41 +111,61 @@ def _lookup(store: EmbeddingStore, ids: np.ndarray) -> np.ndarray:
     return pd.Index(store.keys).get_indexer(pd.Index(ids))
 
 
-def _pooled_all(store: EmbeddingStore, pool_norm: PoolNorm) -> tuple[np.ndarray, np.ndarray]:
-    """Per-key row sums and counts for the whole store (single-row stores: the rows themselves)."""
-    if store.offsets is None:
-        rows = np.asarray(store.matrix, dtype=np.float64)
-        if pool_norm == "l2":
-            rows = l2_normalise_rows(rows, keys=store.keys)
-        return rows, np.ones(rows.shape[0], dtype=np.int64)
-    return row_sums(store.matrix, store.offsets, pool_norm)
+def _inverse_norms(matrix: np.ndarray, rows: np.ndarray, center: np.ndarray | None, ids: np.ndarray,
+                   what: str) -> np.ndarray:
+    """1 / ||matrix[rows] - center|| per id (0 for missing ids); zero norms are an error."""
+    inv = np.zeros(rows.shape[0], dtype=np.float64)
+    found = np.flatnonzero(rows >= 0)
+    for lo in range(0, found.shape[0], _BLOCK):
+        sel = found[lo : lo + _BLOCK]
+        vectors = np.asarray(matrix[rows[sel]], dtype=np.float64)
+        if center is not None:
+            vectors -= center
+        norms = np.sqrt(np.einsum("ij,ij->i", vectors, vectors))
+        zero = norms == 0
+        if zero.any():
+            raise AsvbenchError(
+                f"{what} {ids[sel[np.flatnonzero(zero)[0]]]!r} has zero norm"
+                + (" after centring" if center is not None else "") + "; cosine scoring is undefined for it",
+                hint="check the extraction of that utterance (silence? failed decode?)",
+            )
+        inv[sel] = 1.0 / norms
+    return inv
 
 
-def _embed_direct(store: EmbeddingStore, ids: np.ndarray, pool_norm: PoolNorm,
-                  cache: dict) -> tuple[np.ndarray, np.ndarray]:
-    """Pooled vectors for ids that are store keys; returns (vectors, found-mask)."""
-    pos = _lookup(store, ids)
-    found = pos >= 0
-    sums, counts = _sums_for(store, pool_norm, cache)
-    out = np.zeros((ids.shape[0], store.dim), dtype=np.float64)
-    out[found] = sums[pos[found]] / counts[pos[found], None]
-    return out, found
-
-
-def _sums_for(store: EmbeddingStore, pool_norm: PoolNorm, cache: dict) -> tuple[np.ndarray, np.ndarray]:
+def _store_sums(store: EmbeddingStore, pool_norm: PoolNorm, cache: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Per-key row sums and counts of a multi-row store (computed once per store and norm)."""
     key = (id(store), pool_norm)
     if key not in cache:
-        cache[key] = _pooled_all(store, pool_norm)
+        cache[key] = row_sums(store.matrix, store.offsets, pool_norm)
     return cache[key]
 
 
-def _embed_models(store: EmbeddingStore, models: np.ndarray, enroll_map: dict[str, list[str]],
-                  pool_norm: PoolNorm, cache: dict, missing: dict[str, list[str]]) -> tuple[np.ndarray, np.ndarray]:
+def _side_direct(store: EmbeddingStore, ids: np.ndarray, pool_norm: PoolNorm,
+                 cache: dict) -> tuple[np.ndarray, np.ndarray]:
+    """(matrix, rows) for ids that are store keys; rows are -1 where an id is absent."""
+    pos = _lookup(store, ids)
+    if store.offsets is None:
+        return store.matrix, pos
+    sums, counts = _store_sums(store, pool_norm, cache)
+    found = pos >= 0
+    pooled = np.zeros((ids.shape[0], store.dim), dtype=np.float64)
+    pooled[found] = sums[pos[found]] / counts[pos[found], None]
+    return pooled, np.where(found, np.arange(ids.shape[0]), -1)
+
+
+def _side_models(store: EmbeddingStore, models: np.ndarray, enroll_map: dict[str, list[str]],
+                 pool_norm: PoolNorm, cache: dict, missing: dict[str, list[str]]) -> tuple[np.ndarray, np.ndarray]:
     """Enrolment models: pool every row of every listed utterance."""
-    sums, counts = _sums_for(store, pool_norm, cache)
+    if store.offsets is None:
+        rows = np.asarray(store.matrix, dtype=np.float64)
+        sums = l2_normalise_rows(rows, keys=store.keys) if pool_norm == "l2" else rows
+        counts = np.ones(len(store), dtype=np.int64)
+    else:
+        sums, counts = _store_sums(store, pool_norm, cache)
     index = pd.Index(store.keys)
-    out = np.zeros((models.shape[0], store.dim), dtype=np.float64)
-    found = np.zeros(models.shape[0], dtype=bool)
+    pooled = np.zeros((models.shape[0], store.dim), dtype=np.float64)
+    rows = np.full(models.shape[0], -1, dtype=np.int64)
     for j, model in enumerate(models):
         utts = enroll_map.get(model)
         if utts is None:
@@ -108,15 +175,9 @@ def _embed_models(store: EmbeddingStore, models: np.ndarray, enroll_map: dict[st
         if (pos < 0).any():
             missing.setdefault("enrolment utterances", []).extend(u for u, p in zip(utts, pos) if p < 0)
             continue
-        out[j] = sums[pos].sum(axis=0) / counts[pos].sum()
-        found[j] = True
-    return out, found
-
-
-def _finish(vectors: np.ndarray, center: np.ndarray | None, ids: np.ndarray, what: str) -> np.ndarray:
-    if center is not None:
-        vectors = vectors - center
-    return l2_normalise_rows(vectors, what=what, keys=list(ids))
+        pooled[j] = sums[pos].sum(axis=0) / counts[pos].sum()
+        rows[j] = j
+    return pooled, rows
 
 
 def _missing_error(missing: dict[str, list[str]]) -> AsvbenchError:
@@ -152,44 +213,41 @@ def score_trials(
         )
     if center is not None and center.shape != (test_store.dim,):
         raise AsvbenchError(f"centring vector has shape {center.shape}, embeddings are {test_store.dim}-d")
-    enroll_codes, enroll_ids = pd.factorize(trials.enroll)
-    test_codes, test_ids = pd.factorize(trials.test)
-    enroll_ids = np.asarray(enroll_ids, dtype=object)
-    test_ids = np.asarray(test_ids, dtype=object)
+    enroll_codes, enroll_ids = factorize(trials.enroll)
+    test_codes, test_ids = factorize(trials.test)
     cache: dict = {}
     missing: dict[str, list[str]] = {}
     if enroll_map is not None:
-        enroll_vec, enroll_found = _embed_models(enroll_store, enroll_ids, enroll_map, pool_norm, cache, missing)
+        e_matrix, e_rows = _side_models(enroll_store, enroll_ids, enroll_map, pool_norm, cache, missing)
     else:
-        enroll_vec, enroll_found = _embed_direct(enroll_store, enroll_ids, pool_norm, cache)
-        if not enroll_found.all():
-            missing["enrolment keys"] = list(enroll_ids[~enroll_found])
-    test_vec, test_found = _embed_direct(test_store, test_ids, pool_norm, cache)
-    if not test_found.all():
-        missing["test keys"] = list(test_ids[~test_found])
+        e_matrix, e_rows = _side_direct(enroll_store, enroll_ids, pool_norm, cache)
+        if (e_rows < 0).any():
+            missing["enrolment keys"] = list(enroll_ids[e_rows < 0])
+    t_matrix, t_rows = _side_direct(test_store, test_ids, pool_norm, cache)
+    if (t_rows < 0).any():
+        missing["test keys"] = list(test_ids[t_rows < 0])
     if missing and not allow_missing:
         raise _missing_error(missing)
-    kept = enroll_found[enroll_codes] & test_found[test_codes]
+    kept = (e_rows >= 0)[enroll_codes] & (t_rows >= 0)[test_codes]
     if not kept.any():
         raise _missing_error(missing) if missing else AsvbenchError("the trial list is empty")
-    # only embeddings that are used get normalised (unused missing rows stay out of the zero-norm check)
-    enroll_emb = np.zeros_like(enroll_vec)
-    enroll_emb[enroll_found] = _finish(enroll_vec[enroll_found], center, enroll_ids[enroll_found], "enrolment embedding")
-    test_emb = np.zeros_like(test_vec)
-    test_emb[test_found] = _finish(test_vec[test_found], center, test_ids[test_found], "test embedding")
+    enroll_side = EmbeddedSide(e_matrix, e_rows, _inverse_norms(e_matrix, e_rows, center, enroll_ids,
+                                                               "enrolment embedding"), center)
+    test_side = EmbeddedSide(t_matrix, t_rows, _inverse_norms(t_matrix, t_rows, center, test_ids,
+                                                             "test embedding"), center)
     e_idx = enroll_codes[kept]
     t_idx = test_codes[kept]
     return ScoredTrials(
-        scores=cosine_pairs(enroll_emb, test_emb, e_idx, t_idx),
+        scores=cosine_pairs(enroll_side, test_side, e_idx, t_idx),
         kept=kept, enroll_ids=enroll_ids, test_ids=test_ids, enroll_index=e_idx, test_index=t_idx,
-        enroll_emb=enroll_emb, test_emb=test_emb, center=center, missing=missing,
+        enroll_side=enroll_side, test_side=test_side, center=center, missing=missing,
     )
 
 
-def cosine_pairs(a: np.ndarray, b: np.ndarray, a_idx: np.ndarray, b_idx: np.ndarray) -> np.ndarray:
-    """Row-wise dot products ``a[a_idx[k]] . b[b_idx[k]]`` of unit vectors, in memory-bounded blocks."""
+def cosine_pairs(a: EmbeddedSide, b: EmbeddedSide, a_idx: np.ndarray, b_idx: np.ndarray) -> np.ndarray:
+    """Cosine of ``a[a_idx[k]]`` and ``b[b_idx[k]]`` for every k, in memory-bounded blocks (float64)."""
     out = np.empty(a_idx.shape[0], dtype=np.float64)
     for lo in range(0, a_idx.shape[0], _BLOCK):
         hi = lo + _BLOCK
-        out[lo:hi] = np.einsum("ij,ij->i", a[a_idx[lo:hi]], b[b_idx[lo:hi]])
+        out[lo:hi] = np.einsum("ij,ij->i", a.gather(a_idx[lo:hi]), b.gather(b_idx[lo:hi]))
     return out

@@ -38,6 +38,18 @@ class ScoreRun:
     notes: list[str] = field(default_factory=list)
 
 
+#: Stores up to this size are read into memory for scoring: random row access to a
+#: memory-mapped file costs a page fault per row, a sequential read does not.
+IN_MEMORY_LIMIT = 4 * 1024**3
+
+
+def _load_for_scoring(path: str | Path, trust_pickle: bool):
+    store = load_embeddings(path, trust_pickle=trust_pickle)
+    if isinstance(store.matrix, np.memmap) and store.matrix.nbytes <= IN_MEMORY_LIMIT:
+        store.matrix = np.array(store.matrix)
+    return store
+
+
 def run_scoring(
     trials_path: str | Path,
     embeddings: str | Path,
@@ -52,8 +64,8 @@ def run_scoring(
 ) -> ScoreRun:
     """Read, score, optionally normalise, write the canonical score file, compute metrics."""
     trials = read_trials(trials_path, trials_format)
-    test_store = load_embeddings(embeddings, trust_pickle=settings.trust_pickle)
-    enroll_store = load_embeddings(enroll_embeddings, trust_pickle=settings.trust_pickle) if enroll_embeddings else None
+    test_store = _load_for_scoring(embeddings, settings.trust_pickle)
+    enroll_store = _load_for_scoring(enroll_embeddings, settings.trust_pickle) if enroll_embeddings else None
     enroll_map = read_enroll_map(list(enroll_maps)) if enroll_maps else None
     center_vec = load_center(center, trust_pickle=settings.trust_pickle) if center else None
     scored = score_trials(

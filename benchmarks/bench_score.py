@@ -1,0 +1,149 @@
+"""Benchmark `asvbench score` and `asvbench metrics` at Vox1-E and CN-Celeb scale.
+
+Generates (seeded, cached under .bench/):
+* a Vox1-E-shaped case: 145,160 utterances x 256-d float32 embeddings, 579,818 trials
+  (VoxCeleb `label enroll test` format);
+* a CN-Celeb-shaped score file: 3,484,292 trials (17,755 target).
+
+Prints wall time (including interpreter start-up) and peak RSS of the asvbench commands, and
+of the naive baselines measured in the same run:
+* scoring: a per-trial Python loop over a dict of embeddings, one cosine per trial (how
+  WeSpeaker's score.py, 3D-Speaker and SpeechBrain score), timed on the first
+  BASELINE_TRIALS trials and extrapolated linearly to the whole list (labelled as such);
+* metrics: line-by-line Python parsing + sort/cumsum EER + minDCF (WeSpeaker's
+  compute_metrics.py approach), on the full 3.48 M-trial file.
+
+Usage: python benchmarks/bench_score.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+import numpy as np
+
+from _common import WORK, asvbench_cmd, timed_run
+
+N_UTT, DIM, N_TRIALS = 145_160, 256, 579_818
+N_CNC, N_CNC_TARGET = 3_484_292, 17_755
+BASELINE_TRIALS = 50_000
+
+
+def make_vox1e(root):
+    store = root / "vox1e_store"
+    trials = root / "vox1e_trials.txt"
+    if store.exists() and trials.exists():
+        return store, trials
+    from asvbench.io.embeddings import write_native_store
+
+    rng = np.random.default_rng(0)
+    n_spk = 1_251
+    spk = rng.integers(0, n_spk, N_UTT)
+    centres = rng.standard_normal((n_spk, DIM)).astype(np.float32)
+    emb = centres[spk] + 1.5 * rng.standard_normal((N_UTT, DIM)).astype(np.float32)
+    keys = [f"id{10000 + s}/vid{i % 97:05d}/{i:06d}.wav" for i, s in enumerate(spk)]
+    write_native_store(store, keys, emb, manifest={"model": "simulated", "note": "benchmark data"})
+    a = rng.integers(0, N_UTT, N_TRIALS)
+    b = rng.integers(0, N_UTT, N_TRIALS)
+    # half the trials are same-speaker: pick b among a's speaker
+    by_spk = [np.flatnonzero(spk == s) for s in range(n_spk)]
+    half = np.arange(N_TRIALS) % 2 == 0
+    b[half] = [by_spk[spk[i]][j % len(by_spk[spk[i]])] for i, j in zip(a[half], rng.integers(0, 10_000, half.sum()))]
+    label = (spk[a] == spk[b]).astype(int)
+    trials.write_text("".join(f"{l} {keys[i]} {keys[j]}\n" for l, i, j in zip(label, a, b)))
+    return store, trials
+
+
+def make_cnceleb_scores(root):
+    path = root / "cnc_scores.txt"
+    if path.exists():
+        return path
+    rng = np.random.default_rng(1)
+    label = np.zeros(N_CNC, dtype=bool)
+    label[rng.choice(N_CNC, N_CNC_TARGET, replace=False)] = True
+    score = rng.normal(0.0, 0.1, N_CNC) + 0.35 * label
+    model = rng.integers(800, 996, N_CNC)
+    test = rng.integers(0, 17_777, N_CNC)
+    lab = np.where(label, "target", "nontarget")
+    path.write_text("".join(f"id{m:05d}-enroll test/utt{t:05d}.wav {s!r} {l}\n"
+                            for m, t, s, l in zip(model.tolist(), test.tolist(), score.tolist(), lab)))
+    return path
+
+
+def baseline_loop_score(store, trials, limit):
+    """Per-trial cosine over a dict of embeddings (WeSpeaker score.py style)."""
+    from asvbench.io.embeddings import load_embeddings
+
+    t0 = time.perf_counter()
+    s = load_embeddings(store)
+    table = {k: np.asarray(s.matrix[i]) for i, k in enumerate(s.keys)}
+    load = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    out = []
+    with open(trials) as handle:
+        for n, line in enumerate(handle):
+            if n >= limit:
+                break
+            _, e, t = line.split()
+            x, y = table[e], table[t]
+            out.append(float(x.dot(y) / (np.linalg.norm(x) * np.linalg.norm(y))))
+    return load, time.perf_counter() - t0
+
+
+def baseline_metrics(path):
+    """WeSpeaker compute_metrics.py approach: Python line parsing, argsort, cumsum, EER + minDCF."""
+    t0 = time.perf_counter()
+    scores, labels = [], []
+    with open(path) as handle:
+        for line in handle:
+            tok = line.split()
+            scores.append(float(tok[2]))
+            labels.append(tok[3] == "target")
+    s = np.array(scores)
+    y = np.array(labels)
+    idx = np.argsort(s)
+    tar = y[idx].astype(float)
+    non = 1 - tar
+    fnr = np.cumsum(tar) / tar.sum()
+    fpr = 1 - np.cumsum(non) / non.sum()
+    x1 = np.argmax(fnr - fpr >= 0)
+    eer = fnr[x1]
+    dcf = np.min(0.01 * fnr + 0.99 * fpr) / 0.01
+    return time.perf_counter() - t0, float(eer), float(dcf)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true", help="skip the CN-Celeb-scale case")
+    args = parser.parse_args()
+    WORK.mkdir(parents=True, exist_ok=True)
+    store, trials = make_vox1e(WORK)
+    out = WORK / "vox1e_scores.tsv"
+    wall, rss, proc = timed_run(asvbench_cmd("score", "--trials", str(trials), "--embeddings", str(store),
+                                             "--out", str(out), "--json"))
+    res = json.loads(proc.stdout)
+    print(f"Vox1-E score+metrics (asvbench score, {N_TRIALS:,} trials, {N_UTT:,} x {DIM}): "
+          f"{wall:.2f} s wall incl. start-up, peak RSS {rss:.0f} MB (EER {res['eer'] * 100:.3f} %)")
+    wall_m, rss_m, _ = timed_run(asvbench_cmd("metrics", str(out), "--json"))
+    print(f"Vox1-E metrics only (asvbench metrics): {wall_m:.2f} s, peak RSS {rss_m:.0f} MB")
+    load, loop = baseline_loop_score(store, trials, BASELINE_TRIALS)
+    per_trial = loop / BASELINE_TRIALS
+    print(f"baseline per-trial Python loop: {BASELINE_TRIALS:,} trials in {loop:.2f} s ({1 / per_trial:,.0f} trials/s) "
+          f"+ {load:.2f} s to build the dict; extrapolated to {N_TRIALS:,} trials: {load + per_trial * N_TRIALS:.1f} s "
+          f"-> asvbench is {(load + per_trial * N_TRIALS) / wall:.0f}x faster")
+    if args.quick:
+        return
+    cnc = make_cnceleb_scores(WORK)
+    wall_c, rss_c, proc = timed_run(asvbench_cmd("metrics", str(cnc), "--json"))
+    res = json.loads(proc.stdout)
+    print(f"CN-Celeb-scale metrics (asvbench metrics, {N_CNC:,} trials): {wall_c:.2f} s wall incl. start-up, "
+          f"peak RSS {rss_c:.0f} MB (EER {res['eer'] * 100:.3f} %, minDCF {res['min_dcf']['0.01']:.4f})")
+    base, eer, dcf = baseline_metrics(cnc)
+    print(f"baseline (Python parsing + sort/cumsum, WeSpeaker compute_metrics style): {base:.2f} s "
+          f"(EER {eer * 100:.3f} %, minDCF {dcf:.4f}) -> asvbench is {base / wall_c:.1f}x faster")
+
+
+if __name__ == "__main__":
+    main()
