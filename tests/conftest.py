@@ -16,12 +16,19 @@ def _shared_root() -> Path:
     return Path(os.environ.get("ASVBENCH_SHARED", REPO.parent / "shared")).resolve()
 
 
+def _missing(reason: str) -> None:
+    """Skip, or fail when ASVBENCH_REQUIRE_SHARED=1 (CI always has ../shared)."""
+    if os.environ.get("ASVBENCH_REQUIRE_SHARED") == "1":
+        pytest.fail(f"{reason} (ASVBENCH_REQUIRE_SHARED=1)", pytrace=False)
+    pytest.skip(reason)
+
+
 @pytest.fixture(scope="session")
 def shared_dir() -> Path:
     """The ``../shared`` data directory; skips (reason 'needs ../shared ...') when absent."""
     root = _shared_root()
     if not (root / "README.md").is_file():
-        pytest.skip(f"{SHARED_SKIP_REASON}: real data directory {root} is absent")
+        _missing(f"{SHARED_SKIP_REASON}: real data directory {root} is absent")
     return root
 
 
@@ -29,5 +36,5 @@ def shared_path(shared_dir: Path, relative: str) -> Path:
     """A path inside ../shared that must exist (skip naming it otherwise)."""
     path = shared_dir / relative
     if not path.exists():
-        pytest.skip(f"{SHARED_SKIP_REASON}: {relative} is missing from {shared_dir}")
+        _missing(f"{SHARED_SKIP_REASON}: {relative} is missing from {shared_dir}")
     return path
