@@ -6,6 +6,7 @@ import typer
 
 from asvbench import __version__
 from asvbench.cli import metrics_cmd, score_cmd
+from asvbench.cli import calibrate_cmd, fuse_cmd  # calibration, SASV fusion
 from asvbench.cli import extract_cmd, models_cmd  # extraction, model registry
 from asvbench.cli import compare_cmd, demo_cmd, det_cmd, report_cmd, trials_cmd  # results, plots, registry, CI
 
@@ -34,6 +35,8 @@ def _root(
 
 metrics_cmd.register(app)
 score_cmd.register(app)
+fuse_cmd.register(app)
+calibrate_cmd.register(app)
 extract_cmd.register(app)
 models_cmd.register(app)
 for _mod in (report_cmd, det_cmd, trials_cmd, compare_cmd, demo_cmd):
