@@ -24,6 +24,7 @@ def score(
     pool_norm: Annotated[str, typer.Option("--pool-norm", help="Multi-row pooling: none (raw mean) | l2 (normalise rows first).")] = "none",
     allow_missing: Annotated[bool, typer.Option("--allow-missing", help="Skip trials whose embeddings are missing (and report how many).")] = False,
     trust_pickle: Annotated[bool, typer.Option("--trust-pickle", help="Allow reading pickled (.pk) embedding dicts.")] = False,
+    no_metrics: Annotated[bool, typer.Option("--no-metrics", help="Only write scores (e.g. one-class lists).")] = False,
     norm: Annotated[str, typer.Option("--norm", help="Score normalisation: none|znorm|tnorm|snorm|asnorm (cohort-based).")] = "none",
     cohort: Annotated[Path | None, typer.Option("--cohort", help="Embedding store of the normalisation cohort.")] = None,
     cohort_utt2spk: Annotated[Path | None, typer.Option("--cohort-utt2spk", help="utt2spk map: average the cohort per speaker.")] = None,
@@ -43,7 +44,8 @@ def score(
     from asvbench.scoring.pipeline import ScoreSettings, run_scoring
 
     settings = ScoreSettings(eer_method=eer_method, p_targets=tuple(p_target or (0.01,)), c_miss=c_miss, c_fa=c_fa,
-                             pool_norm=pool_norm, allow_missing=allow_missing, trust_pickle=trust_pickle)
+                             pool_norm=pool_norm, allow_missing=allow_missing, trust_pickle=trust_pickle,
+                             compute_metrics=not no_metrics)
     from asvbench.scoring._cohort import make_normaliser
 
     normaliser = make_normaliser(norm, cohort, top_k, cohort_utt2spk, pool_norm, trust_pickle, norm_device)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from asvbench.errors import AsvbenchError
 from asvbench.io.embeddings import load_embeddings
 from asvbench.io.scores import write_scores
 from asvbench.io.trials import Trials, read_enroll_map, read_trials
@@ -25,6 +26,7 @@ class ScoreSettings:
     pool_norm: str = "none"
     allow_missing: bool = False
     trust_pickle: bool = False
+    compute_metrics: bool = True
 
 
 @dataclass
@@ -64,6 +66,8 @@ def run_scoring(
 ) -> ScoreRun:
     """Read, score, optionally normalise, write the canonical score file, compute metrics."""
     trials = read_trials(trials_path, trials_format)
+    if settings.compute_metrics:
+        _check_two_classes(trials)
     test_store = _load_for_scoring(embeddings, settings.trust_pickle)
     enroll_store = _load_for_scoring(enroll_embeddings, settings.trust_pickle) if enroll_embeddings else None
     enroll_map = read_enroll_map(list(enroll_maps)) if enroll_maps else None
@@ -83,10 +87,22 @@ def run_scoring(
     if out is not None:
         out_path = write_scores(out, trials.enroll[scored.kept], trials.test[scored.kept], scores, labels)
     summary = None
-    has_tar = (labels == Label.TARGET).any()
-    if has_tar and (labels != Label.TARGET).any():
+    if settings.compute_metrics:
+        if not ((labels == Label.TARGET).any() and (labels != Label.TARGET).any()):
+            raise AsvbenchError(
+                f"after skipping {scored.n_missing_trials} trials with missing embeddings only one class is left",
+                where=trials_path, hint="fix the missing embeddings, or pass --no-metrics to only write scores",
+            )
         summary = summarize(scores, labels, eer_method=settings.eer_method, p_targets=settings.p_targets,
                             c_miss=settings.c_miss, c_fa=settings.c_fa)
-    else:
-        notes.append("metrics not computed: the scored trials hold only one class")
     return ScoreRun(trials, scored, scores, labels, out_path, summary, notes)
+
+
+def _check_two_classes(trials: Trials) -> None:
+    counts = trials.counts()
+    if counts["target"] == 0 or counts["target"] == len(trials):
+        only = "target" if counts["target"] else "non-target"
+        raise AsvbenchError(
+            f"the trial list holds only {only} trials ({len(trials)}); error rates need both classes",
+            where=trials.source, hint="check the list, or pass --no-metrics to only write scores",
+        )
