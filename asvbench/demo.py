@@ -158,22 +158,12 @@ def _asnorm(bench: SimulatedBenchmark, scored, cfg: DemoConfig, steps: list[tupl
 
 
 def _find_fusion() -> tuple[Callable | None, str]:
-    """H4's SASV fusion function, if the package provides one: (fn(asv, cm) -> fused, name)."""
+    """The SASV fusion API (SASV 2022 Baseline1 score sum), if this build has it."""
     try:
-        import asvbench.fusion as fusion_pkg
+        from asvbench.fusion import fuse_sum
     except ImportError as exc:
-        return None, f"asvbench.fusion not importable ({exc})"
-    for mod_name in ("asvbench.fusion.sasv", "asvbench.fusion.score_fusion", "asvbench.fusion"):
-        try:
-            mod = __import__(mod_name, fromlist=["_"])
-        except ImportError:
-            continue
-        for fn_name in ("score_sum", "fuse_sum", "sum_fusion"):
-            fn = getattr(mod, fn_name, None)
-            if callable(fn):
-                return fn, f"{mod_name}.{fn_name}"
-    del fusion_pkg
-    return None, "no score-sum fusion function found in asvbench.fusion"
+        return None, f"asvbench.fusion.fuse_sum not available ({exc})"
+    return fuse_sum, "asvbench.fusion.fuse_sum (SASV 2022 Baseline1: cosine + CM logit)"
 
 
 def _fuse(asv: np.ndarray, cm: np.ndarray, steps: list[tuple[str, str]]) -> np.ndarray | None:

@@ -9,6 +9,7 @@ import typer
 
 from asvbench.cli._common import err_console, handle_user_errors, out_console, print_json, to_json
 from asvbench.cli._options import JsonOpt
+from asvbench.report.save import BenchmarkOpt, SaveResultOpt, SystemOpt, VariantOpt
 
 OUT_FORMATS = ("sasv", "asvspoof5", "tsv")
 CM_SCORE_CHOICES = ("auto", "logit", "prob")
@@ -80,6 +81,10 @@ def fuse(
     tdcf_asv: Annotated[str, typer.Option("--tdcf-asv", help="t-DCF ASV operating point: eer (of --asv) | asvspoof5-organiser.")] = "eer",
     allow_missing: Annotated[bool, typer.Option("--allow-missing", help="Drop trials without ASV or CM score (counted).")] = False,
     json_out: JsonOpt = False,
+    save_result: SaveResultOpt = None,
+    system: SystemOpt = None,
+    benchmark: BenchmarkOpt = None,
+    variant: VariantOpt = "",
 ) -> None:
     """Fuse ASV and CM scores into SASV scores and report SASV metrics (fused, ASV only, CM only)."""
     import numpy as np
@@ -139,6 +144,13 @@ def fuse(
     if report is not None:
         atomic_write_text(report, to_json(result) + "\n")
         err_console.print(f"wrote metrics to {report}", highlight=False)
+    if save_result is not None:
+        from asvbench.report.save import save_fusion_result
+
+        save_fusion_result(save_result, result, system=system, benchmark=benchmark, variant=variant, fused=fused,
+                           labels=data.labels, trials_path=trials, scores_path=asv, enroll=data.enroll,
+                           test=data.test)
+        err_console.print(f"wrote result record {save_result}", highlight=False)
     for what, n in data.counts.items():
         if n and what != "trials_kept":
             err_console.print(f"note: {n} {what.replace('_', ' ')}", highlight=False)

@@ -66,3 +66,56 @@ def save_summary_result(
     )
     save_result(path, record)
     return record
+
+
+def fusion_metrics(result: Mapping[str, Any]) -> dict[str, Any]:
+    """Headline metrics of an ``asvbench fuse`` result dict (its ``eval`` part), named for tables:
+    ``sasv_eer``, ``sv_eer``, ``spf_eer``, ``min_a_dcf``, ``min_t_dcf@legacy|2021``, ``t_eer``."""
+    ev = result["eval"]
+    fused = ev["fused"]
+    out: dict[str, Any] = {"sasv_eer": fused["sasv_eer"], "sv_eer": fused["sv_eer"], "spf_eer": fused["spf_eer"],
+                           "min_a_dcf": fused["min_adcf"]}
+    if "tdcf" in ev:
+        out["min_t_dcf"] = {form: ev["tdcf"][form]["min_tdcf"] for form in ("legacy", "2021") if form in ev["tdcf"]}
+    if "teer" in ev:
+        out["t_eer"] = ev["teer"]["teer"]
+    counts = result.get("counts") or {}
+    out.update({k: v for k, v in counts.items() if isinstance(v, int) and k.startswith("n_")})
+    return out
+
+
+def save_fusion_result(
+    path: str | Path,
+    result: Mapping[str, Any],
+    *,
+    system: str | None,
+    benchmark: str | None,
+    variant: str = "",
+    fused=None,
+    labels=None,
+    trials_path: str | Path | None = None,
+    scores_path: str | Path | None = None,
+    enroll: Sequence[str] | None = None,
+    test: Sequence[str] | None = None,
+) -> ResultRecord:
+    """Record of one ``asvbench fuse`` run: fused-system SASV metrics, fusion settings, DET of the
+    fused scores (target vs all other trials)."""
+    import numpy as np
+
+    from asvbench.results import det_data_from_scores, fingerprint_labels, make_record
+    from asvbench.types import Label
+
+    det = trials = None
+    if fused is not None and labels is not None:
+        lab = np.asarray(labels)
+        det = det_data_from_scores(np.asarray(fused, np.float64), lab == Label.TARGET)
+        if trials_path is None:
+            trials = fingerprint_labels(lab, enroll, test, source=str(scores_path or ""))
+    settings = {k: v for k, v in result.items() if k not in ("eval", "dev")}
+    record = make_record(
+        fusion_metrics(result), system=system or f"{settings.get('method', 'fused')} fusion", benchmark=benchmark,
+        variant=variant, trials_path=trials_path, trials=trials, scores_path=scores_path,
+        definitions=dict(result["eval"].get("definitions", {})), fusion=settings, det=det, command="asvbench fuse",
+    )
+    save_result(path, record)
+    return record
