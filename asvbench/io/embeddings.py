@@ -178,6 +178,9 @@ def write_native_store(
     meta.update(manifest or {})
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(tmp, 0o777 & ~mask)  # mkdtemp makes 0700; a store gets the usual permissions
     try:
         np.save(tmp / "embeddings.npy", matrix)
         if offsets is not None:
