@@ -128,5 +128,5 @@ def _kaldi_eer(scores, is_target) -> EerResult:
     k = np.arange(n_t - 1)
     non_pos = np.maximum(n_n - 1 - np.floor(n_n * k / n_t).astype(np.int64), 0)
     stop = non[non_pos] < tar[k]
-    pos = int(np.argmax(stop)) if stop.any() else n_t - 2
+    pos = int(np.argmax(stop)) if stop.any() else n_t - 1  # Kaldi's loop runs out at target_size - 1
     return EerResult(pos / n_t, float(tar[pos]), "kaldi")
