@@ -94,7 +94,8 @@ def load_state_dict_file(path: str | Path, *, trust_pickle: bool = False) -> dic
                 where=p, hint="pass --trust-pickle only if you trust where this file came from",
             ) from None
         raise AsvbenchError(f"corrupt or unreadable checkpoint: {str(exc).splitlines()[0]}", where=p) from None
-    except (RuntimeError, EOFError, OSError, ValueError) as exc:
+    except (RuntimeError, EOFError, OSError, ValueError, IndexError, KeyError, TypeError, AttributeError) as exc:
+        # (garbage bytes make torch's unpicklers fail in assorted ways, e.g. IndexError: pop from empty list)
         raise AsvbenchError(f"corrupt or unreadable checkpoint: {str(exc).splitlines()[0]}", where=p) from None
     if not isinstance(obj, dict):
         raise AsvbenchError(f"checkpoint holds a {type(obj).__name__}, expected a state dict", where=p)
