@@ -1,0 +1,169 @@
+"""``asvbench models list|pull``: the registry table, and pulling from a loopback HTTP server."""
+
+from __future__ import annotations
+
+import hashlib
+import http.server
+import json
+import threading
+from dataclasses import replace
+from functools import partial
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from asvbench.cli import models_cmd
+from asvbench.cli.main import app
+from asvbench.models.base import ModelEntry
+
+runner = CliRunner()
+
+
+def _entry(url: str | None, sha256: str | None) -> ModelEntry:
+    def loader(path):  # never called by pull
+        raise AssertionError
+
+    return ModelEntry(name="toy", family="toy", kind="embedding", source="tests", embed_dim=4, sample_rate=16000,
+                      frontend="none", licence="CC0", loader=loader, url=url, sha256=sha256)
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:  # keep test output clean
+        pass
+
+
+@pytest.fixture()
+def server(tmp_path: Path):
+    """Serve ``tmp_path/www`` on 127.0.0.1 (a random free port)."""
+    www = tmp_path / "www"
+    www.mkdir()
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), partial(_Quiet, directory=str(www)))
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield www, f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture()
+def payload(server) -> tuple[str, str, bytes]:
+    www, base = server
+    data = bytes(range(256)) * 1000 + b"toy checkpoint"
+    (www / "toy.pt").write_bytes(data)
+    return f"{base}/toy.pt", hashlib.sha256(data).hexdigest(), data
+
+
+def _use(monkeypatch: pytest.MonkeyPatch, entry: ModelEntry) -> None:
+    monkeypatch.setattr(models_cmd, "_entry", lambda name: entry)
+
+
+def test_pull_downloads_and_verifies(monkeypatch, payload, tmp_path: Path) -> None:
+    url, sha, data = payload
+    _use(monkeypatch, _entry(url, sha))
+    cache = tmp_path / "cache"
+    res = runner.invoke(app, ["models", "pull", "toy", "--cache-dir", str(cache)])
+    assert res.exit_code == 0, res.output
+    target = cache / "toy" / "toy.pt"
+    assert res.stdout.strip() == str(target)
+    assert target.read_bytes() == data
+    assert "sha256 verified" in " ".join(res.stderr.split())
+    res = runner.invoke(app, ["models", "pull", "toy", "--cache-dir", str(cache)])
+    assert res.exit_code == 0 and "already cached" in res.stderr
+    assert sorted(p.name for p in (cache / "toy").iterdir()) == ["toy.pt"]  # no temporaries left
+
+
+def test_pull_sha_mismatch_removes_the_file(monkeypatch, payload, tmp_path: Path) -> None:
+    url, _, _ = payload
+    _use(monkeypatch, _entry(url, "0" * 64))
+    cache = tmp_path / "cache"
+    res = runner.invoke(app, ["models", "pull", "toy", "--cache-dir", str(cache)])
+    assert res.exit_code == 2
+    assert "sha256 mismatch" in res.stderr and "removed" in res.stderr
+    assert list((cache / "toy").iterdir()) == []
+
+
+def test_pull_uses_the_cache_env(monkeypatch, payload, tmp_path: Path) -> None:
+    url, sha, _ = payload
+    _use(monkeypatch, _entry(url, sha))
+    monkeypatch.setenv("ASVBENCH_CACHE", str(tmp_path / "envcache"))
+    res = runner.invoke(app, ["models", "pull", "toy"])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "envcache" / "toy" / "toy.pt").is_file()
+
+
+def test_pull_without_sha_warns_unverified(monkeypatch, payload, tmp_path: Path) -> None:
+    url, sha, _ = payload
+    _use(monkeypatch, _entry(url, None))
+    res = runner.invoke(app, ["models", "pull", "toy", "--cache-dir", str(tmp_path / "c")])
+    assert res.exit_code == 0 and "NOT verified" in res.stderr and sha in " ".join(res.stderr.split())
+
+
+def test_pull_errors(monkeypatch, server, tmp_path: Path) -> None:
+    www, base = server
+    _use(monkeypatch, _entry(None, None))
+    res = runner.invoke(app, ["models", "pull", "toy", "--cache-dir", str(tmp_path / "c")])
+    assert res.exit_code == 2 and "no registered download URL" in res.stderr
+    _use(monkeypatch, _entry(f"{base}/missing.pt", "0" * 64))
+    res = runner.invoke(app, ["models", "pull", "toy", "--cache-dir", str(tmp_path / "c")])
+    assert res.exit_code == 2 and "download failed" in res.stderr
+    (www / "page.html").write_text("<html>model page</html>")
+    _use(monkeypatch, _entry(f"{base}/page.html", None))
+    res = runner.invoke(app, ["models", "pull", "toy", "--cache-dir", str(tmp_path / "c")])
+    assert res.exit_code == 2 and "web page, not a checkpoint" in " ".join(res.stderr.split())
+    monkeypatch.undo()
+    res = runner.invoke(app, ["models", "pull", "no-such-model"])
+    assert res.exit_code == 2 and "unknown model 'no-such-model'" in res.stderr
+
+
+def test_extract_uses_the_pulled_checkpoint(monkeypatch, server, tmp_path: Path) -> None:
+    """`extract` without --checkpoint finds the file `models pull` cached."""
+    from asvbench.extract import engine
+    from tests.extract._tiny import save_checkpoint, tiny_entry, write_corpus
+
+    www, base = server
+    ck = save_checkpoint(www / "tiny.pt")
+    entry = replace(tiny_entry(), url=f"{base}/tiny.pt", sha256=hashlib.sha256(ck.read_bytes()).hexdigest())
+    _use(monkeypatch, entry)
+    monkeypatch.setattr(engine, "resolve_entry", lambda name: entry)
+    monkeypatch.setenv("ASVBENCH_CACHE", str(tmp_path / "cache"))
+    write_corpus(tmp_path / "audio", [8000, 9000])
+    args = ["extract", "--model", "tiny", "--audio", str(tmp_path / "audio"), "--out", str(tmp_path / "s"),
+            "--no-progress", "--num-workers", "0"]
+    res = runner.invoke(app, args)
+    assert res.exit_code == 2 and "models pull tiny" in " ".join(res.stderr.split())
+    assert runner.invoke(app, ["models", "pull", "tiny"]).exit_code == 0
+    res = runner.invoke(app, args)
+    assert res.exit_code == 0, res.output
+    manifest = json.loads((tmp_path / "s" / "manifest.json").read_text())
+    assert manifest["checkpoint"] == str(tmp_path / "cache" / "tiny" / "tiny.pt")
+
+
+def test_list_shows_the_registry() -> None:
+    from asvbench.models.registry import list_models
+
+    res = runner.invoke(app, ["models", "list", "--json"])
+    assert res.exit_code == 0, res.output
+    rows = json.loads(res.stdout)
+    assert [r["name"] for r in rows] == [e.name for e in list_models()]
+    camp = next(r for r in rows if r["name"] == "campplus-3dspeaker-cn-en-common")
+    # the sha256 of the real checkpoint in ../shared/models/SOURCES.md
+    assert camp["sha256"] == "92f29b94e6948786a26778c9e302525d185bb08c8b9f5252ed98776902840199"
+    assert camp["embed_dim"] == 192 and camp["kind"] == "embedding" and camp["family"] == "campplus"
+    res = runner.invoke(app, ["models", "list"])
+    assert res.exit_code == 0
+    for header in ("name", "family", "kind", "source", "embed", "front-end", "licence", "URL", "sha256"):
+        assert header in res.stdout
+    assert "campplus-3dspeaker-cn-en-common" in res.stdout and "92f29b94e6948786" in res.stdout
+
+
+def test_list_does_not_import_torch() -> None:
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    code = ("import sys; from typer.testing import CliRunner; from asvbench.cli.main import app; "
+            "r = CliRunner().invoke(app, ['models', 'list', '--json']); assert r.exit_code == 0, r.output; "
+            "assert 'torch' not in sys.modules, 'torch imported'")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO, timeout=60)
