@@ -65,13 +65,34 @@ class CohortNormaliser:
             check_top_k(k, cohort.matrix.shape[0])
         except AsvbenchError as exc:
             raise AsvbenchError(exc.what, where=self.cohort, hint=exc.hint) from None
-        result = normalise(scored.scores, scored.enroll_index, scored.test_index, scored.enroll_emb,
-                           scored.test_emb, cohort.matrix, self.method, k, device=self.device)
+        e_idx, t_idx, e_emb, t_emb = _trial_sides(scored)
+        result = normalise(scored.scores, e_idx, t_idx, e_emb, t_emb, cohort.matrix, self.method, k,
+                           device=self.device)
         unit = "speaker means" if cohort.per_speaker else "utterances"
         self.notes.append(f"{self.method}: cohort of {cohort.matrix.shape[0]:,} {unit} from {self.cohort}"
                           + (f", top-{k}" if k is not None else ", whole cohort")
                           + (", centred like the trials" if scored.center is not None else ""))
         return result.scores
+
+
+def _trial_sides(scored):
+    """Row indices and embedding tables for :func:`normalise`.
+
+    When both sides index one matrix (a single store, no enrolment map: VoxCeleb-style lists),
+    enrolment and test vectors come from one table of the utterances the trials use, passed
+    as the same object, so each utterance's cohort statistics are computed once even when it
+    is enrolment in some trials and test in others.
+    """
+    e_side, t_side = scored.enroll_side, scored.test_side
+    if e_side.matrix is not t_side.matrix:
+        return scored.enroll_index, scored.test_index, scored.enroll_emb, scored.test_emb
+    n = scored.enroll_index.shape[0]
+    rows = np.concatenate([e_side.rows[scored.enroll_index], t_side.rows[scored.test_index]])
+    used, inverse = np.unique(rows, return_inverse=True)
+    table = np.asarray(e_side.matrix[used], dtype=np.float64)
+    if scored.center is not None:
+        table -= scored.center
+    return inverse[:n], inverse[n:], table, table
 
 
 def make_normaliser(method: str, cohort, top_k: int | None, utt2spk=None, pool_norm: str = "none",

@@ -133,3 +133,17 @@ def test_bad_input():
         build_cohort(["u1", "u2"], np.ones((2, 2)), {"u1": "A"})
     none = normalise(raw, e_idx, t_idx, enroll, test, None, "none", None)
     np.testing.assert_array_equal(none.scores, raw)
+
+
+def test_torch_topk_path_matches_numpy():
+    # the optional GPU path, run here on the CPU device of torch
+    pytest.importorskip("torch")
+    from asvbench.scoring.norm import _topk_stats_numpy, _topk_stats_torch, _unit_rows
+
+    rng = np.random.default_rng(7)
+    e = _unit_rows(rng.standard_normal((50, 16)), "trial")
+    c = _unit_rows(rng.standard_normal((200, 16)), "cohort")
+    a = _topk_stats_torch(e, c, 20, 16, "cpu")
+    b = _topk_stats_numpy(e.astype(np.float32), c.astype(np.float32), 20, 16)
+    np.testing.assert_allclose(a.mean, b.mean, atol=1e-6)
+    np.testing.assert_allclose(a.std, b.std, atol=1e-6)
