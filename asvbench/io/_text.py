@@ -121,22 +121,25 @@ def parse_floats(column: pd.Series, text: str, path: str | Path, what: str, skip
 def fast_columns(text: str, path: str | Path, names: list[str], *, skiprows: int = 0) -> dict[str, list[str]]:
     """Split whitespace-separated ``text`` into ``len(names)`` columns of strings.
 
-    Fast path: one ``str.split()`` over the whole text, accepted only when the token count
-    equals columns x lines (so every line has the right count unless errors cancel out,
-    which the callers' label/score checks then catch and re-check here exactly). Otherwise
-    each line is checked and the first bad one is reported as ``file:line``.
+    Fast path: one ``str.split()`` over the whole text with a marker token standing for each
+    newline, accepted only when every marker falls right after a group of ``len(names)``
+    tokens (so every line has the right count; a line with one token too many and another
+    with one too few cannot cancel out). Otherwise each line is checked and the first bad
+    one is reported as ``file:line``.
     """
     body = text
     for _ in range(skiprows):
         body = body[body.find("\n") + 1 :] if "\n" in body else ""
     n = len(names)
-    tokens = body.split()
-    n_lines = body.count("\n") + (0 if body.endswith("\n") or not body else 1)
-    if not tokens:
+    if body and not body.endswith("\n"):
+        body += "\n"
+    n_lines = body.count("\n")
+    tokens = body.replace("\n", " \x00 ").split()
+    if len(tokens) == n_lines:  # only newline markers
         raise AsvbenchError("no data lines", where=path)
-    if len(tokens) != n * n_lines:
+    if len(tokens) != (n + 1) * n_lines or tokens[n :: n + 1].count("\x00") != n_lines:
         return exact_columns(text, path, names, skiprows=skiprows)
-    return {name: tokens[i::n] for i, name in enumerate(names)}
+    return {name: tokens[i :: n + 1] for i, name in enumerate(names)}
 
 
 def exact_columns(text: str, path: str | Path, names: list[str], *, skiprows: int = 0) -> dict[str, list[str]]:
