@@ -177,8 +177,8 @@ def _read_layout(path: str | Path, text: str, layout: _Layout, spellings: dict[s
         if frame.empty:
             raise AsvbenchError("no data lines", where=path)
         scores = frame[layout.score].to_numpy(dtype=np.float64)
-        if np.isnan(scores).any():
-            raise ValueError("NaN")
+        if not np.isfinite(scores).all():  # NaN or +-inf: the exact pass reports file:line
+            raise ValueError("not finite")
     except (ValueError, pd.errors.ParserError):
         return _read_layout_exact(path, read_text(path), layout, spellings, with_ids)
     categories = frame[layout.label].cat
