@@ -5,7 +5,8 @@ provenance (source, download URL, sha256 where known, licence). Loaders are lazy
 (:class:`LazyLoader` names a module and a function), so importing this module does not import
 torch. To add a model, add one ``_add(ModelEntry(...))`` block below.
 
-Entries without a released checkpoint (``url`` None) are layouts exercised by the parity
+``url`` is a direct download (``asvbench models pull``) or None; entries whose release is only a
+model page name it in ``description``. Every CAM++ layout entry is exercised by the parity
 fixtures in ``../shared/parity``: load any checkpoint of that layout with ``--checkpoint``.
 """
 
@@ -68,19 +69,17 @@ _add(ModelEntry(
     name="campplus-3dspeaker-e192", family="campplus", kind="embedding", source="3D-Speaker",
     embed_dim=192, sample_rate=16000, frontend="kaldi-fbank-80", licence="Apache-2.0",
     loader=_campplus_loader("campplus-3dspeaker-e192", "3dspeaker-e192", "3dspeaker"),
-    url="https://modelscope.cn/models/iic/speech_campplus_sv_zh-cn_16k-common",
     min_samples=720,
-    description="3D-Speaker CAMPPlus(feat_dim=80, embedding_size=192) layout (CAMPPLUS_COMMON); "
-                "url is the model page, not a file",
+    description="3D-Speaker CAMPPlus(feat_dim=80, embedding_size=192) layout (CAMPPLUS_COMMON); released as "
+                "modelscope iic/speech_campplus_sv_zh-cn_16k-common (https://modelscope.cn/models/iic/speech_campplus_sv_zh-cn_16k-common)",
 ))
 _add(ModelEntry(
     name="campplus-3dspeaker-e512", family="campplus", kind="embedding", source="3D-Speaker",
     embed_dim=512, sample_rate=16000, frontend="kaldi-fbank-80", licence="Apache-2.0",
     loader=_campplus_loader("campplus-3dspeaker-e512", "3dspeaker-e512", "3dspeaker"),
-    url="https://modelscope.cn/models/iic/speech_campplus_sv_en_voxceleb_16k",
     min_samples=720,
-    description="3D-Speaker CAMPPlus(feat_dim=80, embedding_size=512) layout (CAMPPLUS_VOX); "
-                "url is the model page, not a file",
+    description="3D-Speaker CAMPPlus(feat_dim=80, embedding_size=512) layout (CAMPPLUS_VOX); released as "
+                "modelscope iic/speech_campplus_sv_en_voxceleb_16k (https://modelscope.cn/models/iic/speech_campplus_sv_en_voxceleb_16k)",
 ))
 _add(ModelEntry(
     name="campplus-wespeaker-e192", family="campplus", kind="embedding", source="WeSpeaker",
