@@ -290,10 +290,18 @@ def _load_kaldi(p: Path) -> EmbeddingStore:
 
     try:
         data = kaldiio.load_scp(str(p)) if p.suffix.lower() == ".scp" else kaldiio.load_ark(str(p))
-        mapping = {k: np.asarray(v, dtype=np.float32) for k, v in (data.items() if hasattr(data, "items") else data)}
+        pairs = [(k, np.asarray(v, dtype=np.float32)) for k, v in (data.items() if hasattr(data, "items") else data)]
     except Exception as exc:  # kaldiio raises assorted errors on bad input
         raise AsvbenchError(f"cannot read Kaldi {p.suffix} file: {exc}", where=p) from None
-    return _from_mapping(mapping, str(p))
+    # kaldiio keeps the last of repeated keys silently: count the keys as listed instead
+    listed = ([line.split(maxsplit=1)[0] for line in p.read_text(encoding="utf-8").splitlines() if line.strip()]
+              if p.suffix.lower() == ".scp" else [k for k, _ in pairs])
+    if len(set(listed)) != len(listed):
+        seen: set[str] = set()
+        dups = list(dict.fromkeys(k for k in listed if k in seen or seen.add(k)))  # type: ignore[func-returns-value]
+        raise AsvbenchError(f"{len(dups)} duplicate keys in the embedding store, e.g. {dups[:3]}", where=p,
+                            hint="each utterance key must appear once")
+    return _from_mapping(dict(pairs), str(p))
 
 
 def _from_mapping(mapping: dict[str, np.ndarray], source: str) -> EmbeddingStore:
