@@ -92,10 +92,10 @@ _add(ModelEntry(
     name="campplus-wespeaker-e512", family="campplus", kind="embedding", source="WeSpeaker",
     embed_dim=512, sample_rate=16000, frontend="kaldi-fbank-80-wespeaker", licence="CC-BY-4.0",
     loader=_campplus_loader("campplus-wespeaker-e512", "wespeaker-e512", "wespeaker"),
-    url="https://wespeaker-1256283475.cos.ap-shanghai.myqcloud.com/models/voxceleb/voxceleb_CAM++.zip",
     min_samples=720,
-    description="WeSpeaker VoxCeleb CAM++ (conf/campplus.yaml, embed 512, TSTP); url is a zip holding "
-                "avg_model.pt + config.yaml",
+    description="WeSpeaker VoxCeleb CAM++ (conf/campplus.yaml, embed 512, TSTP); released as a zip holding "
+                "avg_model.pt + config.yaml (https://wespeaker-1256283475.cos.ap-shanghai.myqcloud.com/models/"
+                "voxceleb/voxceleb_CAM++.zip): unzip, then --checkpoint avg_model.pt",
 ))
 
 
