@@ -155,3 +155,25 @@ def test_min_model_samples_is_2315():
         assert module(torch.zeros(1, 2315)).shape == (1, 2)
         with pytest.raises(RuntimeError):
             module(torch.zeros(1, 2314))
+
+
+def test_loaded_forward_batches_any_lengths_and_refuses_empty_audio():
+    from dataclasses import replace
+
+    from asvbench.errors import AsvbenchError
+    from asvbench.models.aasist import fixed_length_forward
+
+    cfg = replace(get_preset("AASIST-L"), nb_samp=3000)  # short fixed length keeps this test fast
+    module = build_aasist(cfg).eval()
+    module.load_state_dict(fill_state_dict(module.state_dict(), "B"))
+    forward = fixed_length_forward(module, nb_samp=cfg.nb_samp, name="aasist-l")
+    g = torch.Generator().manual_seed(3)
+    wavs = [0.1 * torch.randn(n, generator=g) for n in (5000, 700, 3000)]
+    batch = torch.zeros(3, 5000)
+    for i, w in enumerate(wavs):
+        batch[i, : len(w)] = w
+    logits = forward(batch, torch.tensor([5000, 700, 3000]))
+    for i, w in enumerate(wavs):
+        assert torch.allclose(forward(w.unsqueeze(0), torch.tensor([len(w)]))[0], logits[i], atol=1e-5)
+    with pytest.raises(AsvbenchError, match="at least 1 samples"):
+        forward(batch, torch.tensor([5000, 0, 3000]))
