@@ -244,10 +244,22 @@ def exact_groups(lengths: Sequence[int], max_rows: int) -> list[list[int]]:
     return groups
 
 
-def padded_groups(lengths: Sequence[int], max_rows: int) -> list[list[int]]:
-    """Consecutive groups of ``max_rows`` in length order (padding to each group's longest)."""
-    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
-    return [order[j : j + max_rows] for j in range(0, len(order), max_rows)]
+#: padded bucketing: a group's longest waveform is at most this times its shortest (<= 20 % padding)
+MAX_PAD_RATIO = 1.2
+
+
+def padded_groups(lengths: Sequence[int], max_rows: int, max_ratio: float = MAX_PAD_RATIO) -> list[list[int]]:
+    """Groups of at most ``max_rows`` consecutive indices in length order, each cut where the
+    next waveform would be longer than ``max_ratio`` times the group's shortest (so padding
+    stays under ``1 - 1/max_ratio`` of the compute). Depends on the lengths only: deterministic."""
+    order = sorted(range(len(lengths)), key=lambda i: (lengths[i], i))
+    groups: list[list[int]] = []
+    for i in order:
+        if groups and len(groups[-1]) < max_rows and lengths[i] <= max_ratio * lengths[groups[-1][0]]:
+            groups[-1].append(i)
+        else:
+            groups.append([i])
+    return groups
 
 
 def compute_batch(model: "LoadedModel", rt: Runtime, prep: PreparedBatch, cfg: ExtractConfig, bucketing: str,

