@@ -31,6 +31,7 @@ statistics need no cohort matrix at all: ``mu = e . m`` and ``sigma^2 = e^T S e`
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -215,7 +216,19 @@ def _topk_rows(out: np.ndarray, top_k: int, sample_cols: int) -> np.ndarray:
     return top
 
 
-def _topk_stats_numpy(emb_unit: np.ndarray, cohort_unit: np.ndarray, top_k: int, block_rows: int) -> CohortStats:
+def _chunk_stats(out: np.ndarray, top_k: int, sample_cols: int, mean: np.ndarray, std: np.ndarray) -> None:
+    top = _topk_rows(out, top_k, sample_cols).astype(np.float64)
+    mu = top.mean(axis=1)
+    mean[:] = mu
+    std[:] = np.sqrt(np.mean((top - mu[:, None]) ** 2, axis=1))
+
+
+def _topk_stats_numpy(emb_unit: np.ndarray, cohort_unit: np.ndarray, top_k: int, block_rows: int,
+                      threads: int | None = None) -> CohortStats:
+    """Blocked float32 matmul (BLAS threads), then top-k selection on row chunks in a thread pool
+    (NumPy's partition and copies release the GIL)."""
+    from concurrent.futures import ThreadPoolExecutor
+
     n, n_c = emb_unit.shape[0], cohort_unit.shape[0]
     e32 = np.ascontiguousarray(emb_unit, dtype=np.float32)  # no copy when already float32
     # shuffle the cohort once (a fixed seed: results do not depend on it) so that its first
@@ -226,14 +239,17 @@ def _topk_stats_numpy(emb_unit: np.ndarray, cohort_unit: np.ndarray, top_k: int,
     std = np.empty(n, dtype=np.float64)
     block = np.empty((min(block_rows, n), n_c), dtype=np.float32)
     sample_cols = min(n_c, 1024)
-    for lo in range(0, n, block_rows):
-        hi = min(lo + block_rows, n)
-        out = block[: hi - lo]
-        np.matmul(e32[lo:hi], c32t, out=out)
-        top = _topk_rows(out, top_k, sample_cols).astype(np.float64)
-        mu = top.mean(axis=1)
-        mean[lo:hi] = mu
-        std[lo:hi] = np.sqrt(np.mean((top - mu[:, None]) ** 2, axis=1))
+    workers = threads or min(4, os.cpu_count() or 1)
+    chunk = max(1, min(1024, -(-block.shape[0] // workers)))
+    with ThreadPoolExecutor(workers) as pool:
+        for lo in range(0, n, block_rows):
+            hi = min(lo + block_rows, n)
+            out = block[: hi - lo]
+            np.matmul(e32[lo:hi], c32t, out=out)
+            jobs = [pool.submit(_chunk_stats, out[a : a + chunk], top_k, sample_cols, mean[lo + a : lo + a + chunk],
+                                std[lo + a : lo + a + chunk]) for a in range(0, hi - lo, chunk)]
+            for job in jobs:
+                job.result()
     return CohortStats(mean, std)
 
 
