@@ -105,8 +105,8 @@ def read_scores(path: str | Path, fmt: str = "auto", *, score_column: str | None
     if fmt not in SCORE_FORMATS:
         raise AsvbenchError(f"unknown score format {fmt!r}", hint=f"choose one of: {', '.join(SCORE_FORMATS)}")
     text = read_head(path)  # the whole file is only read as text to locate errors
-    if fmt == "auto":
-        fmt = detect_score_format(text, path)
+    if fmt == "auto":  # naming a column implies a table with a header
+        fmt = "table" if score_column is not None or label_column is not None else detect_score_format(text, path)
     spellings = label_map or {**LABEL_SPELLINGS, "1.0": 1, "0.0": 0}
     if fmt == "wespeaker":
         names = _four_column_names(text, path, spellings)
