@@ -25,7 +25,7 @@ Cohort scores are cosines: embeddings and cohort are L2-normalised here, so pass
 values come from :func:`numpy.partition` (introselect, linear time, no full sort) of a
 narrow candidate matrix (a sampled lower bound on the k-th value, see :func:`_topk_rows`),
 and their mean and standard deviation are accumulated in float64; the selection runs on row
-chunks in a small thread pool while BLAS does the matmul with its own threads. Whole-cohort
+chunks in a small thread pool (NumPy releases the GIL there). Whole-cohort
 statistics need no cohort matrix at all: ``mu = e . m`` and ``sigma^2 = e^T S e`` with
 ``m`` and ``S`` the (population) mean and covariance of the unit-norm cohort.
 """
