@@ -33,7 +33,12 @@ def handle_user_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except AsvbenchError as exc:
-            Console(stderr=True).print(f"[bold red]error:[/] {exc.format()}", markup=True, highlight=False)
+            # soft_wrap: never break a path or 'file:line' across lines (messages are grepped)
+            # escape: the message quotes user text, which may hold '[...]' (rich markup)
+            from rich.markup import escape
+
+            Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {escape(exc.format())}", markup=True,
+                                                       highlight=False)
             raise typer.Exit(USER_ERROR_EXIT_CODE) from None
         except KeyboardInterrupt:
             Console(stderr=True).print("interrupted", style="yellow")
