@@ -20,6 +20,7 @@ by its utterances, comma- or space-separated (ASVspoof ``spk utt1,utt2,...``; CN
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -155,7 +156,17 @@ def _check_sasv_sources(sources: np.ndarray, labels: np.ndarray, text: str, path
 
 def _read_asvspoof5(text: str, path: str | Path) -> Trials:
     sep = "\t" if "\t" in _first_data_line(text)[1] else r"\s+"
-    frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_filter=False)
+    try:
+        frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_filter=False)
+    except pd.errors.ParserError as exc:  # e.g. "Expected 3 fields in line 7, saw 4" (file line numbers)
+        match = re.search(r"line (\d+), saw (\d+)", str(exc))
+        if not match:
+            raise AsvbenchError(f"cannot parse the ASVspoof5 trial list: {exc}", where=path) from None
+        no = int(match.group(1))
+        raise AsvbenchError(f"found {match.group(2)} columns, more than the header names: {line_of(text, no)!r}",
+                            where=at_line(path, no)) from None
+    if frame.empty:
+        raise AsvbenchError("no data lines (only a header)", where=path)
     columns = {c.strip().lower(): c for c in frame.columns}
 
     def pick(*names: str) -> str:
