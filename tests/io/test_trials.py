@@ -169,6 +169,9 @@ BAD = [
     ("undetectable", "a b c d e\n", "auto", [":1", "cannot tell the trial-list format", "--trials-format"]),
     ("label_word_as_vox", "a b target\n", "voxceleb", [":1", "unknown label 'a'"]),
     ("asvspoof5_no_label", "speaker\tfilename\tgender\nA\tB\tF\n", "asvspoof5", ["no column among", "columns are"]),
+    ("asvspoof5_long_row", "speaker\tfilename\tasv_label\nA\tB\ttarget\n\nA\tC\tspoof\tx\n", "auto",
+     [":4", "found 4 columns", "'A\\tC\\tspoof\\tx'"]),
+    ("asvspoof5_header_only", "speaker\tfilename\tasv_label\n", "auto", ["no data lines"]),
 ]
 
 
