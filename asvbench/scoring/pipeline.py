@@ -83,16 +83,17 @@ def run_scoring(
     if scored.n_missing_trials:
         notes.append(f"skipped {scored.n_missing_trials} of {len(trials)} trials whose embeddings are missing "
                      f"({'; '.join(f'{len(set(v))} {k}' for k, v in scored.missing.items())})")
+    if settings.compute_metrics and not ((labels == Label.TARGET).any() and (labels != Label.TARGET).any()):
+        # checked before writing: a command that fails leaves no new score file
+        raise AsvbenchError(
+            f"after skipping {scored.n_missing_trials} trials with missing embeddings only one class is left",
+            where=trials_path, hint="fix the missing embeddings, or pass --no-metrics to only write scores",
+        )
     out_path = None
     if out is not None:
         out_path = write_scores(out, trials.enroll[scored.kept], trials.test[scored.kept], scores, labels)
     summary = None
     if settings.compute_metrics:
-        if not ((labels == Label.TARGET).any() and (labels != Label.TARGET).any()):
-            raise AsvbenchError(
-                f"after skipping {scored.n_missing_trials} trials with missing embeddings only one class is left",
-                where=trials_path, hint="fix the missing embeddings, or pass --no-metrics to only write scores",
-            )
         summary = summarize(scores, labels, eer_method=settings.eer_method, p_targets=settings.p_targets,
                             c_miss=settings.c_miss, c_fa=settings.c_fa)
     return ScoreRun(trials, scored, scores, labels, out_path, summary, notes)
