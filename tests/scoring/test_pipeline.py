@@ -82,7 +82,9 @@ def test_one_class_lists(tmp_path):
     # both classes listed, but the only non-target is missing: one class is left after skipping
     write_trials(tmp_path / "two.txt", ["a", "a"], ["b", "x"], [T, N], "voxceleb")
     with pytest.raises(AsvbenchError, match="only one class is left"):
-        run_scoring(tmp_path / "two.txt", tmp_path / "store", out=None, settings=ScoreSettings(allow_missing=True))
+        run_scoring(tmp_path / "two.txt", tmp_path / "store", out=tmp_path / "two.tsv",
+                    settings=ScoreSettings(allow_missing=True))
+    assert not (tmp_path / "two.tsv").exists()  # a failed run writes no score file
 
 
 def test_normalise_hook(tmp_path):
