@@ -23,11 +23,16 @@ class ExtractConfig:
 
     Batching (``bucketing``): ``"exact"`` only batches utterances of identical sample counts
     (crops always are), so batched results equal one-at-a-time results whatever the model
-    does with padding. ``"padded"`` pads length-sorted neighbours to the longest in the
-    batch and passes the valid lengths: exact only for models that mask padding. ``"auto"``
-    (default) runs a padding probe on the loaded model (one signal alone versus the same
-    signal padded in a batch beside a longer one) and uses ``"padded"`` only when the probe's
-    outputs agree (cosine >= 0.99999), else ``"exact"``.
+    does with padding. ``"padded"`` pads length-sorted neighbours (a group's longest at most
+    1.2 x its shortest) and passes the valid lengths: exact only for models that mask padding.
+    ``"auto"`` (default): on CPU ``"exact"`` (padding does not pay there: throughput comes
+    from one model copy per core in the worker processes); on GPU a padding probe on the
+    loaded model (one signal alone versus padded in a batch beside a longer one) picks
+    ``"padded"`` when the outputs agree (cosine >= 0.99999), else ``"exact"``.
+
+    Workers (``num_workers``, default: CPU one per core, GPU min(4, cores - 1)): on CPU with
+    two or more, each worker decodes and runs the model with one thread; otherwise workers
+    only decode and the model runs in the main process.
     """
 
     model: str
@@ -40,7 +45,7 @@ class ExtractConfig:
     max_seconds: float | None = None
     device: str = "cpu"
     dtype: str = "float32"
-    num_workers: int | None = None  # None: min(4, cpus - 1)
+    num_workers: int | None = None  # None: CPU: one per core; GPU: min(4, cpus - 1)
     shard: tuple[int, int] | None = None  # (index, count), index 0-based
     overwrite: bool = False
     trust_pickle: bool = False

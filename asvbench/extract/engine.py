@@ -9,9 +9,15 @@ Batching never changes results. In ``exact`` bucketing one forward call only hol
 of identical length (the fixed crops always are; segment-cut evaluation sets are too), which is
 right whatever the model does with padding (zero padding changes CMN means and pooling
 statistics of unmasked speaker models). ``padded`` bucketing pads length-sorted neighbours
-(little padding, since neighbours have similar lengths) and passes the valid lengths: right
-for models that mask padding (asvbench's CAM++ does). ``auto`` (default) chooses ``padded``
-only when a padding probe on the loaded model shows padding has no effect.
+(little padding: a group's longest is at most 1.2 x its shortest) and passes the valid
+lengths: right for models that mask padding (asvbench's CAM++ does). ``auto`` (default) uses
+``exact`` on CPU and, on GPU, ``padded`` only when a padding probe on the loaded model shows
+that padding has no effect.
+
+Speed on CPU comes from processes, not batching: small convolutions scale poorly over
+intra-op threads (CAM++ on this 2-core machine: 2 threads are ~1.1x of 1 thread), so with two
+or more workers each worker process decodes its batches and runs its own (forked,
+copy-on-write) model with one thread. On GPU the workers only decode.
 """
 
 from __future__ import annotations
@@ -98,8 +104,12 @@ def trusted_copy(checkpoint: Path, tmp_dir: Path) -> Path:
     return copy
 
 
-def default_workers() -> int:
-    return max(0, min(4, (os.cpu_count() or 1) - 1))
+def default_workers(rt: "Runtime | None" = None) -> int:
+    """CPU: one worker per core (each decodes and computes); GPU: min(4, cores - 1) decoders."""
+    cpus = os.cpu_count() or 1
+    if rt is not None and rt.device_type == "cpu":
+        return cpus if cpus >= 2 else 0
+    return max(0, min(4, cpus - 1))
 
 
 class Runtime:
@@ -223,6 +233,8 @@ def resolve_bucketing(cfg: ExtractConfig, model: "LoadedModel", rt: Runtime, ent
     """The bucketing to use and a note for the manifest (see :class:`ExtractConfig`)."""
     if cfg.bucketing != "auto":
         return cfg.bucketing, "asked for"
+    if rt.device_type == "cpu":
+        return "exact", "auto: exact on CPU (padded batches do not pay there; see the benchmark)"
     try:
         cos, rel = padding_probe(model, rt, entry.sample_rate, entry.min_samples)
     except (RuntimeError, ValueError, IndexError, AsvbenchError) as exc:
@@ -367,17 +379,65 @@ def _manifest(cfg: ExtractConfig, entry: "ModelEntry", checkpoint: Path, identit
     }
 
 
-def _iterate(source: BatchSource, todo: list[int], workers: int) -> Iterator[PreparedBatch]:
-    if workers == 0 or len(todo) <= 1:
-        for i in todo:
-            yield source[i]
-        return
+class Computed:
+    """One batch's results, ready for its chunk file."""
+
+    def __init__(self, keys: list[str], rows: list[np.ndarray], seconds: list[float], failures: list[Failure],
+                 notices: list[str]):
+        self.keys, self.rows, self.seconds, self.failures, self.notices = keys, rows, seconds, failures, notices
+
+
+class ComputeSource:
+    """Decode + model pass per planned batch: run inside DataLoader workers on CPU."""
+
+    def __init__(self, source: BatchSource, model: "LoadedModel", rt: Runtime, cfg: ExtractConfig, bucketing: str):
+        self.source, self.model, self.rt, self.cfg, self.bucketing = source, model, rt, cfg, bucketing
+
+    def __len__(self) -> int:
+        return len(self.source)
+
+    def __getitem__(self, i: int) -> Computed:
+        prep = self.source[i]
+        keys, rows, seconds, failures = compute_batch(self.model, self.rt, prep, self.cfg, self.bucketing)
+        return Computed(keys, rows, seconds, failures, prep.notices)
+
+
+def compute_placement(rt: Runtime, workers: int) -> str:
+    """Where the model runs: ``"workers"`` (CPU, >= 2 workers: each worker process decodes and
+    runs its own copy of the model with one thread; on a few cores this beats one process's
+    intra-op threads, which scale poorly on these small convolutions) or ``"main"`` (GPU, or
+    CPU with < 2 workers: workers only decode). Workers are forked (Linux) and share the
+    loaded model copy-on-write."""
+    if rt.device_type == "cpu" and workers >= 2 and sys.platform.startswith("linux"):
+        return "workers"
+    return "main"
+
+
+def _loader(dataset: Any, todo: list[int], workers: int) -> Iterator[Any]:
     from torch.utils.data import DataLoader, Subset
 
-    loader = DataLoader(Subset(source, todo), batch_size=None, shuffle=False, num_workers=min(workers, len(todo)),
+    loader = DataLoader(Subset(dataset, todo), batch_size=None, shuffle=False, num_workers=min(workers, len(todo)),
                         worker_init_fn=worker_init, collate_fn=_identity_collate, prefetch_factor=2,
                         multiprocessing_context="fork" if sys.platform.startswith("linux") else None)
     yield from loader
+
+
+def _results(source: BatchSource, todo: list[int], workers: int, placement: str, model: "LoadedModel",
+             rt: Runtime, cfg: ExtractConfig, bucketing: str) -> Iterator[Computed]:
+    """Results of the ``todo`` batches in order, computed where ``placement`` says."""
+    if not todo:
+        return
+    if placement == "workers":
+        yield from _loader(ComputeSource(source, model, rt, cfg, bucketing), todo, workers)
+        return
+    compute = ComputeSource(source, model, rt, cfg, bucketing)
+    if workers == 0 or len(todo) == 1:
+        for i in todo:
+            yield compute[i]
+        return
+    for prep in _loader(source, todo, workers):
+        keys, rows, seconds, failures = compute_batch(model, rt, prep, cfg, bucketing)
+        yield Computed(keys, rows, seconds, failures, prep.notices)
 
 
 def _identity_collate(x: Any) -> Any:
@@ -502,7 +562,13 @@ def _run_shard(cfg: ExtractConfig, entry: "ModelEntry", model: "LoadedModel", rt
     batches = make_batches(plan_items(mine, sr, max_samples), cfg.batch_size)
     multi = shard is not None and shard[1] > 1
     target = st.shard_path(out, shard) if multi else out
+    workers = default_workers(rt) if cfg.num_workers is None else cfg.num_workers
+    placement = compute_placement(rt, workers)
+    import torch
+
+    compute = "workers x 1 thread" if placement == "workers" else f"main process x {torch.get_num_threads()} threads"
     settings = {**identity, "batch_size": cfg.batch_size, "device": rt.device, "shard": list(shard) if shard else None,
+                "compute": compute,
                 "spec": [sr, max_samples, spec.min_samples, spec.n_crops, spec.crop_samples]}
     work = st.WorkDir(st.work_dir_for(target))
     resumed = work.open(fingerprint(batches, settings), {"out": str(target), "n_batches": len(batches)},
@@ -517,13 +583,13 @@ def _run_shard(cfg: ExtractConfig, entry: "ModelEntry", model: "LoadedModel", rt
 
         err_console.print(f"resuming: {len(done)} of {len(batches)} batches already done in {work.path}")
     progress = _Progress(cfg.progress and not quiet, len(mine), n_done_utts, label)
-    workers = default_workers() if cfg.num_workers is None else cfg.num_workers
     n_computed = 0
     audio_seconds = 0.0
     try:
-        for idx, prep in zip(todo, _iterate(BatchSource(batches, spec), todo, workers)):
-            keys, rows, seconds, failures = compute_batch(model, rt, prep, cfg, bucketing)
-            work.write_chunk(idx, keys, rows, seconds, failures, prep.notices)
+        for idx, res in zip(todo, _results(BatchSource(batches, spec), todo, workers, placement, model, rt, cfg,
+                                           bucketing)):
+            keys, seconds = res.keys, res.seconds
+            work.write_chunk(idx, keys, res.rows, seconds, res.failures, res.notices)
             n_computed += len(batches[idx])
             audio_seconds += float(sum(seconds))
             progress.advance(len(batches[idx]), float(sum(seconds)))
@@ -544,6 +610,7 @@ def _run_shard(cfg: ExtractConfig, entry: "ModelEntry", model: "LoadedModel", rt
     failures = sorted(collected.failures, key=lambda f: f.key)
     manifest = _manifest(cfg, entry, checkpoint, identity, work.created if batches else "", len(failures), rt.device)
     manifest["bucketing_note"] = bucketing_note
+    manifest["compute"] = compute
     if multi:
         manifest["shard"] = list(shard)  # type: ignore[arg-type]
         manifest["dim"] = int(matrix.shape[1]) if keys else int(entry.embed_dim)

@@ -66,7 +66,7 @@ def test_exact_batches_equal_one_at_a_time_with_crops(corpus: Path, ckpt: Path, 
     res = run_extract(_cfg(corpus, tmp_path / "store", ckpt, crops=3, crop_seconds=crop_seconds),
                       entry=tiny_entry(masked=False))
     store = load_embeddings(res.out)
-    assert store.manifest["bucketing"] == "exact"  # the unmasked model fails the padding probe
+    assert store.manifest["bucketing"] == "exact"
     assert res.n_done == len(LENGTHS) and store.matrix.shape == (len(LENGTHS) * 4, 8)
     for i, key in enumerate(store.keys):
         wav, sr = sf.read(corpus / f"{key}.wav", dtype="float32")
@@ -79,9 +79,36 @@ def test_exact_batches_equal_one_at_a_time_with_crops(corpus: Path, ckpt: Path, 
 
 
 def test_padded_batches_equal_one_at_a_time_for_a_masking_model(corpus: Path, ckpt: Path, tmp_path: Path) -> None:
-    res = run_extract(_cfg(corpus, tmp_path / "store", ckpt), entry=tiny_entry(masked=True))
+    res = run_extract(_cfg(corpus, tmp_path / "store", ckpt, bucketing="padded"), entry=tiny_entry(masked=True))
     store = load_embeddings(res.out)
-    assert store.manifest["bucketing"] == "padded"  # auto: the probe shows padding has no effect
+    assert store.manifest["bucketing"] == "padded"
+    for i, key in enumerate(store.keys):
+        wav, _ = sf.read(corpus / f"{key}.wav", dtype="float32")
+        assert _cos(np.asarray(store.rows(i))[0], reference_forward(ckpt, wav)) >= 0.9999
+
+
+def test_padding_probe_tells_masking_models_apart(ckpt: Path) -> None:
+    from asvbench.extract.engine import PROBE_MIN_COSINE, Runtime, padding_probe
+
+    rt = Runtime(ExtractConfig(model="tiny", audio=Path("."), out=Path("x")), None)
+    masked = tiny_entry(masked=True).loader(ckpt)
+    unmasked = tiny_entry(masked=False).loader(ckpt)
+    cos, rel = padding_probe(masked, rt, 16000, 400)
+    assert cos >= PROBE_MIN_COSINE and rel < 1e-5
+    cos, rel = padding_probe(unmasked, rt, 16000, 400)
+    assert cos < PROBE_MIN_COSINE or rel > 1e-3
+
+
+def test_auto_bucketing_is_exact_on_cpu(corpus: Path, ckpt: Path, tmp_path: Path) -> None:
+    res = run_extract(_cfg(corpus, tmp_path / "store", ckpt), entry=tiny_entry(masked=True))
+    assert load_embeddings(res.out).manifest["bucketing"] == "exact"
+
+
+def test_compute_in_two_workers_equals_one_at_a_time(corpus: Path, ckpt: Path, tmp_path: Path) -> None:
+    res = run_extract(_cfg(corpus, tmp_path / "store", ckpt, num_workers=2, crops=2, crop_seconds=0.5),
+                      entry=tiny_entry())
+    store = load_embeddings(res.out)
+    assert store.manifest["compute"] == "workers x 1 thread"
     for i, key in enumerate(store.keys):
         wav, _ = sf.read(corpus / f"{key}.wav", dtype="float32")
         assert _cos(np.asarray(store.rows(i))[0], reference_forward(ckpt, wav)) >= 0.9999
@@ -235,7 +262,7 @@ from pathlib import Path
 from asvbench.extract import ExtractConfig, run_extract
 from tests.extract._tiny import tiny_entry
 cfg = ExtractConfig(model="tiny", audio=Path({audio!r}), out=Path(sys.argv[1]), checkpoint=Path({ckpt!r}),
-                    batch_size=2, num_workers=1, progress=False, crops=2, crop_seconds=0.5)
+                    batch_size=2, num_workers=int(sys.argv[2]), progress=False, crops=2, crop_seconds=0.5)
 run_extract(cfg, entry=tiny_entry())
 """
 
@@ -249,7 +276,8 @@ def _script(tmp_path: Path, corpus: Path, ckpt: Path) -> Path:
 
 
 @pytest.mark.slow
-def test_kill_9_then_resume_is_bitwise_identical(corpus: Path, ckpt: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", ["1", "2"])  # 1: decode worker + model in main; 2: model in the workers
+def test_kill_9_then_resume_is_bitwise_identical(corpus: Path, ckpt: Path, tmp_path: Path, workers: str) -> None:
     import os
     import signal
     import subprocess
@@ -258,10 +286,11 @@ def test_kill_9_then_resume_is_bitwise_identical(corpus: Path, ckpt: Path, tmp_p
 
     script = _script(tmp_path, corpus, ckpt)
     env = dict(os.environ, TINY_SLEEP="0.4", OMP_NUM_THREADS="1")
-    subprocess.run([sys.executable, str(script), str(tmp_path / "full")], check=True, env=dict(env, TINY_SLEEP="0"),
+    subprocess.run([sys.executable, str(script), str(tmp_path / "full"), workers], check=True,
+                   env=dict(env, TINY_SLEEP="0"),
                    timeout=120)
     out = tmp_path / "killed"
-    proc = subprocess.Popen([sys.executable, str(script), str(out)], env=env)
+    proc = subprocess.Popen([sys.executable, str(script), str(out), workers], env=env)
     work = work_dir_for(out)
     deadline = time.time() + 90
     while time.time() < deadline and len(list(work.glob("chunk-*.npz"))) < 2:
@@ -271,7 +300,8 @@ def test_kill_9_then_resume_is_bitwise_identical(corpus: Path, ckpt: Path, tmp_p
     n_chunks = len(list(work.glob("chunk-*.npz")))
     assert 2 <= n_chunks < len(LENGTHS) // 2, "the kill must land mid-run"
     assert not out.exists()
-    subprocess.run([sys.executable, str(script), str(out)], check=True, env=dict(env, TINY_SLEEP="0"), timeout=120)
+    subprocess.run([sys.executable, str(script), str(out), workers], check=True, env=dict(env, TINY_SLEEP="0"),
+                   timeout=120)
     assert _store_bytes(out) == _store_bytes(tmp_path / "full")
     assert _manifest(out) == _manifest(tmp_path / "full")
     assert not work.exists()
@@ -309,7 +339,7 @@ def test_torchrun_gloo_two_ranks_equals_single_process(corpus: Path, ckpt: Path,
     env = {k: v for k, v in os.environ.items() if k not in ("WORLD_SIZE", "RANK", "LOCAL_RANK")}
     env["OMP_NUM_THREADS"] = "1"
     proc = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
-                           str(script), str(out)], env=env, capture_output=True, text=True, timeout=240)
+                           str(script), str(out), "0"], env=env, capture_output=True, text=True, timeout=240)
     assert proc.returncode == 0, proc.stderr[-3000:]
     merged = load_embeddings(out)
     assert merged.keys == single.keys
