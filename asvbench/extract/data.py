@@ -91,7 +91,23 @@ class BatchSource:
 
 
 def worker_init(_worker_id: int) -> None:
-    """Decoding workers use one thread each: the model owns the cores."""
+    """Workers use one torch thread each, and die with their parent.
+
+    One thread: the cores are shared out as processes (and GNU OpenMP is only safe after
+    fork with one thread). Dying with the parent (Linux ``PR_SET_PDEATHSIG``): a parent
+    killed with SIGKILL cannot stop its workers, which would otherwise block for ever on a
+    full result pipe that their siblings keep open.
+    """
+    import sys
+
     import torch
 
     torch.set_num_threads(1)
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        try:
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, int(signal.SIGKILL))  # 1 = PR_SET_PDEATHSIG
+        except OSError:  # pragma: no cover - no glibc: fall back to DataLoader's own watchdog
+            pass

@@ -275,6 +275,21 @@ def _script(tmp_path: Path, corpus: Path, ckpt: Path) -> Path:
     return script
 
 
+def _processes_running(marker: str) -> list[int]:
+    """Pids of live processes whose command line mentions ``marker``."""
+    pids = []
+    for proc_dir in Path("/proc").iterdir():
+        if proc_dir.name.isdigit():
+            try:
+                cmdline = (proc_dir / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+                state = (proc_dir / "stat").read_text().split(") ")[-1][:1]
+            except OSError:
+                continue
+            if marker in cmdline and state != "Z":
+                pids.append(int(proc_dir.name))
+    return pids
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("workers", ["1", "2"])  # 1: decode worker + model in main; 2: model in the workers
 def test_kill_9_then_resume_is_bitwise_identical(corpus: Path, ckpt: Path, tmp_path: Path, workers: str) -> None:
@@ -297,6 +312,11 @@ def test_kill_9_then_resume_is_bitwise_identical(corpus: Path, ckpt: Path, tmp_p
         time.sleep(0.05)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=30)
+    # its worker processes die with it (none may linger, holding files or blocking on pipes)
+    deadline = time.time() + 15
+    while time.time() < deadline and _processes_running(str(out)):
+        time.sleep(0.1)
+    assert not _processes_running(str(out)), "orphaned worker processes"
     n_chunks = len(list(work.glob("chunk-*.npz")))
     assert 2 <= n_chunks < len(LENGTHS) // 2, "the kill must land mid-run"
     assert not out.exists()
