@@ -37,7 +37,7 @@ from asvbench.errors import AsvbenchError
 from asvbench.extract import store as st
 from asvbench.extract.config import ExtractConfig, ExtractResult, Failure
 from asvbench.extract.data import BatchSource, PreparedBatch, SegmentSpec, describe_error, worker_init
-from asvbench.extract.plan import fingerprint, make_batches, plan_items, select_shard
+from asvbench.extract.plan import fingerprint, make_batches, plan_items, select_shard, worker_batch_size
 from asvbench.extract.segments import seconds_to_samples
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -559,7 +559,6 @@ def _run_shard(cfg: ExtractConfig, entry: "ModelEntry", model: "LoadedModel", rt
     bucketing, bucketing_note = resolve_bucketing(cfg, model, rt, entry)
     identity = dict(identity, bucketing=bucketing)
     mine = select_shard(items, shard)
-    batches = make_batches(plan_items(mine, sr, max_samples), cfg.batch_size)
     multi = shard is not None and shard[1] > 1
     target = st.shard_path(out, shard) if multi else out
     workers = default_workers(rt) if cfg.num_workers is None else cfg.num_workers
@@ -567,7 +566,9 @@ def _run_shard(cfg: ExtractConfig, entry: "ModelEntry", model: "LoadedModel", rt
     import torch
 
     compute = "workers x 1 thread" if placement == "workers" else f"main process x {torch.get_num_threads()} threads"
-    settings = {**identity, "batch_size": cfg.batch_size, "device": rt.device, "shard": list(shard) if shard else None,
+    batch_size = worker_batch_size(cfg.batch_size, len(mine), workers) if placement == "workers" else cfg.batch_size
+    batches = make_batches(plan_items(mine, sr, max_samples), batch_size, longest_first=True)
+    settings = {**identity, "batch_size": batch_size, "device": rt.device, "shard": list(shard) if shard else None,
                 "compute": compute,
                 "spec": [sr, max_samples, spec.min_samples, spec.n_crops, spec.crop_samples]}
     work = st.WorkDir(st.work_dir_for(target))

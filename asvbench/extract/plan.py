@@ -7,9 +7,10 @@ timing, so a resumed run recomputes exactly the batches an uninterrupted run wou
   ``N``-th key starting at ``i`` (``sorted_keys[i::N]``): disjoint, covering, deterministic,
   and balanced in count.
 * Batching: the shard's utterances are sorted by (length in samples at the model's rate
-  after ``--max-seconds``, key) and cut into consecutive batches of ``batch_size``. Lengths
-  come from the file headers (no decoding); unreadable headers sort first with length -1
-  and fail when decoded.
+  after ``--max-seconds``, key), longest first, and cut into consecutive batches of
+  ``batch_size`` (when CPU workers run the model: of at most ``ceil(n / (8 x workers))``, so
+  the round-robin hand-out keeps the workers evenly loaded). Lengths come from the file
+  headers (no decoding); unreadable headers have length -1 and fail when decoded.
 """
 
 from __future__ import annotations
@@ -57,10 +58,21 @@ def plan_items(items: Sequence[AudioItem], target_sr: int, max_samples: int | No
     return [PlannedItem(it.key, it.path, n) for it, n in zip(items, lengths)]
 
 
-def make_batches(planned: Sequence[PlannedItem], batch_size: int) -> list[list[PlannedItem]]:
-    """Length-sorted consecutive batches of at most ``batch_size`` utterances."""
-    ordered = sorted(planned, key=lambda it: (it.samples, it.key))
+def make_batches(planned: Sequence[PlannedItem], batch_size: int, *, longest_first: bool = False,
+                 ) -> list[list[PlannedItem]]:
+    """Length-sorted consecutive batches of at most ``batch_size`` utterances.
+
+    ``longest_first`` reverses the order (the engine's choice: the biggest batches run first,
+    so a run fails early if they do not fit in memory, and the work left at the end, when
+    workers run out of batches, is the smallest)."""
+    ordered = sorted(planned, key=lambda it: (it.samples, it.key), reverse=longest_first)
     return [ordered[i : i + batch_size] for i in range(0, len(ordered), batch_size)]
+
+
+def worker_batch_size(batch_size: int, n_items: int, workers: int) -> int:
+    """Batch size when every worker runs the model: small enough for >= 8 batches per worker,
+    since DataLoader hands batches to workers round-robin (static, not on demand)."""
+    return max(1, min(batch_size, math.ceil(n_items / (8 * max(1, workers)))))
 
 
 def fingerprint(batches: Sequence[Sequence[PlannedItem]], settings: dict) -> str:

@@ -68,6 +68,16 @@ def test_batches_are_length_sorted() -> None:
     planned = [PlannedItem("c", "c", 30), PlannedItem("a", "a", 10), PlannedItem("b", "b", 10), PlannedItem("d", "d", -1)]
     batches = make_batches(planned, 2)
     assert [[it.key for it in b] for b in batches] == [["d", "a"], ["b", "c"]]
+    batches = make_batches(planned, 3, longest_first=True)
+    assert [[it.key for it in b] for b in batches] == [["c", "b", "a"], ["d"]]
+
+
+def test_worker_batch_size() -> None:
+    from asvbench.extract.plan import worker_batch_size
+
+    assert worker_batch_size(16, 100, 2) == 7  # ceil(100 / 16): >= 8 batches per worker
+    assert worker_batch_size(4, 100, 2) == 4  # never above the asked size
+    assert worker_batch_size(16, 3, 2) == 1
 
 
 def test_padded_groups_bound_the_padding() -> None:
