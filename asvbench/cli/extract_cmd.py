@@ -37,7 +37,7 @@ def extract(
     checkpoint: Optional[Path] = typer.Option(None, "--checkpoint", "-c",
                                               help="Checkpoint file (default: the one `models pull` cached)."),
     audio: Optional[Path] = typer.Option(None, "--audio", "-a", help="Directory, wav.scp or list file."),
-    batch_size: int = typer.Option(16, "--batch-size", help="Utterances per batch."),
+    batch_size: int = typer.Option(16, "--batch-size", help="Utterances per batch (at most)."),
     crops: int = typer.Option(0, "--crops", help="Also store N evenly spaced fixed crops per utterance (rows 1..N)."),
     crop_seconds: float = typer.Option(3.015, "--crop-seconds",
                                        help="Crop length (3.015 s = 48,240 samples at 16 kHz, TaoRuijie)."),
@@ -45,11 +45,15 @@ def extract(
     device: str = typer.Option("cpu", "--device", help="cpu or cuda (cuda:K)."),
     dtype: str = typer.Option("float32", "--dtype", help="float32, bfloat16 or float16 (autocast; half needs cuda)."),
     num_workers: Optional[int] = typer.Option(None, "--num-workers",
-                                              help="Decoding worker processes (default min(4, cpus-1))."),
+                                              help="Worker processes. CPU (default: one per core): each decodes and "
+                                                   "runs a copy of the model on one thread. GPU (default: "
+                                                   "min(4, cores-1)): they decode. 0: all in this process."),
     threads: Optional[int] = typer.Option(None, "--threads", help="torch threads for the model (default: torch's)."),
     shard: Optional[str] = typer.Option(None, "--shard", help="Do shard i of N (0-based), e.g. 0/4."),
     bucketing: str = typer.Option("auto", "--bucketing",
-                                  help="auto (probe the model), exact (equal lengths only), padded."),
+                                  help="exact: batch only equal lengths; padded: pad similar lengths (for models "
+                                       "that mask padding); auto: exact on CPU, padded on GPU if a probe shows "
+                                       "padding has no effect."),
     key_style: str = typer.Option("relpath", "--key-style", help="relpath, relpath-ext or stem."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an output holding another model's results."),
     trust_pickle: bool = typer.Option(False, "--trust-pickle",
