@@ -179,3 +179,17 @@ def test_cli_import_does_not_import_torch() -> None:
     code = ("import sys; import asvbench.cli.extract_cmd, asvbench.cli.models_cmd, asvbench.extract, "
             "asvbench.io.audio; assert 'torch' not in sys.modules, 'torch imported'")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO, timeout=60)
+
+
+def test_resampling_and_downmix_are_noticed(ckpt: Path, tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    t = np.arange(22050) / 22050
+    stereo = np.stack([np.sin(2 * np.pi * 200 * t), np.sin(2 * np.pi * 300 * t)], axis=1).astype(np.float32) * 0.3
+    sf.write(tmp_path / "a" / "st.wav", stereo, 22050)
+    sf.write(tmp_path / "a" / "mono.wav", stereo[:, 0], 16000)
+    res = _run("--model", "tiny", "--checkpoint", ckpt, "--audio", tmp_path / "a", "--out", tmp_path / "s",
+               "--no-progress", "--num-workers", "0")
+    assert res.exit_code == 0, res.output
+    msg = _error(res)
+    assert "notice: 1 file(s): down-mixed 2 channels to mono (channel mean)" in msg
+    assert "notice: 1 file(s): resampled 22050 Hz to 16000 Hz" in msg
