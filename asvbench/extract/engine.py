@@ -105,8 +105,14 @@ def trusted_copy(checkpoint: Path, tmp_dir: Path) -> Path:
 
 
 def default_workers(rt: "Runtime | None" = None) -> int:
-    """CPU: one worker per core (each decodes and computes); GPU: min(4, cores - 1) decoders."""
-    cpus = os.cpu_count() or 1
+    """CPU: one worker per core (each decodes and computes); GPU: min(4, cores - 1) decoders.
+
+    Under torchrun the cores are shared among the ranks of a node (``LOCAL_WORLD_SIZE``)."""
+    try:
+        local_world = max(1, int(os.environ.get("LOCAL_WORLD_SIZE", "1")))
+    except ValueError:
+        local_world = 1
+    cpus = max(1, (os.cpu_count() or 1) // local_world)
     if rt is not None and rt.device_type == "cpu":
         return cpus if cpus >= 2 else 0
     return max(0, min(4, cpus - 1))
