@@ -24,6 +24,7 @@ def score(
     pool_norm: Annotated[str, typer.Option("--pool-norm", help="Multi-row pooling: none (raw mean) | l2 (normalise rows first).")] = "none",
     allow_missing: Annotated[bool, typer.Option("--allow-missing", help="Skip trials whose embeddings are missing (and report how many).")] = False,
     trust_pickle: Annotated[bool, typer.Option("--trust-pickle", help="Allow reading pickled (.pk) embedding dicts.")] = False,
+    precision: Annotated[str, typer.Option("--precision", help="Dot products of float32 unit vectors (as the peers) or float64.")] = "float32",
     no_metrics: Annotated[bool, typer.Option("--no-metrics", help="Only write scores (e.g. one-class lists).")] = False,
     norm: Annotated[str, typer.Option("--norm", help="Score normalisation: none|znorm|tnorm|snorm|asnorm (cohort-based).")] = "none",
     cohort: Annotated[Path | None, typer.Option("--cohort", help="Embedding store of the normalisation cohort.")] = None,
@@ -45,7 +46,7 @@ def score(
 
     settings = ScoreSettings(eer_method=eer_method, p_targets=tuple(p_target or (0.01,)), c_miss=c_miss, c_fa=c_fa,
                              pool_norm=pool_norm, allow_missing=allow_missing, trust_pickle=trust_pickle,
-                             compute_metrics=not no_metrics)
+                             compute_metrics=not no_metrics, precision=precision)
     from asvbench.scoring._cohort import make_normaliser
 
     normaliser = make_normaliser(norm, cohort, top_k, cohort_utt2spk, pool_norm, trust_pickle, norm_device)

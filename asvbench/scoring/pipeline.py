@@ -27,6 +27,7 @@ class ScoreSettings:
     allow_missing: bool = False
     trust_pickle: bool = False
     compute_metrics: bool = True
+    precision: str = "float32"
 
 
 @dataclass
@@ -75,7 +76,7 @@ def run_scoring(
     scored = score_trials(
         trials, test_store, enroll_store=enroll_store, enroll_map=enroll_map, center=center_vec,
         pool_norm=settings.pool_norm,  # type: ignore[arg-type]
-        allow_missing=settings.allow_missing,
+        allow_missing=settings.allow_missing, precision=settings.precision,
     )
     scores = normalise(scored) if normalise is not None else scored.scores
     labels = trials.labels[scored.kept]

@@ -154,8 +154,13 @@ def test_blocks_match_direct_computation(tmp_path, monkeypatch):
     m = mat.astype(np.float64) - center
     direct = np.array([m[i] @ m[j] / (np.linalg.norm(m[i]) * np.linalg.norm(m[j])) for i, j in zip(e_idx, t_idx)])
     monkeypatch.setattr(cosine_mod, "_BLOCK", 7)  # several blocks with a ragged last one
-    got = score_trials(_trials([(f"k{i}", f"k{j}") for i, j in zip(e_idx, t_idx)]), store, center=center).scores
-    np.testing.assert_allclose(got, direct, rtol=1e-12, atol=1e-12)
+    trials = _trials([(f"k{i}", f"k{j}") for i, j in zip(e_idx, t_idx)])
+    got64 = score_trials(trials, store, center=center, precision="float64").scores
+    np.testing.assert_allclose(got64, direct, rtol=1e-12, atol=1e-12)
+    # float32 unit vectors: each component carries a relative error <= 2**-24, so a cosine
+    # of two unit vectors is off by at most about 4-d * 2**-24 ~ 2.4e-7 here
+    got32 = score_trials(trials, store, center=center).scores
+    np.testing.assert_allclose(got32, direct, rtol=0, atol=1e-6)
 
 
 def test_dimension_mismatch_between_stores(tmp_path):
