@@ -19,7 +19,6 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import json
-import math
 import re
 from collections import Counter
 from collections.abc import Mapping
@@ -31,6 +30,7 @@ import numpy as np
 
 from asvbench import __version__
 from asvbench._atomic import atomic_write_text
+from asvbench._json import json_safe
 from asvbench.errors import AsvbenchError
 
 #: Schema tag written into every record.
@@ -348,7 +348,7 @@ class ResultRecord:
         return out
 
     def to_json(self) -> str:
-        text = json.dumps(_json_safe(self.to_dict()), indent=2)
+        text = json.dumps(json_safe(self.to_dict()), indent=2)
         # keep number arrays (the DET curve) on one line each
         return _NUMBER_ARRAY.sub(lambda m: "[" + " ".join(m.group(1).split()) + "]", text) + "\n"
 
@@ -429,18 +429,6 @@ def flatten_metrics(metrics: Mapping[str, Any], prefix: str = "") -> dict[str, f
     return out
 
 
-def _json_safe(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None if math.isnan(value) else ("inf" if value > 0 else "-inf")
-    if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
-    if isinstance(value, np.generic):
-        return _json_safe(value.item())
-    return value
-
-
 # --------------------------------------------------------------------------- files
 
 def load_result(path: str | Path) -> ResultRecord:
@@ -514,7 +502,7 @@ def make_record(metrics: Mapping[str, Any], *, system: str, benchmark: str | Non
     if not metrics:
         raise AsvbenchError("no metrics to save")
     return ResultRecord(
-        system=system, benchmark=bench, metrics=_json_safe(dict(metrics)), variant=variant, trials=trials,
+        system=system, benchmark=bench, metrics=json_safe(dict(metrics)), variant=variant, trials=trials,
         model=tuple(model), normalization=dict(normalization) if normalization else None,
         fusion=dict(fusion) if fusion else None, definitions=dict(definitions or {}), det=det,
         scores=str(scores_path) if scores_path else None, simulated=simulated, command=command,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import json
-import math
 import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -12,6 +11,7 @@ from typing import Any, TypeVar
 import typer
 from rich.console import Console
 
+from asvbench._json import json_safe
 from asvbench.errors import USER_ERROR_EXIT_CODE, AsvbenchError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -47,21 +47,9 @@ def handle_user_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _json_safe(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None if math.isnan(value) else ("inf" if value > 0 else "-inf")
-    if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
-    if hasattr(value, "item") and callable(value.item):  # numpy scalar
-        return _json_safe(value.item())
-    return value
-
-
 def to_json(obj: Any) -> str:
     """Serialise a result dict to JSON text; non-finite floats become strings/null."""
-    return json.dumps(_json_safe(obj), indent=2, sort_keys=False)
+    return json.dumps(json_safe(obj), indent=2, sort_keys=False)
 
 
 def print_json(obj: Any) -> None:

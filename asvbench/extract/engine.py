@@ -523,7 +523,7 @@ def run_extract(cfg: ExtractConfig, *, entry: "ModelEntry | None" = None,
 
 
 def _merge_into(result: ExtractResult, out: Path, n: int) -> None:
-    merged = st.merge_shards(out, n)
+    st.merge_shards(out, n)
     result.merged = True
     result.final = True
     result.out = out
