@@ -62,7 +62,7 @@ def score(
                             scores=run.scores, labels=run.labels, trials_path=trials, scores_path=run.out,
                             normalization={"center": str(center) if center else None, "pool_norm": pool_norm,
                                            **(normaliser.settings() if normaliser else {"norm": "none"})},
-                            command="asvbench score")
+                            model=_models_of(embeddings, enroll_embeddings), command="asvbench score")
         err_console.print(f"wrote result record {save_result}", highlight=False)
     if json_out:
         payload = run.summary.to_dict() if run.summary else {}
@@ -73,6 +73,22 @@ def score(
         from asvbench.report.summary_table import metrics_table
 
         out_console().print(metrics_table(run.summary, title=str(trials)))
+
+
+def _models_of(*stores: Path | None) -> list:
+    """The models named in the manifests of native embedding stores (for result records)."""
+    from asvbench.io.embeddings import read_manifest
+    from asvbench.results import ModelInfo
+
+    models = []
+    for store in stores:
+        manifest = read_manifest(store) if store is not None and Path(store).is_dir() else None
+        if manifest and manifest.get("model"):
+            info = ModelInfo(name=str(manifest["model"]), checkpoint_sha256=manifest.get("checkpoint_sha256"),
+                             checkpoint=manifest.get("checkpoint"))
+            if info not in models:
+                models.append(info)
+    return models
 
 
 def register(app: typer.Typer) -> None:
