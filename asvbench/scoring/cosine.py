@@ -337,10 +337,24 @@ def _unit_tables(sides: list[EmbeddedSide]) -> tuple[np.ndarray, list[np.ndarray
     return table, maps
 
 
+def _is_float32(matrix: np.ndarray) -> bool:
+    return matrix.dtype == np.float32
+
+
 def cosine_pairs(a: EmbeddedSide, b: EmbeddedSide, a_idx: np.ndarray, b_idx: np.ndarray,
                  precision: str = "float64") -> np.ndarray:
     """Cosine of ``a[a_idx[k]]`` and ``b[b_idx[k]]`` for every k, in memory-bounded blocks."""
     out = np.empty(a_idx.shape[0], dtype=np.float64)
+    if precision == "float32" and a.center is None and _is_float32(a.matrix) and _is_float32(b.matrix):
+        # no centring: dot the stored float32 rows and scale by the float64 inverse norms,
+        # no table of unit vectors needed
+        ra, rb = a.rows[a_idx], b.rows[b_idx]
+        scale = a.inv_norm[a_idx] * b.inv_norm[b_idx]
+        for lo in range(0, a_idx.shape[0], _BLOCK):
+            hi = lo + _BLOCK
+            out[lo:hi] = np.vecdot(a.matrix[ra[lo:hi]], b.matrix[rb[lo:hi]])
+        out *= scale
+        return out
     if precision == "float32":
         if b.matrix is a.matrix and b.center is a.center:
             table_a, (row_a, row_b) = _unit_tables([a, b])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -65,11 +66,22 @@ def run_scoring(
     settings: ScoreSettings = ScoreSettings(),
     normalise: Callable[[ScoredTrials], np.ndarray] | None = None,
 ) -> ScoreRun:
-    """Read, score, optionally normalise, write the canonical score file, compute metrics."""
-    trials = read_trials(trials_path, trials_format)
-    if settings.compute_metrics:
-        _check_two_classes(trials)
-    test_store = _load_for_scoring(embeddings, settings.trust_pickle)
+    """Read, score, optionally normalise, write the canonical score file, compute metrics.
+
+    Two steps run in a helper thread, overlapping GIL-bound text work with numpy work that
+    releases the GIL: reading the test store while the trial list is parsed, and writing
+    the score file while the metrics are computed.
+    """
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        store_job = pool.submit(_load_for_scoring, embeddings, settings.trust_pickle)
+        try:
+            trials = read_trials(trials_path, trials_format)
+            if settings.compute_metrics:
+                _check_two_classes(trials)
+        except BaseException:
+            store_job.cancel()
+            raise  # the trial list's error comes first
+        test_store = store_job.result()
     enroll_store = _load_for_scoring(enroll_embeddings, settings.trust_pickle) if enroll_embeddings else None
     enroll_map = read_enroll_map(list(enroll_maps)) if enroll_maps else None
     center_vec = load_center(center, trust_pickle=settings.trust_pickle) if center else None
@@ -91,12 +103,16 @@ def run_scoring(
             where=trials_path, hint="fix the missing embeddings, or pass --no-metrics to only write scores",
         )
     out_path = None
-    if out is not None:
-        out_path = write_scores(out, trials.enroll[scored.kept], trials.test[scored.kept], scores, labels)
     summary = None
-    if settings.compute_metrics:
-        summary = summarize(scores, labels, eer_method=settings.eer_method, p_targets=settings.p_targets,
-                            c_miss=settings.c_miss, c_fa=settings.c_fa)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        write_job = pool.submit(write_scores, out, trials.enroll[scored.kept], trials.test[scored.kept], scores,
+                                labels) if out is not None else None
+        try:
+            if settings.compute_metrics:
+                summary = summarize(scores, labels, eer_method=settings.eer_method, p_targets=settings.p_targets,
+                                    c_miss=settings.c_miss, c_fa=settings.c_fa)
+        finally:
+            out_path = write_job.result() if write_job is not None else None
     return ScoreRun(trials, scored, scores, labels, out_path, summary, notes)
 
 
