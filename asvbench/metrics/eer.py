@@ -96,9 +96,19 @@ def _rocch_eer(points: OperatingPoints) -> EerResult:
 
 def rocch_vertices(points: OperatingPoints) -> np.ndarray:
     """Indices (ascending threshold order) of the operating points on the ROC convex hull."""
-    n = points.fpr.shape[0]
-    hull = lower_hull(points.fpr[::-1], points.fnr[::-1])  # ascending-FPR order
-    return np.sort(n - 1 - hull)
+    corners = _staircase_corners(points)
+    hull = lower_hull(points.fpr[corners][::-1], points.fnr[corners][::-1])  # ascending-FPR order
+    return np.sort(corners[corners.shape[0] - 1 - hull])
+
+
+def _staircase_corners(points: OperatingPoints) -> np.ndarray:
+    """Operating points where the curve can turn: a point inside a run of steps that all move
+    the same way (only targets, or only non-targets, per distinct score) lies on a straight
+    segment and can never be a hull vertex. Millions of points thin to a few corners."""
+    # step k goes from point k to point k + 1: 0 = non-targets only, 1 = targets only, 2 = both
+    kind = np.where(points.target_counts > 0, np.where(points.nontarget_counts > 0, 2, 1), 0)
+    turns = (kind[:-1] != kind[1:]) | (kind[:-1] == 2)
+    return np.concatenate(([0], np.flatnonzero(turns) + 1, [kind.shape[0]]))
 
 
 def _roc_eer(points: OperatingPoints) -> EerResult:
@@ -114,7 +124,12 @@ def _roc_eer(points: OperatingPoints) -> EerResult:
 
 
 def _nearest_eer(points: OperatingPoints) -> EerResult:
-    k = int(np.argmin(np.abs(points.fnr - points.fpr)))
+    # |FNR - FPR| scaled by N_tar * N_non is an exact integer, so equally close points
+    # tie exactly and the first (lowest threshold) wins, whatever the float rounding
+    misses = np.concatenate(([0], np.cumsum(points.target_counts)))
+    false_alarms = points.n_nontarget - np.concatenate(([0], np.cumsum(points.nontarget_counts)))
+    gap = np.abs(misses * points.n_nontarget - false_alarms * points.n_target)
+    k = int(np.argmin(gap))
     return EerResult(float((points.fnr[k] + points.fpr[k]) / 2.0), float(points.thresholds[k]), "nearest")
 
 
