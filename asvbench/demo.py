@@ -258,11 +258,12 @@ def run_demo(out: str | Path = "reports/demo", *, seed: int = 0, cfg: DemoConfig
 NEXT_STEPS = """\
 Run on real data:
   asvbench trials fetch vox1-o-cleaned --to trials/        # download + verify a trial list
-  asvbench extract --model campplus --audio VOXCELEB1/wav --out emb/   # embeddings (needs torch)
+  asvbench models pull campplus        # or pass --checkpoint PATH to extract
+  asvbench extract --model campplus --audio VOXCELEB1/wav --key-style relpath-ext --out emb/
   asvbench score --trials trials/veri_test2.txt --embeddings emb/ --out scores.tsv \\
       --save-result results/campplus.json --system CAM++
   asvbench report results/*.json --format markdown --det det.png
-  asvbench compare reports/baseline.json results/campplus.json --tolerance eer=0.01
+  asvbench compare BASELINE.json results/campplus.json --tolerance eer=0.01   # CI regression check
 or, with audio and a checkpoint at hand:
   asvbench demo --audio DIR/<speaker>/<utt>.wav --checkpoint PATH --model campplus"""
 
