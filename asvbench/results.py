@@ -246,31 +246,12 @@ class DetData:
 
 def thin_det(fpr: np.ndarray, fnr: np.ndarray, max_points: int = DET_MAX_POINTS,
              clip: float = 1e-5) -> tuple[np.ndarray, np.ndarray]:
-    """Keep at most ``max_points`` points of a DET curve, evenly spaced along the curve in
-    probit space (so the low-error ends, stretched by the probit, keep their detail).
-
-    Both end points are always kept. A point is kept once the probit-space path length
-    since the last kept point exceeds a step chosen to meet ``max_points``.
-    """
-    from scipy.special import ndtri
+    """Keep at most ``max_points`` points of a DET curve (:func:`asvbench.metrics.det.thin_indices`)."""
+    from asvbench.metrics.det import thin_indices
 
     fpr = np.asarray(fpr, np.float64)
     fnr = np.asarray(fnr, np.float64)
-    n = fpr.shape[0]
-    if n <= max_points:
-        return fpr, fnr
-    x = ndtri(np.clip(fpr, clip, 1 - clip))
-    y = ndtri(np.clip(fnr, clip, 1 - clip))
-    seg = np.hypot(np.diff(x), np.diff(y))
-    arc = np.concatenate([[0.0], np.cumsum(seg)])
-    total = arc[-1]
-    if total <= 0:
-        keep = np.array([0, n - 1])
-    else:
-        # bucket = index of the equal-length stretch of the path a point falls in; keep the first of each
-        buckets = np.floor(arc / total * (max_points - 2)).astype(np.int64)
-        keep = np.flatnonzero(np.diff(buckets, prepend=-1) != 0)
-        keep = np.unique(np.concatenate([keep, [0, n - 1]]))
+    keep = thin_indices(fpr, fnr, max_points, clip)
     return fpr[keep], fnr[keep]
 
 
@@ -279,8 +260,8 @@ def det_data_from_scores(scores, is_target, *, p_target: float = 0.01, c_miss: f
     """Compute a compact :class:`DetData` from raw scores (uses :mod:`asvbench.metrics`)."""
     from asvbench.metrics import compute_eer, det_curve, min_dcf
 
-    curve = det_curve(scores, is_target)
-    fpr, fnr = thin_det(curve.fpr, curve.fnr, max_points)
+    curve = det_curve(scores, is_target, max_points=max_points)
+    fpr, fnr = curve.fpr, curve.fnr
     eer = compute_eer(scores, is_target, "interp").eer
     dcf = min_dcf(scores, is_target, p_target, c_miss, c_fa)
     point = _dcf_point(dcf)
