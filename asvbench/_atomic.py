@@ -10,10 +10,12 @@ from pathlib import Path
 from typing import IO
 
 
-def _umask() -> int:
+def default_mode(base: int = 0o666) -> int:
+    """``base`` less the process umask: the mode a plainly created file (0o666) or
+    directory (0o777) would get; mkstemp/mkdtemp make 0600/0700 instead."""
     mask = os.umask(0)
     os.umask(mask)
-    return mask
+    return base & ~mask
 
 
 @contextlib.contextmanager
@@ -27,7 +29,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
     tmp = Path(tmp_name)
-    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; outputs get the usual permissions
+    os.chmod(tmp, default_mode())
     try:
         yield tmp
         os.replace(tmp, target)

@@ -17,6 +17,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from asvbench.errors import AsvbenchError
+from asvbench.results import sha256_file  # noqa: F401 - re-exported for the engine
 
 CACHE_ENV = "ASVBENCH_CACHE"
 
@@ -28,14 +29,6 @@ def cache_root(cache_dir: str | Path | None = None) -> Path:
     if env:
         return Path(env).expanduser()
     return Path("~/.cache/asvbench/models").expanduser()
-
-
-def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(chunk):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _file_name(url: str) -> str:

@@ -42,6 +42,14 @@ def read_head(path: str | Path, n_bytes: int = 65536) -> str:
         raise AsvbenchError(f"not a UTF-8 text file ({exc.reason} at byte {exc.start})", where=p) from None
 
 
+def first_data_line(text: str) -> tuple[int, str]:
+    """(1-based line number, text) of the first non-blank line; (0, "") when there is none."""
+    for no, line in enumerate(text.splitlines(), start=1):
+        if line.strip():
+            return no, line
+    return 0, ""
+
+
 def line_of(text: str, line_no: int) -> str:
     """The text of 1-based line ``line_no``."""
     lines = text.splitlines()

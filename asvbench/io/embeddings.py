@@ -26,6 +26,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from asvbench._atomic import default_mode
 from asvbench.errors import AsvbenchError
 
 PoolNorm = Literal["none", "l2"]
@@ -178,9 +179,7 @@ def write_native_store(
     meta.update(manifest or {})
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
-    mask = os.umask(0)
-    os.umask(mask)
-    os.chmod(tmp, 0o777 & ~mask)  # mkdtemp makes 0700; a store gets the usual permissions
+    os.chmod(tmp, default_mode(0o777))
     try:
         np.save(tmp / "embeddings.npy", matrix)
         if offsets is not None:

@@ -28,6 +28,7 @@ import pandas as pd
 from asvbench._atomic import atomic_open
 from asvbench.errors import AsvbenchError
 from asvbench.io._text import (
+    first_data_line,
     exact_columns,
     file_line,
     line_of,
@@ -56,13 +57,6 @@ class ScoreTable:
         return int(self.scores.shape[0])
 
 
-def _first_data_line(text: str) -> tuple[int, str]:
-    for no, line in enumerate(text.splitlines(), start=1):
-        if line.strip():
-            return no, line
-    return 0, ""
-
-
 def _is_float(token: str) -> bool:
     try:
         float(token)
@@ -72,7 +66,7 @@ def _is_float(token: str) -> bool:
 
 
 def detect_score_format(text: str, path: str | Path) -> str:
-    no, line = _first_data_line(text)
+    no, line = first_data_line(text)
     if not no:
         raise AsvbenchError("score file is empty", where=path, hint="it must hold one trial per line")
     if "," in line or "\t" in line:
@@ -132,7 +126,7 @@ class _Layout:
 
 
 def _four_column_names(text: str, path: str | Path, spellings: dict[str, int]) -> list[str]:
-    no, line = _first_data_line(text)
+    no, line = first_data_line(text)
     fields = line.split()
     # WeSpeaker: enroll test score label; 3D-Speaker: enroll test label score.
     if fields[3].strip().lower() in spellings and _is_float(fields[2]):
@@ -145,7 +139,7 @@ def _four_column_names(text: str, path: str | Path, spellings: dict[str, int]) -
 
 
 def _table_layout(text: str, path: str | Path, score_column: str | None, label_column: str | None) -> _Layout:
-    no, header = _first_data_line(text)
+    no, header = first_data_line(text)
     sep = "\t" if "\t" in header else ("," if "," in header else r"\s+")
     columns = [c.strip() for c in (header.split() if sep == r"\s+" else header.split(sep))]
     if len(set(columns)) != len(columns):
@@ -286,7 +280,7 @@ def read_cm_scores(path: str | Path) -> pd.DataFrame:
     Also accepts a 2-column ``utt score`` file (score taken as the logit; probability empty).
     """
     text = read_text(path)
-    no, first = _first_data_line(text)
+    no, first = first_data_line(text)
     if not no:
         raise AsvbenchError("CM score file is empty", where=path)
     if first.split()[0] == "utt":

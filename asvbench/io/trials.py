@@ -29,6 +29,7 @@ import pandas as pd
 
 from asvbench.errors import AsvbenchError, at_line
 from asvbench.io._text import (
+    first_data_line,
     exact_columns,
     fast_columns,
     file_line,
@@ -69,16 +70,9 @@ class Trials:
         }
 
 
-def _first_data_line(text: str) -> tuple[int, str]:
-    for no, line in enumerate(text.splitlines(), start=1):
-        if line.strip():
-            return no, line
-    return 0, ""
-
-
 def detect_trials_format(text: str, path: str | Path) -> str:
     """Guess the trial-list format from the first data line."""
-    no, line = _first_data_line(text)
+    no, line = first_data_line(text)
     if not no:
         raise AsvbenchError("trial list is empty", where=path, hint="it must hold one trial per line")
     fields = line.split()
@@ -155,7 +149,7 @@ def _check_sasv_sources(sources: np.ndarray, labels: np.ndarray, text: str, path
 
 
 def _read_asvspoof5(text: str, path: str | Path) -> Trials:
-    sep = "\t" if "\t" in _first_data_line(text)[1] else r"\s+"
+    sep = "\t" if "\t" in first_data_line(text)[1] else r"\s+"
     try:
         frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_filter=False)
     except pd.errors.ParserError as exc:  # e.g. "Expected 3 fields in line 7, saw 4" (file line numbers)

@@ -105,10 +105,13 @@ def load_center(path: str | Path, *, trust_pickle: bool = False) -> np.ndarray:
     return load_embeddings(p, trust_pickle=trust_pickle).mean_vector()
 
 
-def _lookup(store: EmbeddingStore, ids: np.ndarray) -> np.ndarray:
-    """Row index of each id in the store, -1 when absent."""
-    store.index  # raises on duplicate keys
-    return pd.Index(store.keys).get_indexer(pd.Index(ids))
+def _store_index(store: EmbeddingStore, cache: dict) -> pd.Index:
+    """The store's keys as a pandas index, built once per store (duplicate keys are an error)."""
+    key = ("index", id(store))
+    if key not in cache:
+        store.index  # raises on duplicate keys
+        cache[key] = pd.Index(store.keys)
+    return cache[key]
 
 
 def _inverse_norms(matrix: np.ndarray, rows: np.ndarray, center: np.ndarray | None, ids: np.ndarray,
@@ -165,12 +168,10 @@ def _store_sums(store: EmbeddingStore, pool_norm: PoolNorm, cache: dict) -> tupl
     return cache[key]
 
 
-def _side_direct(store: EmbeddingStore, ids: np.ndarray, pool_norm: PoolNorm,
+def _pooled_side(store: EmbeddingStore, ids: np.ndarray, pool_norm: PoolNorm,
                  cache: dict) -> tuple[np.ndarray, np.ndarray]:
-    """(matrix, rows) for ids that are store keys; rows are -1 where an id is absent."""
-    pos = _lookup(store, ids)
-    if store.offsets is None:
-        return store.matrix, pos
+    """(pooled matrix, rows) for ids that are keys of a multi-row store; rows -1 where absent."""
+    pos = _store_index(store, cache).get_indexer(ids)
     sums, counts = _store_sums(store, pool_norm, cache)
     found = pos >= 0
     pooled = np.zeros((ids.shape[0], store.dim), dtype=np.float64)
@@ -187,7 +188,7 @@ def _side_models(store: EmbeddingStore, models: np.ndarray, enroll_map: dict[str
         counts = np.ones(len(store), dtype=np.int64)
     else:
         sums, counts = _store_sums(store, pool_norm, cache)
-    index = pd.Index(store.keys)
+    index = _store_index(store, cache)
     pooled = np.zeros((models.shape[0], store.dim), dtype=np.float64)
     rows = np.full(models.shape[0], -1, dtype=np.int64)
     for j, model in enumerate(models):
@@ -289,13 +290,9 @@ def _side_for_trials(store: EmbeddingStore, keys: np.ndarray, pool_norm: PoolNor
     """
     if store.offsets is not None:
         codes, ids = factorize(keys)
-        matrix, rows = _side_direct(store, ids, pool_norm, cache)
+        matrix, rows = _pooled_side(store, ids, pool_norm, cache)
         return codes, ids, matrix, rows
-    key = ("index", id(store))
-    if key not in cache:
-        store.index  # raises on duplicate keys
-        cache[key] = pd.Index(store.keys)
-    pos = cache[key].get_indexer(keys)
+    pos = _store_index(store, cache).get_indexer(keys)
     rows, codes = np.unique(pos, return_inverse=True)
     ids = np.asarray(store.keys, dtype=object)[np.maximum(rows, 0)]
     if rows[0] < 0:
