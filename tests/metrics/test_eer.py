@@ -6,6 +6,8 @@ not from asvbench's code; ``test_properties.py`` reuses them on random inputs.
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import numpy as np
 import pytest
 from scipy.optimize import brentq
@@ -36,10 +38,21 @@ def ref_interp(scores, is_target) -> float:
 
 
 def ref_nearest(scores, is_target) -> float:
-    """ASVspoof5 package: (FNR + FPR)/2 where |FNR - FPR| is smallest (first such point, accept-all first)."""
-    _, fnr, fpr = ref_points(scores, is_target)
-    k = int(np.argmin(np.abs(fnr - fpr)))
-    return float((fnr[k] + fpr[k]) / 2)
+    """ASVspoof5 package: (FNR + FPR)/2 where |FNR - FPR| is smallest (first such point, accept-all first).
+
+    The rates are exact fractions here, so points that are equally close tie exactly and the
+    first wins; float differences such as 5/9 - 1/9 vs 1 - 5/9 would otherwise pick either.
+    """
+    s = np.asarray(scores, dtype=float)
+    y = np.asarray(is_target, dtype=bool)
+    tar, non = s[y].tolist(), s[~y].tolist()
+    best = None
+    for u in [-np.inf] + sorted(set(s.tolist())):
+        fnr = Fraction(sum(v <= u for v in tar), len(tar))
+        fpr = Fraction(sum(v > u for v in non), len(non))
+        if best is None or abs(fnr - fpr) < best[0]:
+            best = (abs(fnr - fpr), (fnr + fpr) / 2)
+    return float(best[1])
 
 
 def ref_roc_brentq(scores, is_target) -> float:
