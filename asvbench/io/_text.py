@@ -5,23 +5,47 @@ from __future__ import annotations
 import io
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from asvbench.errors import AsvbenchError, at_line
 
+if TYPE_CHECKING:  # pragma: no cover - pandas is imported where it is used (start-up time)
+    import pandas as pd
 
-def read_text(path: str | Path) -> str:
+
+def read_bytes(path: str | Path) -> bytes:
     p = Path(path)
     if not p.exists():
         raise AsvbenchError("file not found", where=p)
     if p.is_dir():
         raise AsvbenchError("expected a file, got a directory", where=p)
+    return p.read_bytes()
+
+
+def decode_text(raw: bytes, path: str | Path) -> str:
+    """``raw`` as UTF-8 text with universal newlines (as ``Path.read_text``)."""
     try:
-        return p.read_text(encoding="utf-8")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise AsvbenchError(f"not a UTF-8 text file ({exc.reason} at byte {exc.start})", where=p) from None
+        raise AsvbenchError(f"not a UTF-8 text file ({exc.reason} at byte {exc.start})", where=path) from None
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+
+
+def read_text(path: str | Path) -> str:
+    return decode_text(read_bytes(path), path)
+
+
+def head_text(raw: bytes, path: str | Path, n_bytes: int = 65536) -> str:
+    """The first ``n_bytes`` of ``raw`` (whole lines only) as text, for format detection."""
+    head = raw[:n_bytes]
+    if len(raw) > n_bytes and b"\n" in head:
+        head = head[: head.rindex(b"\n") + 1]
+    try:
+        return head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise AsvbenchError(f"not a UTF-8 text file ({exc.reason} at byte {exc.start})", where=path) from None
 
 
 def read_head(path: str | Path, n_bytes: int = 65536) -> str:
@@ -64,6 +88,8 @@ def data_line_numbers(text: str) -> np.ndarray:
 def split_columns(text: str, path: str | Path, n_cols: int, names: list[str], *, skiprows: int = 0,
                   sep: str = r"\s+") -> pd.DataFrame:
     """Parse ``text`` into exactly ``n_cols`` string columns; a line with another count is an error."""
+    import pandas as pd
+
     try:
         frame = pd.read_csv(io.StringIO(text), sep=sep, header=None, names=names, dtype=str, skiprows=skiprows,
                             engine="c", skip_blank_lines=True, keep_default_na=False, na_filter=False,
@@ -96,6 +122,8 @@ def file_line(text: str, row: int, skiprows: int = 0) -> int:
 def parse_labels(column: pd.Series, text: str, path: str | Path, skiprows: int = 0,
                  spellings: dict[str, int] | None = None) -> np.ndarray:
     """Map label words to :class:`~asvbench.types.Label` codes; an unknown word is an error at its line."""
+    import pandas as pd
+
     from asvbench.types import LABEL_SPELLINGS
 
     table = spellings or LABEL_SPELLINGS
@@ -116,6 +144,8 @@ def parse_labels(column: pd.Series, text: str, path: str | Path, skiprows: int =
 
 
 def parse_floats(column: pd.Series, text: str, path: str | Path, what: str, skiprows: int = 0) -> np.ndarray:
+    import pandas as pd
+
     values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64)
     bad = np.isnan(values) & ~column.str.lower().isin(["nan"]).to_numpy()
     if bad.any():
@@ -172,6 +202,8 @@ def exact_columns(text: str, path: str | Path, names: list[str], *, skiprows: in
 def map_labels(values: list[str], text: str, path: str | Path, spellings: dict[str, int] | None = None,
                skiprows: int = 0) -> np.ndarray:
     """Label words -> int8 codes via a lookup of the distinct values; unknown words are errors at their line."""
+    import pandas as pd
+
     from asvbench.types import LABEL_SPELLINGS
 
     table = spellings or LABEL_SPELLINGS
@@ -183,6 +215,8 @@ def map_labels(values: list[str], text: str, path: str | Path, spellings: dict[s
 
 
 def to_floats(values: list[str], text: str, path: str | Path, what: str, skiprows: int = 0) -> np.ndarray:
+    import pandas as pd
+
     try:
         return np.array(values, dtype=np.float64)
     except ValueError:
@@ -191,5 +225,7 @@ def to_floats(values: list[str], text: str, path: str | Path, what: str, skiprow
 
 def factorize(values) -> tuple[np.ndarray, np.ndarray]:
     """(codes, uniques) with uniques in order of first appearance."""
+    import pandas as pd
+
     codes, uniques = pd.factorize(np.asarray(values, dtype=object))
     return codes, np.asarray(uniques, dtype=object)

@@ -22,12 +22,15 @@ import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
 from asvbench._atomic import default_mode
 from asvbench.errors import AsvbenchError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from asvbench.io._bytes import KeyIndex
 
 PoolNorm = Literal["none", "l2"]
 STORE_FORMAT = "asvbench-embeddings"
@@ -80,6 +83,21 @@ class EmbeddingStore:
 
     def __len__(self) -> int:
         return len(self.keys)
+
+    def byte_index(self) -> "KeyIndex | None":
+        """A :class:`~asvbench.io._bytes.KeyIndex` of the keys (built once), for byte-level
+        lookups of ASCII trial lists; None in the rare case it cannot be exact (a hash collision).
+        Duplicate keys raise the same error as :attr:`index`."""
+        if not hasattr(self, "_byte_index"):
+            from asvbench.io._bytes import DuplicateKeys, KeyIndex, split_lines
+
+            try:
+                index = KeyIndex(split_lines("\n".join(self.keys).encode("utf-8")))
+            except DuplicateKeys:
+                self.index  # raises, naming the duplicates
+                raise AssertionError("unreachable: byte-identical keys are duplicates") from None
+            self._byte_index = index if index.usable and index.n == len(self.keys) else None
+        return self._byte_index
 
     def rows(self, i: int) -> np.ndarray:
         if self.offsets is None:

@@ -21,9 +21,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
+
 
 from asvbench._atomic import atomic_open
 from asvbench.errors import AsvbenchError
@@ -40,6 +41,12 @@ from asvbench.io._text import (
     to_floats,
 )
 from asvbench.types import LABEL_NAMES, LABEL_SPELLINGS
+
+if TYPE_CHECKING:  # pragma: no cover - pandas is imported where it is used (start-up time)
+    import pandas as pd
+
+    from asvbench.io._bytes import ByteKeys
+    from asvbench.io.trials import Trials
 
 SCORE_FORMATS = ("auto", "wespeaker", "sasv", "table")
 
@@ -159,6 +166,8 @@ def _read_layout(path: str | Path, text: str, layout: _Layout, spellings: dict[s
     Anything odd (a wrong column count, a non-number) re-reads the text line by line to
     report the first bad line as file:line.
     """
+    import pandas as pd
+
     wanted = [layout.score, layout.label]
     if with_ids:
         wanted += [c for c in (layout.enroll, layout.test) if c is not None]
@@ -260,6 +269,61 @@ def write_scores(path: str | Path, enroll, test, scores: np.ndarray, labels: np.
     return Path(path)
 
 
+def write_trial_scores(path: str | Path, trials: "Trials", kept: np.ndarray, scores: np.ndarray,
+                       labels: np.ndarray | None) -> Path:
+    """:func:`write_scores` for the ``kept`` trials of ``trials`` (same bytes on disk).
+
+    Lists read by the byte-level parser are written without making a string per id: the
+    output lines are gathered from the trial file's bytes, the score texts and the label
+    words with numpy.
+    """
+    enroll, test = trials.key_bytes.get("enroll"), trials.key_bytes.get("test")
+    if enroll is None or test is None or enroll.buf is not test.buf:
+        return write_scores(path, trials.enroll[kept], trials.test[kept], scores, labels)
+    rows = np.flatnonzero(kept)
+    return _write_scores_bytes(path, enroll.take(rows), test.take(rows), scores, labels)
+
+
+_LINES_PER_CHUNK = 65536
+
+
+def _write_scores_bytes(path: str | Path, enroll: "ByteKeys", test: "ByteKeys", scores: np.ndarray,
+                        labels: np.ndarray | None) -> Path:
+    """Each chunk of lines is laid out as a fixed-width byte matrix, one NUL-padded field
+    after another (enroll, tab, test, tab, score, tab + label word + newline); dropping the
+    NULs leaves the lines. The ids come from an ASCII trial file without control
+    characters, so a NUL byte can only be padding."""
+    from asvbench.io._bytes import fixed_width
+
+    n = len(scores)
+    score_text = np.frombuffer(("\n".join(map(repr, np.asarray(scores, dtype=np.float64).tolist())) + "\n")
+                               .encode("ascii"), np.uint8)
+    score_end = np.flatnonzero(score_text == 10)
+    score_start = np.concatenate(([0], score_end[:-1] + 1))
+    suffixes = [f"\t{LABEL_NAMES[i]}\n".encode() for i in range(3)] + [b"\t-\n"]
+    suffix_rows = np.zeros((4, max(map(len, suffixes))), np.uint8)
+    for i, word in enumerate(suffixes):
+        suffix_rows[i, : len(word)] = np.frombuffer(word, np.uint8)
+    which = np.asarray(labels, dtype=np.int64) if labels is not None else np.full(n, 3, dtype=np.int64)
+    widths = [int(enroll.lengths.max(initial=0)), 1, int(test.lengths.max(initial=0)), 1,
+              int((score_end - score_start).max(initial=0)), suffix_rows.shape[1]]
+    edges = np.cumsum([0] + widths)
+    with atomic_open(path, "wb") as handle:
+        handle.write(b"enroll\ttest\tscore\tlabel\n")
+        for lo in range(0, n, _LINES_PER_CHUNK):
+            hi = min(n, lo + _LINES_PER_CHUNK)
+            lines = np.zeros((hi - lo, int(edges[-1])), np.uint8)
+            lines[:, edges[0] : edges[1]] = fixed_width(enroll.buf, enroll.starts[lo:hi], enroll.lengths[lo:hi], widths[0])
+            lines[:, edges[1]] = 9
+            lines[:, edges[2] : edges[3]] = fixed_width(test.buf, test.starts[lo:hi], test.lengths[lo:hi], widths[2])
+            lines[:, edges[3]] = 9
+            lines[:, edges[4] : edges[5]] = fixed_width(score_text, score_start[lo:hi], score_end[lo:hi] - score_start[lo:hi],
+                                                        widths[4])
+            lines[:, edges[5] : edges[6]] = suffix_rows[which[lo:hi]]
+            handle.write(lines[lines != 0].tobytes())
+    return Path(path)
+
+
 # ----------------------------------------------------------------------------- CM score stores
 
 CM_COLUMNS = ("utt", "cm_logit", "cm_prob_bonafide")
@@ -279,6 +343,8 @@ def read_cm_scores(path: str | Path) -> pd.DataFrame:
 
     Also accepts a 2-column ``utt score`` file (score taken as the logit; probability empty).
     """
+    import pandas as pd
+
     text = read_text(path)
     no, first = first_data_line(text)
     if not no:

@@ -21,14 +21,18 @@ from __future__ import annotations
 
 import io
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
+
 
 from asvbench.errors import AsvbenchError, at_line
+from asvbench.io._bytes import ByteKeys, ascii_fast_path_ok, hash_rows, split_ascii
 from asvbench.io._text import (
+    decode_text,
+    head_text,
+    read_bytes,
     first_data_line,
     exact_columns,
     fast_columns,
@@ -41,6 +45,9 @@ from asvbench.io._text import (
 )
 from asvbench.types import Label
 
+if TYPE_CHECKING:  # pragma: no cover - pandas is imported where it is used (start-up time)
+    import pandas as pd
+
 TRIAL_FORMATS = ("auto", "voxceleb", "kaldi", "cnceleb", "asvspoof", "asvspoof5")
 
 _VOX_LABELS = {"1": Label.TARGET, "0": Label.NONTARGET}
@@ -48,19 +55,45 @@ _KALDI_LABELS = {"target": Label.TARGET, "nontarget": Label.NONTARGET, "non-targ
 _SASV_KEYS = {"target": Label.TARGET, "nontarget": Label.NONTARGET, "spoof": Label.SPOOF}
 
 
-@dataclass
 class Trials:
-    """A parsed trial list: enrolment ids, test ids and :class:`~asvbench.types.Label` codes."""
+    """A parsed trial list: enrolment ids, test ids and :class:`~asvbench.types.Label` codes.
 
-    enroll: np.ndarray  # object array of str
-    test: np.ndarray
-    labels: np.ndarray  # int8
-    fmt: str
-    source: str = ""
-    extra: dict[str, np.ndarray] = field(default_factory=dict)
+    Lists read by the byte-level parser (:mod:`asvbench.io._bytes`) keep their ids as byte
+    offsets (``key_bytes``) and decode ``enroll`` / ``test`` into ``str`` arrays only when
+    something asks for them; scoring and writing use the bytes directly.
+    """
+
+    def __init__(self, enroll: np.ndarray | None, test: np.ndarray | None, labels: np.ndarray, fmt: str,
+                 source: str = "", extra: dict[str, np.ndarray] | None = None, *,
+                 key_bytes: "dict[str, ByteKeys] | None" = None):
+        self._ids = {"enroll": enroll, "test": test}
+        self.labels = labels
+        self.fmt = fmt
+        self.source = source
+        self.extra = extra if extra is not None else {}
+        self.key_bytes = key_bytes or {}
+
+    def _side(self, which: str) -> np.ndarray:
+        ids = self._ids[which]
+        if ids is None:
+            ids = self._ids[which] = self.key_bytes[which].decode()
+        return ids
+
+    @property
+    def enroll(self) -> np.ndarray:
+        """Enrolment ids (object array of str)."""
+        return self._side("enroll")
+
+    @property
+    def test(self) -> np.ndarray:
+        """Test ids (object array of str)."""
+        return self._side("test")
 
     def __len__(self) -> int:
         return int(self.labels.shape[0])
+
+    def __repr__(self) -> str:
+        return f"Trials(n={len(self)}, fmt={self.fmt!r}, source={self.source!r})"
 
     def counts(self) -> dict[str, int]:
         return {
@@ -98,21 +131,26 @@ def detect_trials_format(text: str, path: str | Path) -> str:
 
 
 def read_trials(path: str | Path, fmt: str = "auto") -> Trials:
-    """Read a trial list in any supported format (see the module docstring)."""
+    """Read a trial list in any supported format (see the module docstring).
+
+    Plain-ASCII lists in the three-column formats take the byte-level parser (ids stay
+    bytes until asked for); anything else, and any list with a bad line, goes through the
+    text parser, which reports the first bad line.
+    """
     if fmt not in TRIAL_FORMATS:
         raise AsvbenchError(f"unknown trial-list format {fmt!r}", hint=f"choose one of: {', '.join(TRIAL_FORMATS)}")
-    text = read_text(path)
+    raw = read_bytes(path)
     if fmt == "auto":
-        fmt = detect_trials_format(text, path)
+        fmt = detect_trials_format(head_text(raw, path), path)
+    if fmt in _ASCII_FORMATS and ascii_fast_path_ok(raw):
+        trials = _read_ascii(raw, path, fmt)
+        if trials is not None:
+            return trials
+    text = decode_text(raw, path)
     src = str(path)
     if fmt == "asvspoof5":
         return _read_asvspoof5(text, path)
-    names, spellings = {
-        "voxceleb": (["label", "enroll", "test"], _VOX_LABELS),
-        "kaldi": (["enroll", "test", "label"], _KALDI_LABELS),
-        "cnceleb": (["enroll", "test", "label"], _VOX_LABELS),
-        "asvspoof": (["enroll", "test", "source", "label"], _SASV_KEYS),
-    }[fmt]
+    names, spellings = _LAYOUTS[fmt]
     columns = fast_columns(text, path, names)
     try:
         labels = map_labels(columns["label"], text, path, spellings)
@@ -127,6 +165,43 @@ def read_trials(path: str | Path, fmt: str = "auto") -> Trials:
     return trials
 
 
+_LAYOUTS = {
+    "voxceleb": (["label", "enroll", "test"], _VOX_LABELS),
+    "kaldi": (["enroll", "test", "label"], _KALDI_LABELS),
+    "cnceleb": (["enroll", "test", "label"], _VOX_LABELS),
+    "asvspoof": (["enroll", "test", "source", "label"], _SASV_KEYS),
+}
+_ASCII_FORMATS = ("voxceleb", "kaldi", "cnceleb")
+_LABEL_WIDTH = 16
+
+
+def _read_ascii(raw: bytes, path: str | Path, fmt: str) -> Trials | None:
+    """The byte-level reader; None when a label is unknown (the text path reports it)."""
+    names, spellings = _LAYOUTS[fmt]
+    columns = split_ascii(raw, names, path)
+    labels = _ascii_labels(columns.column(names.index("label")), spellings)
+    if labels is None:
+        return None
+    keys = {side: columns.column(names.index(side)) for side in ("enroll", "test")}
+    return Trials(None, None, labels, fmt, str(path), key_bytes=keys)
+
+
+def _ascii_labels(tokens: ByteKeys, spellings: dict[str, int]) -> np.ndarray | None:
+    """Label codes of byte tokens (case-insensitive), or None if any token is not a known spelling."""
+    if int(tokens.lengths.max()) > _LABEL_WIDTH:
+        return None
+    rows = tokens.matrix(_LABEL_WIDTH)
+    rows += np.uint8(32) * ((rows >= 65) & (rows <= 90))  # ASCII lower case
+    hashes = hash_rows(rows)
+    codes = np.full(len(tokens), -1, dtype=np.int8)
+    for word, code in spellings.items():
+        want = np.zeros((1, _LABEL_WIDTH), np.uint8)
+        want[0, : len(word)] = np.frombuffer(word.encode("ascii"), np.uint8)
+        hit = np.flatnonzero(hashes == hash_rows(want)[0])
+        codes[hit[(rows[hit] == want).all(axis=1)]] = code
+    return None if (codes < 0).any() else codes
+
+
 def _array(values: list[str]) -> np.ndarray:
     return np.array(values, dtype=object)
 
@@ -137,6 +212,8 @@ def _col(frame: pd.DataFrame, name: str) -> np.ndarray:
 
 def _check_sasv_sources(sources: np.ndarray, labels: np.ndarray, text: str, path: str | Path) -> None:
     """Target and non-target trials must be bona fide; spoof trials must name an attack."""
+    import pandas as pd
+
     bona = pd.Series(sources).str.lower().to_numpy() == "bonafide"
     bad = (bona & (labels == Label.SPOOF)) | (~bona & (labels != Label.SPOOF))
     if bad.any():
@@ -149,6 +226,8 @@ def _check_sasv_sources(sources: np.ndarray, labels: np.ndarray, text: str, path
 
 
 def _read_asvspoof5(text: str, path: str | Path) -> Trials:
+    import pandas as pd
+
     sep = "\t" if "\t" in first_data_line(text)[1] else r"\s+"
     try:
         frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_filter=False)

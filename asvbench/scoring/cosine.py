@@ -13,14 +13,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
+
 
 from asvbench.errors import AsvbenchError
 from asvbench.io.embeddings import EmbeddingStore, PoolNorm, l2_normalise_rows, load_embeddings, row_sums
 from asvbench.io._text import factorize
 from asvbench.io.trials import Trials
+
+if TYPE_CHECKING:  # pragma: no cover - pandas is imported where it is used (start-up time)
+    import pandas as pd
 
 _BLOCK = 8192  # trials per block: keeps temporaries small enough for the allocator to reuse
 _SHOW = 5
@@ -107,6 +111,8 @@ def load_center(path: str | Path, *, trust_pickle: bool = False) -> np.ndarray:
 
 def _store_index(store: EmbeddingStore, cache: dict) -> pd.Index:
     """The store's keys as a pandas index, built once per store (duplicate keys are an error)."""
+    import pandas as pd
+
     key = ("index", id(store))
     if key not in cache:
         store.index  # raises on duplicate keys
@@ -253,10 +259,10 @@ def score_trials(
         enroll_codes, enroll_ids = factorize(trials.enroll)
         e_matrix, e_rows = _side_models(enroll_store, enroll_ids, enroll_map, pool_norm, cache, missing)
     else:
-        enroll_codes, enroll_ids, e_matrix, e_rows = _side_for_trials(enroll_store, trials.enroll, pool_norm, cache)
+        enroll_codes, enroll_ids, e_matrix, e_rows = _side_for_trials(enroll_store, trials, "enroll", pool_norm, cache)
         if (e_rows < 0).any():
             missing["enrolment keys"] = _missing_names(trials.enroll, enroll_codes, e_rows)
-    test_codes, test_ids, t_matrix, t_rows = _side_for_trials(test_store, trials.test, pool_norm, cache)
+    test_codes, test_ids, t_matrix, t_rows = _side_for_trials(test_store, trials, "test", pool_norm, cache)
     if (t_rows < 0).any():
         missing["test keys"] = _missing_names(trials.test, test_codes, t_rows)
     if missing and not allow_missing:
@@ -280,24 +286,44 @@ def score_trials(
     )
 
 
-def _side_for_trials(store: EmbeddingStore, keys: np.ndarray, pool_norm: PoolNorm,
+def _side_for_trials(store: EmbeddingStore, trials: Trials, which: str, pool_norm: PoolNorm,
                      cache: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(per-trial codes, unique ids, matrix, rows per id) of one trial side that names store keys.
 
     Single-row stores: the trial keys are looked up in the store once (one hash per trial,
-    no separate factorisation) and the unique ids are the store rows used; all missing keys
-    share one id. Multi-row stores pool each used key's rows.
+    no separate factorisation; byte-level for lists read by the byte parser) and the unique
+    ids are the store rows used; all missing keys share one id. Multi-row stores pool each
+    used key's rows.
     """
     if store.offsets is not None:
-        codes, ids = factorize(keys)
+        codes, ids = factorize(getattr(trials, which))
         matrix, rows = _pooled_side(store, ids, pool_norm, cache)
         return codes, ids, matrix, rows
-    pos = _store_index(store, cache).get_indexer(keys)
-    rows, codes = np.unique(pos, return_inverse=True)
+    pos = _store_positions(store, trials, which, cache)
+    rows, codes = _unique_positions(pos, len(store))
     ids = np.asarray(store.keys, dtype=object)[np.maximum(rows, 0)]
-    if rows[0] < 0:
+    if rows.shape[0] and rows[0] < 0:
         ids[0] = "<missing>"
     return codes, ids, store.matrix, rows
+
+
+def _store_positions(store: EmbeddingStore, trials: Trials, which: str, cache: dict) -> np.ndarray:
+    """Row of each trial's ``which`` key in a single-row store (-1 where absent)."""
+    raw = trials.key_bytes.get(which)
+    if raw is not None:
+        index = store.byte_index()
+        if index is not None:
+            return index.lookup(raw)
+    return _store_index(store, cache).get_indexer(getattr(trials, which))
+
+
+def _unique_positions(pos: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(pos, return_inverse=True)`` for positions in ``[-1, n)``, by marking (no sort)."""
+    used = np.zeros(n + 1, dtype=bool)
+    used[pos + 1] = True
+    rows = np.flatnonzero(used) - 1
+    rank = np.cumsum(used) - 1
+    return rows, rank[pos + 1]
 
 
 def _missing_names(keys: np.ndarray, codes: np.ndarray, rows: np.ndarray) -> list[str]:

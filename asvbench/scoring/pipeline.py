@@ -11,7 +11,7 @@ import numpy as np
 
 from asvbench.errors import AsvbenchError
 from asvbench.io.embeddings import load_embeddings
-from asvbench.io.scores import write_scores
+from asvbench.io.scores import write_trial_scores
 from asvbench.io.trials import Trials, read_enroll_map, read_trials
 from asvbench.metrics.summary import MetricsSummary, summarize
 from asvbench.scoring.cosine import ScoredTrials, load_center, score_trials
@@ -105,7 +105,7 @@ def run_scoring(
     out_path = None
     summary = None
     with ThreadPoolExecutor(max_workers=1) as pool:
-        write_job = pool.submit(write_scores, out, trials.enroll[scored.kept], trials.test[scored.kept], scores,
+        write_job = pool.submit(write_trial_scores, out, trials, scored.kept, scores,
                                 labels) if out is not None else None
         try:
             if settings.compute_metrics:
