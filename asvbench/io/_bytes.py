@@ -244,6 +244,7 @@ class KeyIndex:
             pos[active] += 1
             active = active[~hit & (pos[active] < end[active])]
         found = np.flatnonzero(out >= 0)
-        differ = (q.view(np.uint64)[found] != self.words[out[found]]).any(axis=1)
+        words = q.view(np.uint64)
+        differ = ((words if found.shape[0] == words.shape[0] else words[found]) != self.words[out[found]]).any(axis=1)
         out[found[differ]] = -1  # same hash, other bytes: not this key
         return out

@@ -11,6 +11,9 @@ computed in blocks of trials to bound memory.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,6 +30,24 @@ if TYPE_CHECKING:  # pragma: no cover - pandas is imported where it is used (sta
     import pandas as pd
 
 _BLOCK = 8192  # trials per block: keeps temporaries small enough for the allocator to reuse
+_MAX_THREADS = 4
+
+
+def for_blocks(n: int, work: Callable[[int, int], None], block: int = _BLOCK) -> None:
+    """Call ``work(lo, hi)`` for consecutive blocks of ``range(n)``, on up to 4 threads.
+
+    The gathers and dot products inside release the GIL, so blocks run in parallel; each
+    block writes only its own slice, so results do not depend on the thread count. The
+    first error in block order is raised.
+    """
+    starts = range(0, n, block)
+    threads = min(_MAX_THREADS, os.cpu_count() or 1, len(starts))
+    if threads < 2:
+        for lo in starts:
+            work(lo, min(n, lo + block))
+        return
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        list(pool.map(lambda lo: work(lo, min(n, lo + block)), starts))
 _SHOW = 5
 
 
@@ -56,9 +77,11 @@ class EmbeddedSide:
         """All vectors as one (n_ids, dim) float64 matrix (zeros where missing)."""
         out = np.zeros((self.rows.shape[0], self.matrix.shape[1]), dtype=np.float64)
         found = np.flatnonzero(self.rows >= 0)
-        for lo in range(0, found.shape[0], _BLOCK):
-            ids = found[lo : lo + _BLOCK]
-            out[ids] = self.gather(ids)
+
+        def fill(lo: int, hi: int) -> None:
+            out[found[lo:hi]] = self.gather(found[lo:hi])
+
+        for_blocks(found.shape[0], fill)
         return out
 
 
@@ -125,8 +148,9 @@ def _inverse_norms(matrix: np.ndarray, rows: np.ndarray, center: np.ndarray | No
     """1 / ||matrix[rows] - center|| per id (0 for missing ids); zero norms are an error."""
     inv = np.zeros(rows.shape[0], dtype=np.float64)
     found = np.flatnonzero(rows >= 0)
-    for lo in range(0, found.shape[0], _BLOCK):
-        sel = found[lo : lo + _BLOCK]
+
+    def fill(lo: int, hi: int) -> None:
+        sel = found[lo:hi]
         vectors = np.asarray(matrix[rows[sel]], dtype=np.float64)
         if center is not None:
             vectors -= center
@@ -139,29 +163,32 @@ def _inverse_norms(matrix: np.ndarray, rows: np.ndarray, center: np.ndarray | No
                 hint="check the extraction of that utterance (silence? failed decode?)",
             )
         inv[sel] = 1.0 / norms
+
+    for_blocks(found.shape[0], fill)
     return inv
 
 
 def _shared_inverse_norms(matrix: np.ndarray, e_rows: np.ndarray, t_rows: np.ndarray, center: np.ndarray | None,
                           e_ids: np.ndarray, t_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """:func:`_inverse_norms` of two sides over one matrix, each used matrix row computed once."""
-    used = np.unique(np.concatenate([e_rows[e_rows >= 0], t_rows[t_rows >= 0]]))
-    names = np.empty(used.shape[0], dtype=object)
-    for rows, ids in ((t_rows, t_ids), (e_rows, e_ids)):
-        found = rows >= 0
-        names[np.searchsorted(used, rows[found])] = ids[found]
+    n_rows = matrix.shape[0]
+    is_used = np.zeros(n_rows + 1, dtype=bool)  # marking, not sorting: rows are < n_rows
+    is_used[e_rows + 1] = True
+    is_used[t_rows + 1] = True
+    is_used[0] = False  # the -1 of missing ids
+    used = np.flatnonzero(is_used) - 1
     try:
-        inv_used = _inverse_norms(matrix, used, center, names, "embedding")
+        # the ids named in this call's error are never shown: the per-side calls below raise first
+        inv_used = _inverse_norms(matrix, used, center, used, "embedding")
     except AsvbenchError:  # say which side it is on
         _inverse_norms(matrix, e_rows, center, e_ids, "enrolment embedding")
         _inverse_norms(matrix, t_rows, center, t_ids, "test embedding")
         raise
+    inv_of_row = np.zeros(n_rows + 1, dtype=np.float64)
+    inv_of_row[used + 1] = inv_used
 
     def per_id(rows: np.ndarray) -> np.ndarray:
-        inv = np.zeros(rows.shape[0], dtype=np.float64)
-        found = rows >= 0
-        inv[found] = inv_used[np.searchsorted(used, rows[found])]
-        return inv
+        return inv_of_row[rows + 1]  # 0 for missing ids (row -1)
 
     return per_id(e_rows), per_id(t_rows)
 
@@ -255,6 +282,8 @@ def score_trials(
         raise AsvbenchError(f"centring vector has shape {center.shape}, embeddings are {test_store.dim}-d")
     cache: dict = {}
     missing: dict[str, list[str]] = {}
+    if enroll_map is None:
+        _look_up_both_sides(trials, enroll_store, test_store, cache)
     if enroll_map is not None:
         enroll_codes, enroll_ids = factorize(trials.enroll)
         e_matrix, e_rows = _side_models(enroll_store, enroll_ids, enroll_map, pool_norm, cache, missing)
@@ -301,14 +330,37 @@ def _side_for_trials(store: EmbeddingStore, trials: Trials, which: str, pool_nor
         return codes, ids, matrix, rows
     pos = _store_positions(store, trials, which, cache)
     rows, codes = _unique_positions(pos, len(store))
-    ids = np.asarray(store.keys, dtype=object)[np.maximum(rows, 0)]
+    ids = _key_array(store, cache)[np.maximum(rows, 0)]
     if rows.shape[0] and rows[0] < 0:
         ids[0] = "<missing>"
     return codes, ids, store.matrix, rows
 
 
+def _key_array(store: EmbeddingStore, cache: dict) -> np.ndarray:
+    key = ("keys", id(store))
+    if key not in cache:
+        cache[key] = np.asarray(store.keys, dtype=object)
+    return cache[key]
+
+
+def _look_up_both_sides(trials: Trials, enroll_store: EmbeddingStore, test_store: EmbeddingStore,
+                        cache: dict) -> None:
+    """Byte-level lookups of both sides at once, on two threads (numpy releases the GIL)."""
+    sides = [("enroll", enroll_store), ("test", test_store)]
+    if not all(trials.key_bytes.get(which) is not None and store.offsets is None for which, store in sides):
+        return
+    for _, store in sides:
+        store.byte_index()  # built once, before the threads share it
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        jobs = {which: pool.submit(_store_positions, store, trials, which, cache) for which, store in sides}
+        for which, job in jobs.items():
+            cache[("positions", which)] = job.result()
+
+
 def _store_positions(store: EmbeddingStore, trials: Trials, which: str, cache: dict) -> np.ndarray:
     """Row of each trial's ``which`` key in a single-row store (-1 where absent)."""
+    if ("positions", which) in cache:
+        return cache.pop(("positions", which))
     raw = trials.key_bytes.get(which)
     if raw is not None:
         index = store.byte_index()
@@ -342,14 +394,16 @@ def _unit_tables(sides: list[EmbeddedSide]) -> tuple[np.ndarray, list[np.ndarray
     inv[where] = inv_all  # a row has the same norm whichever side uses it
     table = np.empty((used.shape[0], matrix.shape[1]), dtype=np.float32)
     inv32 = inv.astype(np.float32)
-    for lo in range(0, used.shape[0], _BLOCK):
-        rows = matrix[used[lo : lo + _BLOCK]]
+    def fill(lo: int, hi: int) -> None:
+        rows = matrix[used[lo:hi]]
         if center is not None:  # centre in float64: the difference can cancel most digits
-            table[lo : lo + _BLOCK] = (np.asarray(rows, dtype=np.float64) - center) * inv[lo : lo + _BLOCK, None]
+            table[lo:hi] = (np.asarray(rows, dtype=np.float64) - center) * inv[lo:hi, None]
         else:
-            block = table[lo : lo + _BLOCK]
+            block = table[lo:hi]
             np.copyto(block, rows, casting="same_kind")
-            block *= inv32[lo : lo + _BLOCK, None]
+            block *= inv32[lo:hi, None]
+
+    for_blocks(used.shape[0], fill)
     maps = []
     offset = 0
     for side, f in zip(sides, found):
@@ -372,11 +426,12 @@ def cosine_pairs(a: EmbeddedSide, b: EmbeddedSide, a_idx: np.ndarray, b_idx: np.
         # no centring: dot the stored float32 rows and scale by the float64 inverse norms,
         # no table of unit vectors needed
         ra, rb = a.rows[a_idx], b.rows[b_idx]
-        scale = a.inv_norm[a_idx] * b.inv_norm[b_idx]
-        for lo in range(0, a_idx.shape[0], _BLOCK):
-            hi = lo + _BLOCK
+
+        def dots(lo: int, hi: int) -> None:
             out[lo:hi] = np.vecdot(a.matrix[ra[lo:hi]], b.matrix[rb[lo:hi]])
-        out *= scale
+            out[lo:hi] *= a.inv_norm[a_idx[lo:hi]] * b.inv_norm[b_idx[lo:hi]]
+
+        for_blocks(a_idx.shape[0], dots)
         return out
     if precision == "float32":
         if b.matrix is a.matrix and b.center is a.center:
@@ -386,11 +441,15 @@ def cosine_pairs(a: EmbeddedSide, b: EmbeddedSide, a_idx: np.ndarray, b_idx: np.
             table_a, (row_a,) = _unit_tables([a])
             table_b, (row_b,) = _unit_tables([b])
         ra, rb = row_a[a_idx], row_b[b_idx]
-        for lo in range(0, a_idx.shape[0], _BLOCK):
-            hi = lo + _BLOCK
+
+        def unit_dots(lo: int, hi: int) -> None:
             out[lo:hi] = np.vecdot(table_a[ra[lo:hi]], table_b[rb[lo:hi]])
+
+        for_blocks(a_idx.shape[0], unit_dots)
         return out
-    for lo in range(0, a_idx.shape[0], _BLOCK):
-        hi = lo + _BLOCK
+
+    def exact_dots(lo: int, hi: int) -> None:
         out[lo:hi] = np.einsum("ij,ij->i", a.gather(a_idx[lo:hi]), b.gather(b_idx[lo:hi]))
+
+    for_blocks(a_idx.shape[0], exact_dots)
     return out
