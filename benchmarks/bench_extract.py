@@ -90,7 +90,7 @@ def main() -> None:
             res = run_extract(cfg)
             seconds = time.perf_counter() - t0
             store = load_embeddings(res.out, mmap=False)
-            how = f"{store.manifest['bucketing']} batches, {store.manifest['compute']}"
+            how = f"{store.manifest['bucketing']} batches, {store.manifest['compute']}, {store.manifest.get('optimisations')}"
             return seconds, {k: np.asarray(store.matrix[i]) for i, k in enumerate(store.keys)}, how
 
     loop_times, engine_times = [], []

@@ -55,6 +55,9 @@ def extract(
                                        "that mask padding); auto: exact on CPU, padded on GPU if a probe shows "
                                        "padding has no effect."),
     key_style: str = typer.Option("relpath", "--key-style", help="relpath, relpath-ext or stem."),
+    fuse: bool = typer.Option(True, "--fuse/--no-fuse",
+                              help="Fold BatchNorm into the convolution before it (same model up to float "
+                                   "rounding, faster); --no-fuse runs the network as loaded."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an output holding another model's results."),
     trust_pickle: bool = typer.Option(False, "--trust-pickle",
                                       help="Unpickle checkpoints holding Python objects (runs code from the file)."),
@@ -82,7 +85,7 @@ def extract(
         model=model, audio=audio, out=out, checkpoint=checkpoint, batch_size=batch_size, crops=crops,
         crop_seconds=crop_seconds, max_seconds=max_seconds, device=device, dtype=dtype, num_workers=num_workers,
         shard=parse_shard(shard), overwrite=overwrite, trust_pickle=trust_pickle, key_style=key_style,
-        bucketing=bucketing, progress=not no_progress, threads=threads,
+        bucketing=bucketing, progress=not no_progress, threads=threads, fuse=fuse,
     )
     from asvbench.extract.engine import run_extract
 

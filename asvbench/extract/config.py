@@ -30,6 +30,10 @@ class ExtractConfig:
     loaded model (one signal alone versus padded in a batch beside a longer one) picks
     ``"padded"`` when the outputs agree (cosine >= 0.99999), else ``"exact"``.
 
+    Inference preparation (``fuse``, default on): the model's ``for_inference()`` form is run
+    (see :meth:`~asvbench.models.base.LoadedModel.for_inference`); ``--no-fuse`` runs the
+    network exactly as loaded.
+
     Workers (``num_workers``, default: CPU one per core, GPU min(4, cores - 1)): on CPU with
     two or more, each worker decodes and runs the model with one thread; otherwise workers
     only decode and the model runs in the main process.
@@ -53,6 +57,9 @@ class ExtractConfig:
     bucketing: str = "auto"
     progress: bool = True
     threads: int | None = None  # torch intra-op threads for the model; None: leave torch's default
+    #: run the model as prepared for inference (CAM++: BatchNorm folded into the convolution
+    #: before it; equal up to float rounding, ~4 % faster on CPU)
+    fuse: bool = True
 
     def validate(self) -> None:
         if self.batch_size < 1:

@@ -428,22 +428,60 @@ def _loader(dataset: Any, todo: list[int], workers: int) -> Iterator[Any]:
     yield from loader
 
 
+#: what forked compute workers run (set just before the pool forks, so it is inherited, not pickled)
+_POOL_COMPUTE: "ComputeSource | None" = None
+
+
+def _pool_init() -> None:
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    worker_init(0)
+
+
+def _pool_task(i: int) -> tuple[int, "Computed"]:
+    assert _POOL_COMPUTE is not None
+    return i, _POOL_COMPUTE[i]
+
+
+def _pool_results(compute: "ComputeSource", todo: list[int], workers: int) -> Iterator[tuple[int, "Computed"]]:
+    """Batches computed by forked worker processes, handed out on demand in plan order (a
+    worker takes the next batch when it is free, so the workers finish together), yielded as
+    they finish. A worker that dies (killed, out of memory) fails the run, which can then be
+    resumed; on Ctrl-C or an error the batches not yet started are cancelled."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    global _POOL_COMPUTE
+    _POOL_COMPUTE = compute
+    pool = ProcessPoolExecutor(min(workers, len(todo)), mp_context=multiprocessing.get_context("fork"),
+                               initializer=_pool_init)
+    try:
+        futures = [pool.submit(_pool_task, i) for i in todo]
+        for future in as_completed(futures):
+            yield future.result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        _POOL_COMPUTE = None
+
+
 def _results(source: BatchSource, todo: list[int], workers: int, placement: str, model: "LoadedModel",
-             rt: Runtime, cfg: ExtractConfig, bucketing: str) -> Iterator[Computed]:
-    """Results of the ``todo`` batches in order, computed where ``placement`` says."""
+             rt: Runtime, cfg: ExtractConfig, bucketing: str) -> Iterator[tuple[int, Computed]]:
+    """``(batch index, result)`` of the ``todo`` batches, computed where ``placement`` says:
+    in order, except from CPU compute workers (in the order they finish)."""
     if not todo:
         return
-    if placement == "workers":
-        yield from _loader(ComputeSource(source, model, rt, cfg, bucketing), todo, workers)
-        return
     compute = ComputeSource(source, model, rt, cfg, bucketing)
+    if placement == "workers":
+        yield from _pool_results(compute, todo, workers)
+        return
     if workers == 0 or len(todo) == 1:
         for i in todo:
-            yield compute[i]
+            yield i, compute[i]
         return
-    for prep in _loader(source, todo, workers):
+    for i, prep in zip(todo, _loader(source, todo, workers)):
         keys, rows, seconds, failures = compute_batch(model, rt, prep, cfg, bucketing)
-        yield Computed(keys, rows, seconds, failures, prep.notices)
+        yield i, Computed(keys, rows, seconds, failures, prep.notices)
 
 
 def _identity_collate(x: Any) -> Any:
@@ -489,6 +527,8 @@ def run_extract(cfg: ExtractConfig, *, entry: "ModelEntry | None" = None,
             model = entry.loader(trusted_copy(checkpoint, Path(tmp)))
     else:
         model = entry.loader(checkpoint)
+    if cfg.fuse:
+        model = model.for_inference()
     model.to(rt.device)
     model.module.eval()
     shard = (dist.rank, dist.world) if dist is not None else cfg.shard
@@ -593,8 +633,7 @@ def _run_shard(cfg: ExtractConfig, entry: "ModelEntry", model: "LoadedModel", rt
     n_computed = 0
     audio_seconds = 0.0
     try:
-        for idx, res in zip(todo, _results(BatchSource(batches, spec), todo, workers, placement, model, rt, cfg,
-                                           bucketing)):
+        for idx, res in _results(BatchSource(batches, spec), todo, workers, placement, model, rt, cfg, bucketing):
             keys, seconds = res.keys, res.seconds
             work.write_chunk(idx, keys, res.rows, seconds, res.failures, res.notices)
             n_computed += len(batches[idx])
@@ -618,6 +657,7 @@ def _run_shard(cfg: ExtractConfig, entry: "ModelEntry", model: "LoadedModel", rt
     manifest = _manifest(cfg, entry, checkpoint, identity, work.created if batches else "", len(failures), rt.device)
     manifest["bucketing_note"] = bucketing_note
     manifest["compute"] = compute
+    manifest["optimisations"] = model.optimisations or "none"
     if multi:
         manifest["shard"] = list(shard)  # type: ignore[arg-type]
         manifest["dim"] = int(matrix.shape[1]) if keys else int(entry.embed_dim)

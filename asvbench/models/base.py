@@ -57,10 +57,19 @@ class LoadedModel:
     models ``(B, 2)`` logits ordered ``[spoof, bonafide]``.
     """
 
-    def __init__(self, entry: ModelEntry, module: "torch.nn.Module", forward: Callable[..., "torch.Tensor"]):
+    def __init__(self, entry: ModelEntry, module: "torch.nn.Module", forward: Callable[..., "torch.Tensor"],
+                 *, for_inference: "Callable[[], LoadedModel] | None" = None):
         self.entry = entry
         self.module = module
         self._forward = forward
+        self._for_inference = for_inference
+        #: what :meth:`for_inference` changed ("" when nothing)
+        self.optimisations = ""
+
+    def for_inference(self) -> "LoadedModel":
+        """The same model prepared for inference (e.g. BatchNorm folded into the convolution
+        before it): equal up to float rounding, faster. Models without such a step return self."""
+        return self._for_inference() if self._for_inference is not None else self
 
     def forward(self, wavs: "torch.Tensor", lengths: "torch.Tensor") -> "torch.Tensor":
         return self._forward(wavs, lengths)

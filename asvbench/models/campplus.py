@@ -35,6 +35,7 @@ lengths equal the padded length the reference operations run unmasked.
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -119,23 +120,30 @@ def _time_mean(x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
     return (x * mask[:, None, :]).sum(-1, keepdim=True) / _count(mask, x)[:, None, None]
 
 
-def _segment_mean(x: torch.Tensor, seg_len: int, mask: torch.Tensor | None) -> torch.Tensor:
-    """Mean over consecutive ``seg_len``-frame segments, broadcast back to every frame.
+def _segment_means(x: torch.Tensor, seg_len: int, mask: torch.Tensor | None) -> torch.Tensor:
+    """Mean over consecutive ``seg_len``-frame segments, ``(B, C, ceil(T / seg_len))``.
 
     As the reference (``avg_pool1d(kernel=stride=seg_len, ceil_mode=True)``): the last, partial
     segment is averaged over the frames it holds; with a mask, over its valid frames.
     """
     if mask is None:
-        seg = F.avg_pool1d(x, kernel_size=seg_len, stride=seg_len, ceil_mode=True)
-        return seg.repeat_interleave(seg_len, dim=-1)[..., : x.shape[-1]]
+        return F.avg_pool1d(x, kernel_size=seg_len, stride=seg_len, ceil_mode=True)
     b, c, t = x.shape
     n_seg = math.ceil(t / seg_len)
     pad = n_seg * seg_len - t
     xm = F.pad(x * mask[:, None, :], (0, pad)).view(b, c, n_seg, seg_len).sum(-1)
     count = F.pad(mask, (0, pad)).view(b, n_seg, seg_len).sum(-1, dtype=torch.float32).clamp(min=1.0)
-    count = count.to(x.dtype)
-    seg = xm / count[:, None, :]
-    return seg.repeat_interleave(seg_len, dim=-1)[..., :t]
+    return xm / count.to(x.dtype)[:, None, :]
+
+
+def _per_frame(segments: torch.Tensor, seg_len: int, n_frames: int) -> torch.Tensor:
+    """Each segment's value repeated over its frames: ``(B, C, n_seg)`` -> ``(B, C, n_frames)``."""
+    return segments.repeat_interleave(seg_len, dim=-1)[..., :n_frames]
+
+
+def _segment_mean(x: torch.Tensor, seg_len: int, mask: torch.Tensor | None) -> torch.Tensor:
+    """:func:`_segment_means` broadcast back to every frame (the reference's form)."""
+    return _per_frame(_segment_means(x, seg_len, mask), seg_len, x.shape[-1])
 
 
 def _stats_pool(x: torch.Tensor, mask: torch.Tensor | None, std_eps: float | None) -> torch.Tensor:
@@ -165,7 +173,10 @@ class _Nonlinear(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.batchnorm(x)
-        return F.relu(x) if self.relu else x
+        if not self.relu:
+            return x
+        # in place only on a tensor made here (a folded BatchNorm is an Identity: x is the input)
+        return F.relu_(x) if not isinstance(self.batchnorm, nn.Identity) else F.relu(x)
 
 
 class _ResBlock2d(nn.Module):
@@ -184,9 +195,9 @@ class _ResBlock2d(nn.Module):
             )
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
-        out = F.relu(self.bn1(self.conv1(_zero_pad(x, mask))))
+        out = F.relu_(self.bn1(self.conv1(_zero_pad(x, mask))))
         out = self.bn2(self.conv2(_zero_pad(out, mask)))
-        return F.relu(out + self.shortcut(x))
+        return F.relu_(out + self.shortcut(x))
 
 
 class FCM(nn.Module):
@@ -204,10 +215,10 @@ class FCM(nn.Module):
         self.out_channels = m * (config.feat_dim // 8)
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
-        out = F.relu(self.bn1(self.conv1(_zero_pad(x.unsqueeze(1), mask))))
+        out = F.relu_(self.bn1(self.conv1(_zero_pad(x.unsqueeze(1), mask))))
         for block in (*self.layer1, *self.layer2):
             out = block(out, mask)
-        out = F.relu(self.bn2(self.conv2(_zero_pad(out, mask))))
+        out = F.relu_(self.bn2(self.conv2(_zero_pad(out, mask))))
         b, c, f, t = out.shape
         return out.reshape(b, c * f, t)
 
@@ -235,9 +246,17 @@ class _CAMLayer(nn.Module):
         self.linear1 = nn.Conv1d(bn_channels, bn_channels // 2, 1)
         self.linear2 = nn.Conv1d(bn_channels // 2, out_channels, 1)
         self.seg_len = seg_len
+        #: inference form: the context gate is computed once per segment and then repeated
+        #: over the segment's frames (the reference repeats the context first and computes the
+        #: gate for every frame: the same values, seg_len times the work)
+        self.gate_per_segment = False
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
         y = self.linear_local(_zero_pad(x, mask))
+        if self.gate_per_segment:
+            context = _time_mean(x, mask) + _segment_means(x, self.seg_len, mask)
+            m = torch.sigmoid(self.linear2(F.relu(self.linear1(context))))
+            return y * _per_frame(m, self.seg_len, x.shape[-1])
         context = _time_mean(x, mask) + _segment_mean(x, self.seg_len, mask)
         m = torch.sigmoid(self.linear2(F.relu(self.linear1(context))))
         return y * m
@@ -265,11 +284,27 @@ class _DenseBlock(nn.Module):
         super().__init__()
         for i in range(num_layers):
             self.add_module(f"tdnnd{i + 1}", _DenseLayer(in_channels + i * config.growth_rate, config, dilation))
+        #: inference form: write every layer's output into one preallocated tensor instead of
+        #: concatenating (the reference's torch.cat copies the growing input at every layer)
+        self.preallocate = False
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+        if self.preallocate:
+            return self._forward_preallocated(x, mask)
         for layer in self.children():
             x = torch.cat([x, layer(x, mask)], dim=1)
         return x
+
+    def _forward_preallocated(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+        layers = list(self.children())
+        channels = x.shape[1]
+        growth = (layers[0].cam_layer.linear_local.out_channels if layers else 0)
+        out = x.new_empty(x.shape[0], channels + growth * len(layers), x.shape[2])
+        out[:, :channels] = x
+        for layer in layers:
+            out[:, channels : channels + growth] = layer(out[:, :channels], mask)
+            channels += growth
+        return out
 
 
 class _Transit(nn.Module):
@@ -356,6 +391,48 @@ def build_campplus(config: CAMPPlusConfig | str = "3dspeaker-e192", **overrides:
     return CAMPPlus(config).eval()
 
 
+def _fold(conv: nn.Module, bn: nn.Module) -> nn.Module:
+    """``conv`` followed by eval-mode ``bn`` as one convolution (weights scaled, bias shifted)."""
+    from torch.nn.utils.fusion import fuse_conv_bn_eval
+
+    return fuse_conv_bn_eval(conv, bn)
+
+
+def fuse_for_inference(model: CAMPPlus) -> CAMPPlus:
+    """A copy of an eval-mode CAM++ for inference, the same function up to float rounding:
+
+    * every BatchNorm that directly follows a convolution is folded into it (the BN-ReLU
+      pairs that precede a convolution stay: the ReLU sits between them);
+    * each CAM layer computes its context gate once per segment and repeats it over the
+      segment's frames (the reference repeats the segment means over the frames first and
+      runs the two 1x1 convolutions on every frame);
+    * each dense block writes its layers' outputs into one preallocated tensor instead of
+      concatenating at every layer;
+    * the 2-D convolutions of the FCM head keep their weights channels-last (NHWC).
+    """
+    fused = copy.deepcopy(model).eval()
+    head = fused.head
+    head.conv1, head.bn1 = _fold(head.conv1, head.bn1), nn.Identity()
+    head.conv2, head.bn2 = _fold(head.conv2, head.bn2), nn.Identity()
+    for block in (*head.layer1, *head.layer2):
+        block.conv1, block.bn1 = _fold(block.conv1, block.bn1), nn.Identity()
+        block.conv2, block.bn2 = _fold(block.conv2, block.bn2), nn.Identity()
+        if len(block.shortcut):
+            block.shortcut = nn.Sequential(_fold(block.shortcut[0], block.shortcut[1]))
+    head.to(memory_format=torch.channels_last)  # oneDNN runs these 2-D convolutions faster in NHWC
+    xvector = fused.xvector
+    xvector.tdnn.linear, xvector.tdnn.nonlinear.batchnorm = (
+        _fold(xvector.tdnn.linear, xvector.tdnn.nonlinear.batchnorm), nn.Identity())
+    for i in range(1, xvector.n_blocks + 1):
+        for layer in getattr(xvector, f"block{i}").children():
+            layer.linear1, layer.nonlinear2.batchnorm = _fold(layer.linear1, layer.nonlinear2.batchnorm), nn.Identity()
+            layer.cam_layer.gate_per_segment = True
+        getattr(xvector, f"block{i}").preallocate = True
+    dense = xvector.dense
+    dense.linear, dense.nonlinear.batchnorm = _fold(dense.linear, dense.nonlinear.batchnorm), nn.Identity()
+    return fused
+
+
 def count_parameters(module: nn.Module) -> int:
     """``sum(p.numel() for p in module.parameters())`` (buffers excluded), as the references count."""
     return sum(p.numel() for p in module.parameters())
@@ -406,6 +483,15 @@ def load_campplus(entry: "ModelEntry", path: Path, *, preset: str, layout: str) 
     state = get_adapter(layout)(load_state_dict_file(path), where=path)
     load_strict(module, state, where=path, family=f"CAM++ ({preset})")
     module.eval()
-    forward = frontend_network_forward(get_frontend(entry.frontend), module,
-                                       min_samples=entry.min_samples, name=entry.name)
-    return LoadedModel(entry, module, forward)
+    frontend = get_frontend(entry.frontend)
+
+    def with_network(network: nn.Module) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+        return frontend_network_forward(frontend, network, min_samples=entry.min_samples, name=entry.name)
+
+    def for_inference() -> LoadedModel:
+        fused = fuse_for_inference(module)
+        model = LoadedModel(entry, fused, with_network(fused))
+        model.optimisations = "BatchNorm folded into the preceding convolutions"
+        return model
+
+    return LoadedModel(entry, module, with_network(module), for_inference=for_inference)

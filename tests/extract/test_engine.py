@@ -366,3 +366,36 @@ def test_torchrun_gloo_two_ranks_equals_single_process(corpus: Path, ckpt: Path,
     np.testing.assert_allclose(merged.matrix, single.matrix, rtol=1e-5, atol=1e-6)
     assert merged.manifest["merged_from_shards"] == 2
     assert not any(p.name.startswith("ddp.shard-") for p in tmp_path.iterdir())
+
+
+def _entry_with_inference_form() -> "object":
+    """The tiny model whose inference form doubles its output, so a test can see which ran."""
+    from asvbench.models.base import LoadedModel
+
+    base = tiny_entry()
+
+    def loader(path: Path) -> LoadedModel:
+        plain = base.loader(path)
+
+        def for_inference() -> LoadedModel:
+            doubled = LoadedModel(plain.entry, plain.module, lambda w, n: 2 * plain.forward(w, n))
+            doubled.optimisations = "doubled (test)"
+            return doubled
+
+        return LoadedModel(plain.entry, plain.module, plain.forward, for_inference=for_inference)
+
+    return replace(base, loader=loader)
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+@pytest.mark.parametrize("fuse", [True, False])
+def test_the_inference_form_runs_unless_no_fuse(corpus: Path, ckpt: Path, tmp_path: Path, fuse: bool,
+                                                workers: int) -> None:
+    res = run_extract(_cfg(corpus, tmp_path / "store", ckpt, fuse=fuse, num_workers=workers),
+                      entry=_entry_with_inference_form())
+    store = load_embeddings(res.out)
+    assert store.manifest["optimisations"] == ("doubled (test)" if fuse else "none")
+    for i, key in enumerate(store.keys):
+        wav, _ = sf.read(corpus / f"{key}.wav", dtype="float32")
+        expected = reference_forward(ckpt, wav) * (2 if fuse else 1)
+        np.testing.assert_allclose(np.asarray(store.rows(i))[0], expected, rtol=1e-5, atol=1e-6)
