@@ -3,8 +3,10 @@
 The loop is how reference recipes extract (WeSpeaker ``extract.py``, TaoRuijie ``eval_network``):
 decode a file, run the model on it alone (batch 1) under ``torch.no_grad()``, next file. The
 engine is ``asvbench extract`` as a user runs it with its defaults (on CPU: one worker process
-per core, each decoding its length-sorted batches and running its own copy of the model with
-one thread, under ``torch.inference_mode``), timed end to end: listing, headers, checkpoint
+per core, each taking the next length-sorted batch when free, decoding it and running its own
+copy of the model's inference form with one thread, under ``torch.inference_mode``; for
+CAM++ the inference form folds BatchNorm into the convolutions and computes the CAM gate per
+segment, see ``asvbench.models.campplus.fuse_for_inference``), timed end to end: listing, headers, checkpoint
 sha256, model load, chunks, writing the store. Rounds alternate loop and engine so that load
 from other work on the machine hits both alike; the best round of each is compared.
 
@@ -12,7 +14,7 @@ Both use the same torch thread count (``--threads``, default: torch's default). 
 utterances/s and real-time factor (processing seconds per audio second) of each, their ratio,
 and the smallest cosine between the two sets of embeddings (they must agree).
 
-    python benchmarks/bench_extract.py [--n 100] [--repeat 2] [--batch-size 16] [--num-workers N]
+    python benchmarks/bench_extract.py [--n 100] [--repeat 3] [--batch-size 16] [--num-workers N] [--decompose]
 
 Needs ../shared (CAM++ checkpoint, LibriSpeech test-other 10x10). CPU only unless --device cuda
 (then ``--dtype bfloat16`` measures bf16 autocast).
@@ -39,8 +41,10 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=100, help="utterances (of the 100 in the set)")
     ap.add_argument("--batch-size", type=int, default=16)
     ap.add_argument("--num-workers", type=int, default=None, help="default: the engine's (CPU: one per core)")
-    ap.add_argument("--repeat", type=int, default=2, help="alternating rounds; the best of each is compared")
+    ap.add_argument("--repeat", type=int, default=3, help="alternating rounds; the best of each is compared")
     ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--decompose", action="store_true",
+                    help="also time the loop through the engine's inference form of the network")
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--dtype", default="float32")
     ap.add_argument("--checkpoint", type=Path,
@@ -63,10 +67,13 @@ def main() -> None:
     print(f"model {MODEL}; {len(items)} utterances from {args.audio}; device {args.device}; "
           f"torch threads {torch.get_num_threads()}; cpus {os.cpu_count()}; load average {os.getloadavg()[0]:.2f}")
 
-    def run_loop() -> tuple[float, dict[str, np.ndarray], float]:
-        """The reference loop: one utterance at a time (model load included, as for the engine)."""
+    def run_loop(inference_form: bool = False) -> tuple[float, dict[str, np.ndarray], float]:
+        """The reference loop: one utterance at a time (model load included, as for the engine).
+        ``inference_form``: the same loop through the engine's inference form of the network
+        (to show how much of the engine's gain comes from that and how much from its workers)."""
         t0 = time.perf_counter()
-        model = get_model(MODEL).loader(args.checkpoint).to(args.device)
+        model = get_model(MODEL).loader(args.checkpoint)
+        model = (model.for_inference() if inference_form else model).to(args.device)
         embeddings: dict[str, np.ndarray] = {}
         audio_seconds = 0.0
         with torch.no_grad():
@@ -93,14 +100,17 @@ def main() -> None:
             how = f"{store.manifest['bucketing']} batches, {store.manifest['compute']}, {store.manifest.get('optimisations')}"
             return seconds, {k: np.asarray(store.matrix[i]) for i, k in enumerate(store.keys)}, how
 
-    loop_times, engine_times = [], []
-    for r in range(args.repeat):  # alternate, so that load from other work hits both alike
+    loop_times, engine_times, fused_times = [], [], []
+    for r in range(args.repeat):  # alternate, so that load from other work hits all alike
         loop_s, loop_emb, audio_seconds = run_loop()
         engine_s, engine_emb, how = run_engine()
+        fused_s = run_loop(inference_form=True)[0] if args.decompose else float("nan")
         loop_times.append(loop_s)
         engine_times.append(engine_s)
-        print(f"round {r + 1}: loop {loop_s:6.2f} s, engine {engine_s:6.2f} s, ratio {loop_s / engine_s:.2f}x, "
-              f"load average {os.getloadavg()[0]:.2f}")
+        fused_times.append(fused_s)
+        print(f"round {r + 1}: loop {loop_s:6.2f} s, engine {engine_s:6.2f} s, ratio {loop_s / engine_s:.2f}x"
+              + (f"; loop through the inference form {fused_s:6.2f} s" if args.decompose else "")
+              + f", load average {os.getloadavg()[0]:.2f}")
     cos = [float(a @ b / np.linalg.norm(a) / np.linalg.norm(b))
            for a, b in ((loop_emb[k].astype(np.float64), engine_emb[k].astype(np.float64)) for k in loop_emb)]
     n = len(items)
@@ -109,6 +119,10 @@ def main() -> None:
     print(f"loop   (batch 1, no_grad, {torch.get_num_threads()} threads): {loop_s:7.2f} s  {n / loop_s:6.2f} utt/s  "
           f"RTF {loop_s / audio_seconds:.4f}")
     print(f"engine ({how}): {engine_s:7.2f} s  {n / engine_s:6.2f} utt/s  RTF {engine_s / audio_seconds:.4f}")
+    if args.decompose:
+        fused_s = min(fused_times)
+        print(f"loop through the engine's inference form of the network (batch 1, 2 threads): {fused_s:7.2f} s "
+              f"-> the inference form gives {loop_s / fused_s:.2f}x, the workers {fused_s / engine_s:.2f}x")
     print(f"speed-up engine / loop: {loop_s / engine_s:.2f}x (best vs best); "
           f"median of rounds {np.median(np.array(loop_times) / np.array(engine_times)):.2f}x")
     print(f"agreement: min cosine engine vs loop {min(cos):.7f}")

@@ -27,6 +27,7 @@ import numpy as np
 
 
 from asvbench._atomic import atomic_open
+from asvbench.io._score_text import ScoreText, repr_lines
 from asvbench.errors import AsvbenchError
 from asvbench.io._text import (
     first_data_line,
@@ -270,24 +271,28 @@ def write_scores(path: str | Path, enroll, test, scores: np.ndarray, labels: np.
 
 
 def write_trial_scores(path: str | Path, trials: "Trials", kept: np.ndarray, scores: np.ndarray,
-                       labels: np.ndarray | None) -> Path:
+                       labels: np.ndarray | None, *, score_text: "ScoreText | None" = None) -> Path:
     """:func:`write_scores` for the ``kept`` trials of ``trials`` (same bytes on disk).
 
     Lists read by the byte-level parser are written without making a string per id: the
     output lines are gathered from the trial file's bytes, the score texts and the label
-    words with numpy.
+    words with numpy. ``score_text``: the score lines, already started with
+    :meth:`~asvbench.io._score_text.ScoreText.start` (from the main thread).
     """
     enroll, test = trials.key_bytes.get("enroll"), trials.key_bytes.get("test")
     if enroll is None or test is None or enroll.buf is not test.buf:
+        if score_text is not None:
+            score_text.close()
         return write_scores(path, trials.enroll[kept], trials.test[kept], scores, labels)
     rows = np.flatnonzero(kept)
-    return _write_scores_bytes(path, enroll.take(rows), test.take(rows), scores, labels)
+    text = score_text.result() if score_text is not None else repr_lines(scores)
+    return _write_scores_bytes(path, enroll.take(rows), test.take(rows), text, labels)
 
 
 _LINES_PER_CHUNK = 65536
 
 
-def _write_scores_bytes(path: str | Path, enroll: "ByteKeys", test: "ByteKeys", scores: np.ndarray,
+def _write_scores_bytes(path: str | Path, enroll: "ByteKeys", test: "ByteKeys", score_lines: bytes,
                         labels: np.ndarray | None) -> Path:
     """Each chunk of lines is laid out as a fixed-width byte matrix, one NUL-padded field
     after another (enroll, tab, test, tab, score, tab + label word + newline); dropping the
@@ -295,9 +300,8 @@ def _write_scores_bytes(path: str | Path, enroll: "ByteKeys", test: "ByteKeys", 
     characters, so a NUL byte can only be padding."""
     from asvbench.io._bytes import fixed_width
 
-    n = len(scores)
-    score_text = np.frombuffer(("\n".join(map(repr, np.asarray(scores, dtype=np.float64).tolist())) + "\n")
-                               .encode("ascii"), np.uint8)
+    n = len(enroll)
+    score_text = np.frombuffer(score_lines, np.uint8)
     score_end = np.flatnonzero(score_text == 10)
     score_start = np.concatenate(([0], score_end[:-1] + 1))
     suffixes = [f"\t{LABEL_NAMES[i]}\n".encode() for i in range(3)] + [b"\t-\n"]

@@ -491,7 +491,8 @@ def load_campplus(entry: "ModelEntry", path: Path, *, preset: str, layout: str) 
     def for_inference() -> LoadedModel:
         fused = fuse_for_inference(module)
         model = LoadedModel(entry, fused, with_network(fused))
-        model.optimisations = "BatchNorm folded into the preceding convolutions"
+        model.optimisations = ("inference form: BatchNorm folded into the preceding convolutions, CAM gate "
+                               "per segment, preallocated dense blocks, channels-last head")
         return model
 
     return LoadedModel(entry, module, with_network(module), for_inference=for_inference)

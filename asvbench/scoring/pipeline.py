@@ -11,6 +11,7 @@ import numpy as np
 
 from asvbench.errors import AsvbenchError
 from asvbench.io.embeddings import load_embeddings
+from asvbench.io._score_text import ScoreText
 from asvbench.io.scores import write_trial_scores
 from asvbench.io.trials import Trials, read_enroll_map, read_trials
 from asvbench.metrics.summary import MetricsSummary, summarize
@@ -104,9 +105,11 @@ def run_scoring(
         )
     out_path = None
     summary = None
+    # started here, in the main thread while no other thread runs: it may fork a helper
+    score_text = ScoreText.start(scores) if out is not None else None
     with ThreadPoolExecutor(max_workers=1) as pool:
         write_job = pool.submit(write_trial_scores, out, trials, scored.kept, scores,
-                                labels) if out is not None else None
+                                labels, score_text=score_text) if out is not None else None
         try:
             if settings.compute_metrics:
                 summary = summarize(scores, labels, eer_method=settings.eer_method, p_targets=settings.p_targets,

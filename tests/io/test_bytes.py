@@ -210,3 +210,25 @@ def test_byte_writer_spells_every_label(tmp_path):
                                                 "e2\tt2\t-0.25\tspoof\n")
     write_trial_scores(tmp_path / "n.tsv", trials, kept, np.array([1.0, 2.0]), None)
     assert (tmp_path / "n.tsv").read_text().splitlines()[1:] == ["e1\tt1\t1.0\t-", "e2\tt2\t2.0\t-"]
+
+
+# ----------------------------------------------------------------------------- score texts (forked helper)
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 7, 1000])
+@pytest.mark.parametrize("parallel", [False, True])
+def test_score_text_is_repr_per_line_with_or_without_a_helper(n, parallel):
+    from asvbench.io._score_text import ScoreText, repr_lines
+
+    values = np.random.default_rng(n).standard_normal(n) * 10.0 ** (np.arange(n) % 40 - 20)  # 1e-20 .. 1e19
+    expected = "".join(f"{v!r}\n" for v in values.tolist()).encode()
+    assert repr_lines(values) == expected
+    assert ScoreText.start(values, parallel=parallel).result() == expected
+
+
+def test_score_text_helper_can_be_abandoned():
+    from asvbench.io._score_text import ScoreText
+
+    text = ScoreText.start(np.arange(300_000, dtype=np.float64), parallel=True)
+    text.close()  # closes the pipe and reaps the child, which then fails to write: no hang
+    assert text._pid is None
