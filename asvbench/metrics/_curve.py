@@ -48,6 +48,15 @@ def operating_points(scores, is_target) -> OperatingPoints:
     fnr = np.concatenate(([0.0], tar_le / n_tar))
     fpr = np.concatenate(([1.0], 1.0 - non_le / n_non))
     thresholds = np.concatenate(([-np.inf], unique_scores))
-    tar_counts = np.diff(tar_le, prepend=0)
-    non_counts = np.diff(non_le, prepend=0)
+    tar_counts = _steps(tar_le)
+    non_counts = _steps(non_le)
     return OperatingPoints(thresholds, fnr, fpr, n_tar, n_non, tar_counts, non_counts)
+
+
+def _steps(cumulative: np.ndarray) -> np.ndarray:
+    """``np.diff(cumulative, prepend=0)`` without the prepended copy (millions of points)."""
+    out = np.empty_like(cumulative)
+    if out.shape[0]:
+        out[0] = cumulative[0]
+        np.subtract(cumulative[1:], cumulative[:-1], out=out[1:])
+    return out
