@@ -248,3 +248,19 @@ class KeyIndex:
         differ = ((words if found.shape[0] == words.shape[0] else words[found]) != self.words[out[found]]).any(axis=1)
         out[found[differ]] = -1  # same hash, other bytes: not this key
         return out
+
+
+def count_tokens(path: str | Path, *, skip_lines: int = 0, chunk: int = 1 << 24) -> int:
+    """Whitespace-separated tokens in a file after its first ``skip_lines`` lines (bytes <= 32
+    separate tokens), counted in fixed-size chunks so memory stays small at any file size."""
+    total = 0
+    previous_was_space = True
+    buffer = bytearray(chunk)
+    with open(path, "rb") as handle:
+        for _ in range(skip_lines):
+            handle.readline()
+        while n := handle.readinto(buffer):
+            space = np.frombuffer(buffer, np.uint8, count=n) <= _SPACE
+            total += int(np.count_nonzero(space[:-1] & ~space[1:])) + int(previous_was_space and not space[0])
+            previous_was_space = bool(space[-1])
+    return total

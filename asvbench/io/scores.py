@@ -167,17 +167,32 @@ def _read_layout(path: str | Path, text: str, layout: _Layout, spellings: dict[s
     Anything odd (a wrong column count, a non-number) re-reads the text line by line to
     report the first bad line as file:line.
     """
+    from concurrent.futures import ThreadPoolExecutor
+
     import pandas as pd
+
+    from asvbench.io._bytes import count_tokens
 
     wanted = [layout.score, layout.label]
     if with_ids:
         wanted += [c for c in (layout.enroll, layout.test) if c is not None]
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # pandas drops fields beyond the columns it is asked for: count every token beside it
+        tokens = pool.submit(count_tokens, path, skip_lines=layout.skiprows) if layout.sep == r"\s+" else None
+        try:
+            frame = pd.read_csv(
+                path, encoding="utf-8", sep=layout.sep, header=None, names=layout.names, skiprows=layout.skiprows,
+                usecols=wanted, dtype={c: {layout.score: np.float64, layout.label: "category"}.get(c, str)
+                                       for c in wanted},
+                engine="c", keep_default_na=False, na_filter=False, skip_blank_lines=True, quoting=3,
+            )
+        except (ValueError, pd.errors.ParserError):
+            frame = None
+        n_tokens = tokens.result() if tokens is not None else None
+    if frame is None or (n_tokens is not None and n_tokens != len(layout.names) * len(frame)):
+        # a bad value, or a line with more fields than the layout: the exact pass finds the line
+        return _read_layout_exact(path, read_text(path), layout, spellings, with_ids)
     try:
-        frame = pd.read_csv(
-            path, encoding="utf-8", sep=layout.sep, header=None, names=layout.names, skiprows=layout.skiprows,
-            usecols=wanted, dtype={c: {layout.score: np.float64, layout.label: "category"}.get(c, str) for c in wanted},
-            engine="c", keep_default_na=False, na_filter=False, skip_blank_lines=True, quoting=3,
-        )
         if frame.empty:
             raise AsvbenchError("no data lines", where=path)
         scores = frame[layout.score].to_numpy(dtype=np.float64)

@@ -232,3 +232,19 @@ def test_score_text_helper_can_be_abandoned():
     text = ScoreText.start(np.arange(300_000, dtype=np.float64), parallel=True)
     text.close()  # closes the pipe and reaps the child, which then fails to write: no hang
     assert text._pid is None
+
+
+@pytest.mark.parametrize(("text", "skip", "expected"), [
+    (b"a b c\n", 0, 3),
+    (b"  a\tb  \r\n\n c", 0, 3),  # leading/trailing space, CRLF, blank line, no final newline
+    (b"h1 h2 h3\na b\n", 1, 2),  # a header line skipped
+    (b"", 0, 0),
+])
+def test_count_tokens(tmp_path, text, skip, expected):
+    from asvbench.io._bytes import count_tokens
+
+    path = tmp_path / "t.txt"
+    path.write_bytes(text)
+    assert count_tokens(path, skip_lines=skip) == expected
+    # tokens that straddle chunk boundaries are counted once
+    assert count_tokens(path, skip_lines=skip, chunk=2) == expected
