@@ -56,8 +56,9 @@ def extract(
                                        "padding has no effect."),
     key_style: str = typer.Option("relpath", "--key-style", help="relpath, relpath-ext or stem."),
     fuse: bool = typer.Option(True, "--fuse/--no-fuse",
-                              help="Fold BatchNorm into the convolution before it (same model up to float "
-                                   "rounding, faster); --no-fuse runs the network as loaded."),
+                              help="Run the model's inference form (CAM++: BatchNorm folded into the "
+                                   "convolutions, CAM gate per segment; same model up to float rounding, "
+                                   "faster); --no-fuse runs the network as loaded."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an output holding another model's results."),
     trust_pickle: bool = typer.Option(False, "--trust-pickle",
                                       help="Unpickle checkpoints holding Python objects (runs code from the file)."),

@@ -117,7 +117,9 @@ def split_ascii(raw: bytes, names: list[str], path: str | Path, *, skiprows: int
     n_cols = len(names)
     buf = np.frombuffer(raw, np.uint8)
     line_ends = _line_ends(buf)
-    body = int(line_ends[skiprows - 1]) + 1 if 0 < skiprows <= line_ends.shape[0] else (0 if skiprows == 0 else buf.shape[0])
+    body = 0  # first byte after the skipped lines
+    if skiprows:
+        body = int(line_ends[skiprows - 1]) + 1 if skiprows <= line_ends.shape[0] else buf.shape[0]
     space = buf <= _SPACE
     edges = np.flatnonzero(np.diff(space.view(np.int8))) + 1  # where a token starts or ends
     if buf.shape[0] and not space[0]:

@@ -15,13 +15,17 @@ if TYPE_CHECKING:  # pragma: no cover - pandas is imported where it is used (sta
     import pandas as pd
 
 
-def read_bytes(path: str | Path) -> bytes:
+def _existing_file(path: str | Path) -> Path:
     p = Path(path)
     if not p.exists():
         raise AsvbenchError("file not found", where=p)
     if p.is_dir():
         raise AsvbenchError("expected a file, got a directory", where=p)
-    return p.read_bytes()
+    return p
+
+
+def read_bytes(path: str | Path) -> bytes:
+    return _existing_file(path).read_bytes()
 
 
 def decode_text(raw: bytes, path: str | Path) -> str:
@@ -40,7 +44,7 @@ def read_text(path: str | Path) -> str:
 def head_text(raw: bytes, path: str | Path, n_bytes: int = 65536) -> str:
     """The first ``n_bytes`` of ``raw`` (whole lines only) as text, for format detection."""
     head = raw[:n_bytes]
-    if len(raw) > n_bytes and b"\n" in head:
+    if len(raw) > n_bytes and b"\n" in head:  # cut before the line that runs past n_bytes
         head = head[: head.rindex(b"\n") + 1]
     try:
         return head.decode("utf-8")
@@ -50,20 +54,9 @@ def head_text(raw: bytes, path: str | Path, n_bytes: int = 65536) -> str:
 
 def read_head(path: str | Path, n_bytes: int = 65536) -> str:
     """The first ``n_bytes`` of a text file (whole lines only), for format detection."""
-    p = Path(path)
-    if not p.exists():
-        raise AsvbenchError("file not found", where=p)
-    if p.is_dir():
-        raise AsvbenchError("expected a file, got a directory", where=p)
+    p = _existing_file(path)
     with open(p, "rb") as handle:
-        head = handle.read(n_bytes)
-        more = handle.read(1)
-    if more and b"\n" in head:
-        head = head[: head.rindex(b"\n") + 1]
-    try:
-        return head.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise AsvbenchError(f"not a UTF-8 text file ({exc.reason} at byte {exc.start})", where=p) from None
+        return head_text(handle.read(n_bytes + 1), p, n_bytes)
 
 
 def first_data_line(text: str) -> tuple[int, str]:

@@ -25,10 +25,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-
 from asvbench._atomic import atomic_open
-from asvbench.io._score_text import ScoreText, repr_lines
 from asvbench.errors import AsvbenchError
+from asvbench.io._score_text import ScoreText, repr_lines
 from asvbench.io._text import (
     first_data_line,
     exact_columns,
@@ -266,27 +265,30 @@ def _pick_column(columns: list[str], wanted: str | None, defaults: tuple[str, ..
     )
 
 
-def write_scores(path: str | Path, enroll, test, scores: np.ndarray, labels: np.ndarray | None) -> Path:
+def write_scores(path: str | Path, enroll, test, scores: np.ndarray, labels: np.ndarray | None, *,
+                 score_text: ScoreText | None = None) -> Path:
     """Write the canonical score TSV atomically: ``enroll test score label`` with a header.
 
     Scores are written as the shortest decimal that round-trips to the same float64
-    (``repr``), so no precision is lost and no ties are created.
+    (``repr``), so no precision is lost and no ties are created. ``score_text``: those
+    lines, already started with :meth:`~asvbench.io._score_text.ScoreText.start`.
     """
     names = np.array([LABEL_NAMES[i] for i in range(3)], dtype=object)
     n = len(scores)
     label_text = names[np.asarray(labels, dtype=np.int64)].tolist() if labels is not None else ["-"] * n
-    score_text = list(map(repr, np.asarray(scores, dtype=np.float64).tolist()))
+    lines = score_text.result() if score_text is not None else repr_lines(scores)
+    score_strings = lines.decode("ascii").split("\n")[:-1]
     enroll = enroll.tolist() if isinstance(enroll, np.ndarray) else list(enroll)
     test = test.tolist() if isinstance(test, np.ndarray) else list(test)
     with atomic_open(path, "w") as handle:
         handle.write("enroll\ttest\tscore\tlabel\n")
-        handle.write("\n".join(map("\t".join, zip(enroll, test, score_text, label_text))))
+        handle.write("\n".join(map("\t".join, zip(enroll, test, score_strings, label_text))))
         handle.write("\n")
     return Path(path)
 
 
 def write_trial_scores(path: str | Path, trials: "Trials", kept: np.ndarray, scores: np.ndarray,
-                       labels: np.ndarray | None, *, score_text: "ScoreText | None" = None) -> Path:
+                       labels: np.ndarray | None, *, score_text: ScoreText | None = None) -> Path:
     """:func:`write_scores` for the ``kept`` trials of ``trials`` (same bytes on disk).
 
     Lists read by the byte-level parser are written without making a string per id: the
@@ -294,14 +296,16 @@ def write_trial_scores(path: str | Path, trials: "Trials", kept: np.ndarray, sco
     words with numpy. ``score_text``: the score lines, already started with
     :meth:`~asvbench.io._score_text.ScoreText.start` (from the main thread).
     """
-    enroll, test = trials.key_bytes.get("enroll"), trials.key_bytes.get("test")
-    if enroll is None or test is None or enroll.buf is not test.buf:
+    try:
+        enroll, test = trials.key_bytes.get("enroll"), trials.key_bytes.get("test")
+        if enroll is None or test is None or enroll.buf is not test.buf:
+            return write_scores(path, trials.enroll[kept], trials.test[kept], scores, labels, score_text=score_text)
+        rows = np.flatnonzero(kept)
+        text = score_text.result() if score_text is not None else repr_lines(scores)
+        return _write_scores_bytes(path, enroll.take(rows), test.take(rows), text, labels)
+    finally:
         if score_text is not None:
-            score_text.close()
-        return write_scores(path, trials.enroll[kept], trials.test[kept], scores, labels)
-    rows = np.flatnonzero(kept)
-    text = score_text.result() if score_text is not None else repr_lines(scores)
-    return _write_scores_bytes(path, enroll.take(rows), test.take(rows), text, labels)
+            score_text.close()  # reaps the helper process if an error came first
 
 
 _LINES_PER_CHUNK = 65536

@@ -26,7 +26,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-
 from asvbench.errors import AsvbenchError, at_line
 from asvbench.io._bytes import ByteKeys, ascii_fast_path_ok, hash_rows, split_ascii
 from asvbench.io._text import (

@@ -253,13 +253,9 @@ class _CAMLayer(nn.Module):
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
         y = self.linear_local(_zero_pad(x, mask))
-        if self.gate_per_segment:
-            context = _time_mean(x, mask) + _segment_means(x, self.seg_len, mask)
-            m = torch.sigmoid(self.linear2(F.relu(self.linear1(context))))
-            return y * _per_frame(m, self.seg_len, x.shape[-1])
-        context = _time_mean(x, mask) + _segment_mean(x, self.seg_len, mask)
-        m = torch.sigmoid(self.linear2(F.relu(self.linear1(context))))
-        return y * m
+        segments = _segment_means if self.gate_per_segment else _segment_mean
+        m = torch.sigmoid(self.linear2(F.relu(self.linear1(_time_mean(x, mask) + segments(x, self.seg_len, mask)))))
+        return y * (_per_frame(m, self.seg_len, x.shape[-1]) if self.gate_per_segment else m)
 
 
 class _DenseLayer(nn.Module):
@@ -284,6 +280,7 @@ class _DenseBlock(nn.Module):
         super().__init__()
         for i in range(num_layers):
             self.add_module(f"tdnnd{i + 1}", _DenseLayer(in_channels + i * config.growth_rate, config, dilation))
+        self.growth_rate = config.growth_rate
         #: inference form: write every layer's output into one preallocated tensor instead of
         #: concatenating (the reference's torch.cat copies the growing input at every layer)
         self.preallocate = False
@@ -298,12 +295,11 @@ class _DenseBlock(nn.Module):
     def _forward_preallocated(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
         layers = list(self.children())
         channels = x.shape[1]
-        growth = (layers[0].cam_layer.linear_local.out_channels if layers else 0)
-        out = x.new_empty(x.shape[0], channels + growth * len(layers), x.shape[2])
+        out = x.new_empty(x.shape[0], channels + self.growth_rate * len(layers), x.shape[2])
         out[:, :channels] = x
         for layer in layers:
-            out[:, channels : channels + growth] = layer(out[:, :channels], mask)
-            channels += growth
+            out[:, channels : channels + self.growth_rate] = layer(out[:, :channels], mask)
+            channels += self.growth_rate
         return out
 
 

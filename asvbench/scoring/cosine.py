@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-
 from asvbench.errors import AsvbenchError
 from asvbench.io.embeddings import EmbeddingStore, PoolNorm, l2_normalise_rows, load_embeddings, row_sums
 from asvbench.io._text import factorize
@@ -31,6 +30,7 @@ if TYPE_CHECKING:  # pragma: no cover - pandas is imported where it is used (sta
 
 _BLOCK = 8192  # trials per block: keeps temporaries small enough for the allocator to reuse
 _MAX_THREADS = 4
+_SHOW = 5
 
 
 def for_blocks(n: int, work: Callable[[int, int], None], block: int = _BLOCK) -> None:
@@ -48,7 +48,6 @@ def for_blocks(n: int, work: Callable[[int, int], None], block: int = _BLOCK) ->
         return
     with ThreadPoolExecutor(max_workers=threads) as pool:
         list(pool.map(lambda lo: work(lo, min(n, lo + block)), starts))
-_SHOW = 5
 
 
 @dataclass
@@ -172,11 +171,8 @@ def _shared_inverse_norms(matrix: np.ndarray, e_rows: np.ndarray, t_rows: np.nda
                           e_ids: np.ndarray, t_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """:func:`_inverse_norms` of two sides over one matrix, each used matrix row computed once."""
     n_rows = matrix.shape[0]
-    is_used = np.zeros(n_rows + 1, dtype=bool)  # marking, not sorting: rows are < n_rows
-    is_used[e_rows + 1] = True
-    is_used[t_rows + 1] = True
-    is_used[0] = False  # the -1 of missing ids
-    used = np.flatnonzero(is_used) - 1
+    used = _used_rows(n_rows, e_rows, t_rows)
+    used = used[used >= 0]
     try:
         # the ids named in this call's error are never shown: the per-side calls below raise first
         inv_used = _inverse_norms(matrix, used, center, used, "embedding")
@@ -282,16 +278,17 @@ def score_trials(
         raise AsvbenchError(f"centring vector has shape {center.shape}, embeddings are {test_store.dim}-d")
     cache: dict = {}
     missing: dict[str, list[str]] = {}
-    if enroll_map is None:
-        _look_up_both_sides(trials, enroll_store, test_store, cache)
+    positions = _byte_positions(trials, enroll_store, test_store) if enroll_map is None else {}
     if enroll_map is not None:
         enroll_codes, enroll_ids = factorize(trials.enroll)
         e_matrix, e_rows = _side_models(enroll_store, enroll_ids, enroll_map, pool_norm, cache, missing)
     else:
-        enroll_codes, enroll_ids, e_matrix, e_rows = _side_for_trials(enroll_store, trials, "enroll", pool_norm, cache)
+        enroll_codes, enroll_ids, e_matrix, e_rows = _side_for_trials(enroll_store, trials, "enroll", pool_norm, cache,
+                                                                      positions.get("enroll"))
         if (e_rows < 0).any():
             missing["enrolment keys"] = _missing_names(trials.enroll, enroll_codes, e_rows)
-    test_codes, test_ids, t_matrix, t_rows = _side_for_trials(test_store, trials, "test", pool_norm, cache)
+    test_codes, test_ids, t_matrix, t_rows = _side_for_trials(test_store, trials, "test", pool_norm, cache,
+                                                              positions.get("test"))
     if (t_rows < 0).any():
         missing["test keys"] = _missing_names(trials.test, test_codes, t_rows)
     if missing and not allow_missing:
@@ -315,20 +312,20 @@ def score_trials(
     )
 
 
-def _side_for_trials(store: EmbeddingStore, trials: Trials, which: str, pool_norm: PoolNorm,
-                     cache: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _side_for_trials(store: EmbeddingStore, trials: Trials, which: str, pool_norm: PoolNorm, cache: dict,
+                     positions: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(per-trial codes, unique ids, matrix, rows per id) of one trial side that names store keys.
 
     Single-row stores: the trial keys are looked up in the store once (one hash per trial,
     no separate factorisation; byte-level for lists read by the byte parser) and the unique
     ids are the store rows used; all missing keys share one id. Multi-row stores pool each
-    used key's rows.
+    used key's rows. ``positions``: the store rows of the keys, when already looked up.
     """
     if store.offsets is not None:
         codes, ids = factorize(getattr(trials, which))
         matrix, rows = _pooled_side(store, ids, pool_norm, cache)
         return codes, ids, matrix, rows
-    pos = _store_positions(store, trials, which, cache)
+    pos = positions if positions is not None else _store_positions(store, trials, which, cache)
     rows, codes = _unique_positions(pos, len(store))
     ids = _key_array(store, cache)[np.maximum(rows, 0)]
     if rows.shape[0] and rows[0] < 0:
@@ -343,39 +340,47 @@ def _key_array(store: EmbeddingStore, cache: dict) -> np.ndarray:
     return cache[key]
 
 
-def _look_up_both_sides(trials: Trials, enroll_store: EmbeddingStore, test_store: EmbeddingStore,
-                        cache: dict) -> None:
-    """Byte-level lookups of both sides at once, on two threads (numpy releases the GIL)."""
-    sides = [("enroll", enroll_store), ("test", test_store)]
-    if not all(trials.key_bytes.get(which) is not None and store.offsets is None for which, store in sides):
-        return
-    for _, store in sides:
-        store.byte_index()  # built once, before the threads share it
+def _byte_positions(trials: Trials, enroll_store: EmbeddingStore,
+                    test_store: EmbeddingStore) -> dict[str, np.ndarray]:
+    """Store rows of both sides' keys, looked up on two threads (numpy releases the GIL), when
+    both are byte keys of single-row stores with a byte index; else {} (looked up one by one)."""
+    sides = {"enroll": enroll_store, "test": test_store}
+    if not all(trials.key_bytes.get(which) is not None and store.offsets is None
+               and store.byte_index() is not None for which, store in sides.items()):
+        return {}
     with ThreadPoolExecutor(max_workers=2) as pool:
-        jobs = {which: pool.submit(_store_positions, store, trials, which, cache) for which, store in sides}
-        for which, job in jobs.items():
-            cache[("positions", which)] = job.result()
+        jobs = {which: pool.submit(store.byte_index().lookup, trials.key_bytes[which])
+                for which, store in sides.items()}
+        return {which: job.result() for which, job in jobs.items()}
 
 
 def _store_positions(store: EmbeddingStore, trials: Trials, which: str, cache: dict) -> np.ndarray:
     """Row of each trial's ``which`` key in a single-row store (-1 where absent)."""
-    if ("positions", which) in cache:
-        return cache.pop(("positions", which))
     raw = trials.key_bytes.get(which)
-    if raw is not None:
-        index = store.byte_index()
-        if index is not None:
-            return index.lookup(raw)
+    index = store.byte_index() if raw is not None else None
+    if index is not None:
+        return index.lookup(raw)
     return _store_index(store, cache).get_indexer(getattr(trials, which))
+
+
+def _marks(n: int, *positions: np.ndarray) -> np.ndarray:
+    """(n + 1,) bool: which of the positions -1 .. n-1 occur (slot 0 is -1, the missing)."""
+    used = np.zeros(n + 1, dtype=bool)
+    for pos in positions:
+        used[pos + 1] = True
+    return used
+
+
+def _used_rows(n: int, *positions: np.ndarray) -> np.ndarray:
+    """The distinct positions in ``[-1, n)``, ascending: ``np.unique`` by marking (no sort)."""
+    return np.flatnonzero(_marks(n, *positions)) - 1
 
 
 def _unique_positions(pos: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     """``np.unique(pos, return_inverse=True)`` for positions in ``[-1, n)``, by marking (no sort)."""
-    used = np.zeros(n + 1, dtype=bool)
-    used[pos + 1] = True
-    rows = np.flatnonzero(used) - 1
+    used = _marks(n, pos)
     rank = np.cumsum(used) - 1
-    return rows, rank[pos + 1]
+    return np.flatnonzero(used) - 1, rank[pos + 1]
 
 
 def _missing_names(keys: np.ndarray, codes: np.ndarray, rows: np.ndarray) -> list[str]:
@@ -389,11 +394,12 @@ def _unit_tables(sides: list[EmbeddedSide]) -> tuple[np.ndarray, list[np.ndarray
     found = [np.flatnonzero(side.rows >= 0) for side in sides]
     rows = np.concatenate([side.rows[f] for side, f in zip(sides, found)])
     inv_all = np.concatenate([side.inv_norm[f] for side, f in zip(sides, found)])
-    used, where = np.unique(rows, return_inverse=True)
+    used, where = _unique_positions(rows, matrix.shape[0])
     inv = np.zeros(used.shape[0], dtype=np.float64)
     inv[where] = inv_all  # a row has the same norm whichever side uses it
     table = np.empty((used.shape[0], matrix.shape[1]), dtype=np.float32)
     inv32 = inv.astype(np.float32)
+
     def fill(lo: int, hi: int) -> None:
         rows = matrix[used[lo:hi]]
         if center is not None:  # centre in float64: the difference can cancel most digits
