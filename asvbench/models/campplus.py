@@ -404,8 +404,13 @@ def fuse_for_inference(model: CAMPPlus) -> CAMPPlus:
       runs the two 1x1 convolutions on every frame);
     * each dense block writes its layers' outputs into one preallocated tensor instead of
       concatenating at every layer;
-    * the 2-D convolutions of the FCM head keep their weights channels-last (NHWC).
+    * the 2-D convolutions of the FCM head keep their weights channels-last (NHWC);
+    * unpadded batches run the x-vector part time-major, with each pre-activation BatchNorm-ReLU
+      folded into the 1x1 convolution after it (``campplus_inference.TimeMajorXVector``); padded
+      batches run the channel-major form above.
     """
+    from asvbench.models.campplus_inference import TimeMajorXVector
+
     fused = copy.deepcopy(model).eval()
     head = fused.head
     head.conv1, head.bn1 = _fold(head.conv1, head.bn1), nn.Identity()
@@ -426,6 +431,7 @@ def fuse_for_inference(model: CAMPPlus) -> CAMPPlus:
         getattr(xvector, f"block{i}").preallocate = True
     dense = xvector.dense
     dense.linear, dense.nonlinear.batchnorm = _fold(dense.linear, dense.nonlinear.batchnorm), nn.Identity()
+    fused.xvector = TimeMajorXVector(xvector)
     return fused
 
 
@@ -488,7 +494,8 @@ def load_campplus(entry: "ModelEntry", path: Path, *, preset: str, layout: str) 
         fused = fuse_for_inference(module)
         model = LoadedModel(entry, fused, with_network(fused))
         model.optimisations = ("inference form: BatchNorm folded into the preceding convolutions, CAM gate "
-                               "per segment, preallocated dense blocks, channels-last head")
+                               "per segment, preallocated dense blocks, channels-last head, time-major dense "
+                               "blocks with the BatchNorm-ReLU before each 1x1 convolution folded into it")
         return model
 
     return LoadedModel(entry, module, with_network(module), for_inference=for_inference)

@@ -118,3 +118,100 @@ def test_real_checkpoint_inference_form_on_real_speech(shared_dir):
         a, b = model.forward(x, n)[0].double(), fast.forward(x, n)[0].double()
         assert float(a @ b / (a.norm() * b.norm())) >= 0.99999
         np.testing.assert_allclose(b.numpy(), a.numpy(), rtol=0, atol=1e-4 * float(a.abs().max()))
+
+
+# ---------------------------------------------------------------- time-major x-vector part
+
+
+def _bn(mean, var, weight, bias, eps: float = 0.0) -> torch.nn.BatchNorm1d:
+    bn = torch.nn.BatchNorm1d(len(mean), eps=eps).eval()
+    with torch.no_grad():
+        for name, value in (("running_mean", mean), ("running_var", var), ("weight", weight), ("bias", bias)):
+            getattr(bn, name).copy_(torch.tensor(value))
+    return bn
+
+
+@pytest.mark.parametrize("bn_weight, thresholded", [([2.0, 3.0], True), ([2.0, -3.0], False), ([0.0, 3.0], False)])
+def test_preact_linear_by_hand(bn_weight, thresholded):
+    from asvbench.models.campplus_inference import PreActLinear
+
+    # BN (eps 0): mean [1, -2], var [4, 1], bias [0.5, -1]; W = [[1, 1], [2, -1]], c = [0, 1]
+    bn = _bn([1.0, -2.0], [4.0, 1.0], bn_weight, [0.5, -1.0])
+    layer = PreActLinear(bn, torch.tensor([[1.0, 1.0], [2.0, -1.0]]), torch.tensor([0.0, 1.0]))
+    assert layer.thresholded is thresholded
+    x = torch.tensor([[3.0, -1.0], [0.0, -3.0]])
+    # weight [2, 3]: scale [2/2, 3/1] = [1, 3], shift [0.5 - 1, -1 + 2 * 3] = [-0.5, 5]
+    #   x0: relu([2.5, 2]) -> W @ [2.5, 2] + c = [4.5, 4]; x1: relu([-0.5, -4]) = 0 -> c = [0, 1]
+    # weight [2, -3]: shift [-0.5, -1 - 6 = -7]; x0: relu([2.5, 3 - 7]) = [2.5, 0] -> [2.5, 6];
+    #   x1: relu([-0.5, 9 - 7]) = [0, 2] -> [2, -1]
+    # weight [0, 3]: scale [0, 3], shift [0.5, 5]; x0: relu([0.5, 2]) -> [2.5, 0]; x1: [0.5, 0] -> [0.5, 2]
+    expected = {2.0 * 3: [[4.5, 4.0], [0.0, 1.0]], -2.0 * 3: [[2.5, 6.0], [2.0, -1.0]], 0.0: [[2.5, 0.0], [0.5, 2.0]]}
+    torch.testing.assert_close(layer(x), torch.tensor(expected[bn_weight[0] * bn_weight[1]]))
+
+
+def test_preact_linear_equals_batchnorm_relu_linear_on_strided_input():
+    from asvbench.models.campplus_inference import PreActLinear
+
+    g = torch.Generator().manual_seed(4)
+    bn = _bn((torch.randn(6, generator=g)).tolist(), (0.2 + torch.rand(6, generator=g)).tolist(),
+             (0.1 + torch.rand(6, generator=g)).tolist(), torch.randn(6, generator=g).tolist(), eps=1e-5)
+    w, c = torch.randn(5, 6, generator=g), torch.randn(5, generator=g)
+    layer = PreActLinear(bn, w, c)
+    buffer = torch.randn(40, 9, generator=g)
+    x = buffer[:, :6]  # a column slice, as the dense block reads its input
+    with torch.no_grad():
+        reference = torch.nn.functional.linear(torch.relu(bn(x)), w, c)
+        _close(reference, layer(x), 1e-5)
+        _close(torch.relu(reference), layer(x, relu=True), 1e-5)
+
+
+def _folded_xvector(seed: int, negative_scales: bool = False):
+    net = _randomised(build_campplus(_SMALL), seed)
+    if negative_scales:  # some pre-activation scales <= 0: those layers keep relu(s * x + b)
+        with torch.no_grad():
+            net.xvector.block2.tdnnd2.nonlinear1.batchnorm.weight[3] = -0.7
+            net.xvector.transit1.nonlinear.batchnorm.weight[0] = 0.0
+    return net, fuse_for_inference(net)
+
+
+@pytest.mark.parametrize("frames", [MIN_FRAMES, 4, 9, 16, 37])
+@pytest.mark.parametrize("negative_scales", [False, True])
+def test_time_major_xvector_equals_the_channel_major_network(frames, negative_scales):
+    """Unpadded batches of every length class: shorter than a segment (4 frames), a multiple of
+    it, with a partial last segment, and 2 frames after the stride-2 TDNN (<= the dilation)."""
+    from asvbench.models.campplus_inference import TimeMajorXVector
+
+    net, fused = _folded_xvector(7, negative_scales)
+    assert isinstance(fused.xvector, TimeMajorXVector)
+    thresholded = [m.thresholded for m in fused.xvector.modules() if hasattr(m, "thresholded")]
+    assert all(thresholded) is not negative_scales
+    feats = torch.randn(2, frames, 80, generator=torch.Generator().manual_seed(frames))
+    with torch.no_grad():
+        _close(net(feats), fused(feats))
+        _close(net(feats[1:]), fused(feats[1:]))
+
+
+def test_time_major_xvector_leaves_padded_batches_to_the_channel_major_form(monkeypatch):
+    net, fused = _folded_xvector(8)
+    calls = []
+    channel_major = fused.xvector.channel_major
+    monkeypatch.setattr(channel_major, "forward", lambda x, mask: calls.append(mask) or type(channel_major).forward(
+        channel_major, x, mask))
+    feats = torch.randn(2, 21, 80, generator=torch.Generator().manual_seed(9))
+    with torch.no_grad():
+        fused(feats)  # unpadded: time-major
+        assert calls == []
+        _close(net(feats, torch.tensor([21, 12])), fused(feats, torch.tensor([21, 12])))
+    assert len(calls) == 1 and calls[0] is not None
+
+
+def test_time_major_xvector_under_bfloat16_autocast():
+    """The engine's ``--dtype bfloat16`` path (autocast; on GPU there, checked here on CPU)."""
+    net, fused = _folded_xvector(9)
+    feats = torch.randn(1, 40, 80, generator=torch.Generator().manual_seed(11))
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
+        low = fused(feats).float()
+    with torch.no_grad():
+        full = net(feats)
+    assert torch.isfinite(low).all()
+    assert float(torch.nn.functional.cosine_similarity(low, full)[0]) > 0.99
