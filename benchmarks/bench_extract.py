@@ -5,8 +5,9 @@ decode a file, run the model on it alone (batch 1) under ``torch.no_grad()``, ne
 engine is ``asvbench extract`` as a user runs it with its defaults (on CPU: one worker process
 per core, each taking the next length-sorted batch when free, decoding it and running its own
 copy of the model's inference form with one thread, under ``torch.inference_mode``; for
-CAM++ the inference form folds BatchNorm into the convolutions and computes the CAM gate per
-segment, see ``asvbench.models.campplus.fuse_for_inference``), timed end to end: listing, headers, checkpoint
+CAM++ the inference form folds BatchNorm into the convolutions, computes the CAM gate per
+segment and runs the dense blocks time-major as GEMMs, see
+``asvbench.models.campplus.fuse_for_inference``), timed end to end: listing, headers, checkpoint
 sha256, model load, chunks, writing the store. Rounds alternate loop and engine so that load
 from other work on the machine hits both alike; the best round of each is compared.
 

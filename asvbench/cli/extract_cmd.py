@@ -57,7 +57,8 @@ def extract(
     key_style: str = typer.Option("relpath", "--key-style", help="relpath, relpath-ext or stem."),
     fuse: bool = typer.Option(True, "--fuse/--no-fuse",
                               help="Run the model's inference form (CAM++: BatchNorm folded into the "
-                                   "convolutions, CAM gate per segment; same model up to float rounding, "
+                                   "convolutions, CAM gate per segment, time-major dense blocks; same "
+                                   "model up to float rounding, "
                                    "faster); --no-fuse runs the network as loaded."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an output holding another model's results."),
     trust_pickle: bool = typer.Option(False, "--trust-pickle",

@@ -528,7 +528,7 @@ def run_extract(cfg: ExtractConfig, *, entry: "ModelEntry | None" = None,
     else:
         model = entry.loader(checkpoint)
     if cfg.fuse:
-        model = model.for_inference()
+        model = model.for_inference(in_place=True)  # the loaded form is not used again
     model.to(rt.device)
     model.module.eval()
     shard = (dist.rank, dist.world) if dist is not None else cfg.shard

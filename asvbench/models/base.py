@@ -58,7 +58,7 @@ class LoadedModel:
     """
 
     def __init__(self, entry: ModelEntry, module: "torch.nn.Module", forward: Callable[..., "torch.Tensor"],
-                 *, for_inference: "Callable[[], LoadedModel] | None" = None):
+                 *, for_inference: "Callable[..., LoadedModel] | None" = None):
         self.entry = entry
         self.module = module
         self._forward = forward
@@ -66,10 +66,13 @@ class LoadedModel:
         #: what :meth:`for_inference` changed ("" when nothing)
         self.optimisations = ""
 
-    def for_inference(self) -> "LoadedModel":
+    def for_inference(self, *, in_place: bool = False) -> "LoadedModel":
         """The same model prepared for inference (e.g. BatchNorm folded into the convolution
-        before it): equal up to float rounding, faster. Models without such a step return self."""
-        return self._for_inference() if self._for_inference is not None else self
+        before it): equal up to float rounding, faster. Models without such a step return self.
+
+        ``in_place``: rewrite this model's network rather than a copy of it (saves the copy, a
+        fifth of a second for CAM++); this object must not be used afterwards."""
+        return self._for_inference(in_place=in_place) if self._for_inference is not None else self
 
     def forward(self, wavs: "torch.Tensor", lengths: "torch.Tensor") -> "torch.Tensor":
         return self._forward(wavs, lengths)

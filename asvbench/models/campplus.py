@@ -394,8 +394,9 @@ def _fold(conv: nn.Module, bn: nn.Module) -> nn.Module:
     return fuse_conv_bn_eval(conv, bn)
 
 
-def fuse_for_inference(model: CAMPPlus) -> CAMPPlus:
-    """A copy of an eval-mode CAM++ for inference, the same function up to float rounding:
+def fuse_for_inference(model: CAMPPlus, *, in_place: bool = False) -> CAMPPlus:
+    """An eval-mode CAM++ rewritten for inference, the same function up to float rounding (a
+    copy, or ``model`` itself rewritten when ``in_place``, which saves the copy):
 
     * every BatchNorm that directly follows a convolution is folded into it (the BN-ReLU
       pairs that precede a convolution stay: the ReLU sits between them);
@@ -411,7 +412,7 @@ def fuse_for_inference(model: CAMPPlus) -> CAMPPlus:
     """
     from asvbench.models.campplus_inference import TimeMajorXVector
 
-    fused = copy.deepcopy(model).eval()
+    fused = (model if in_place else copy.deepcopy(model)).eval()
     head = fused.head
     head.conv1, head.bn1 = _fold(head.conv1, head.bn1), nn.Identity()
     head.conv2, head.bn2 = _fold(head.conv2, head.bn2), nn.Identity()
@@ -490,8 +491,8 @@ def load_campplus(entry: "ModelEntry", path: Path, *, preset: str, layout: str) 
     def with_network(network: nn.Module) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
         return frontend_network_forward(frontend, network, min_samples=entry.min_samples, name=entry.name)
 
-    def for_inference() -> LoadedModel:
-        fused = fuse_for_inference(module)
+    def for_inference(in_place: bool = False) -> LoadedModel:
+        fused = fuse_for_inference(module, in_place=in_place)
         model = LoadedModel(entry, fused, with_network(fused))
         model.optimisations = ("inference form: BatchNorm folded into the preceding convolutions, CAM gate "
                                "per segment, preallocated dense blocks, channels-last head, time-major dense "

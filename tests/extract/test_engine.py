@@ -377,7 +377,7 @@ def _entry_with_inference_form() -> "object":
     def loader(path: Path) -> LoadedModel:
         plain = base.loader(path)
 
-        def for_inference() -> LoadedModel:
+        def for_inference(in_place: bool = False) -> LoadedModel:
             doubled = LoadedModel(plain.entry, plain.module, lambda w, n: 2 * plain.forward(w, n))
             doubled.optimisations = "doubled (test)"
             return doubled

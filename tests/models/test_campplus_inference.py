@@ -102,6 +102,16 @@ def test_inference_form_equals_the_network(seed):
     assert any(isinstance(m, torch.nn.BatchNorm2d) for m in net.head.modules())
 
 
+def test_in_place_inference_form_rewrites_the_network_itself():
+    net = _randomised(build_campplus(_SMALL), 3)
+    feats = torch.randn(1, 30, 80, generator=torch.Generator().manual_seed(5))
+    with torch.no_grad():
+        reference = net(feats)
+        fused = fuse_for_inference(net, in_place=True)
+        assert fused is net and not any(isinstance(m, torch.nn.BatchNorm2d) for m in net.head.modules())
+        _close(reference, fused(feats))
+
+
 def test_real_checkpoint_inference_form_on_real_speech(shared_dir):
     """The registered CAM++ and its inference form on 5 LibriSpeech utterances (cosine >= 0.99999,
     the parity bar of issue #3)."""
