@@ -192,7 +192,9 @@ class TimeMajorXVector(nn.Module):
             flat = transit(buffer)
             channels = flat.shape[1]
             current = flat.view(batch, frames, channels)
-        z = F.relu_(torch.addcmul(self.out_shift.to(current.dtype), current, self.out_scale.to(current.dtype)))
+        # statistics in float32 even under reduced-precision autocast (a variance over
+        # thousands of frames loses too much in bfloat16)
+        z = F.relu_(torch.addcmul(self.out_shift.float(), current.float(), self.out_scale.float()))
         mean = z.mean(1)
         var = z.var(1, unbiased=True)
         std = var.sqrt() if self.std_eps is None else (var + self.std_eps).sqrt()
