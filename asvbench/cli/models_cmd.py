@@ -71,7 +71,7 @@ def pull_cmd(
     from asvbench.extract.cache import pull
 
     entry = _entry(name)
-    result = pull(entry.name, entry.url, entry.sha256, cache_dir=cache_dir)
+    result = pull(entry.name, entry.url, entry.sha256, cache_dir=cache_dir, archive_member=entry.archive_member)
     if not result.downloaded:
         err_console.print(f"{name}: already cached and verified: {result.path}")
     elif result.verified:

@@ -67,7 +67,7 @@ def resolve_checkpoint(cfg: ExtractConfig, entry: "ModelEntry") -> Path:
         return path
     from asvbench.extract.cache import cached_path
 
-    cached = cached_path(entry.name, entry.url)
+    cached = cached_path(entry.name, entry.url, archive_member=entry.archive_member)
     if cached is not None and cached.is_file():
         return cached
     raise AsvbenchError(f"no --checkpoint given and model {entry.name!r} is not in the cache",

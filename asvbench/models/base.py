@@ -39,12 +39,16 @@ class ModelEntry:
     sha256: str | None = None
     min_samples: int = 0  # shortest input the model accepts
     description: str = ""
+    #: the checkpoint's file name inside the zip archive at ``url`` (WeSpeaker releases
+    #: ``avg_model.pt`` in a zip); None: ``url`` is the checkpoint itself
+    archive_member: str | None = None
 
     def as_row(self) -> dict[str, Any]:
         return {
             "name": self.name, "family": self.family, "kind": self.kind, "source": self.source,
             "embed_dim": self.embed_dim, "sample_rate": self.sample_rate, "frontend": self.frontend,
             "licence": self.licence, "url": self.url or "", "sha256": self.sha256 or "",
+            "archive_member": self.archive_member or "",
         }
 
 

@@ -92,10 +92,11 @@ _add(ModelEntry(
     name="campplus-wespeaker-e512", family="campplus", kind="embedding", source="WeSpeaker",
     embed_dim=512, sample_rate=16000, frontend="kaldi-fbank-80-wespeaker", licence="CC-BY-4.0",
     loader=_campplus_loader("campplus-wespeaker-e512", "wespeaker-e512", "wespeaker"),
+    url="https://wespeaker-1256283475.cos.ap-shanghai.myqcloud.com/models/voxceleb/voxceleb_CAM++.zip",
+    archive_member="avg_model.pt",
     min_samples=720,
-    description="WeSpeaker VoxCeleb CAM++ (conf/campplus.yaml, embed 512, TSTP); released as a zip holding "
-                "avg_model.pt + config.yaml (https://wespeaker-1256283475.cos.ap-shanghai.myqcloud.com/models/"
-                "voxceleb/voxceleb_CAM++.zip): unzip, then --checkpoint avg_model.pt",
+    description="WeSpeaker VoxCeleb CAM++ (conf/campplus.yaml, embed 512, TSTP); url is a zip holding "
+                "avg_model.pt + config.yaml (`models pull` extracts avg_model.pt)",
 ))
 
 
@@ -113,18 +114,20 @@ _add(ModelEntry(
     embed_dim=192, sample_rate=16000, frontend="kaldi-fbank-80-wespeaker", licence="CC-BY-4.0",
     loader=_ecapa_loader("ecapa-wespeaker-c512", "wespeaker-c512", "wespeaker"),
     url="https://wenet.org.cn/downloads?models=wespeaker&version=voxceleb_ECAPA512.zip",
+    archive_member="avg_model.pt",
     min_samples=560,
     description="WeSpeaker VoxCeleb ECAPA_TDNN_GLOB_c512 (embed 192, ASTP; 6.19 M params); url is a zip "
-                "holding avg_model.pt + config.yaml (docs/pretrained.md)",
+                "holding avg_model.pt + config.yaml (docs/pretrained.md; `models pull` extracts avg_model.pt)",
 ))
 _add(ModelEntry(
     name="ecapa-wespeaker-c1024", family="ecapa-tdnn", kind="embedding", source="WeSpeaker",
     embed_dim=192, sample_rate=16000, frontend="kaldi-fbank-80-wespeaker", licence="CC-BY-4.0",
     loader=_ecapa_loader("ecapa-wespeaker-c1024", "wespeaker-c1024", "wespeaker"),
     url="https://wenet.org.cn/downloads?models=wespeaker&version=voxceleb_ECAPA1024.zip",
+    archive_member="avg_model.pt",
     min_samples=560,
     description="WeSpeaker VoxCeleb ECAPA_TDNN_GLOB_c1024 (embed 192, ASTP; 14.66 M params); url is a zip "
-                "holding avg_model.pt + config.yaml (docs/pretrained.md)",
+                "holding avg_model.pt + config.yaml (docs/pretrained.md; `models pull` extracts avg_model.pt)",
 ))
 _add(ModelEntry(
     name="ecapa-taoruijie-c1024", family="ecapa-tdnn", kind="embedding", source="TaoRuijie/ECAPA-TDNN",

@@ -20,12 +20,13 @@ from asvbench.models.base import ModelEntry
 runner = CliRunner()
 
 
-def _entry(url: str | None, sha256: str | None) -> ModelEntry:
+def _entry(url: str | None, sha256: str | None, archive_member: str | None = None) -> ModelEntry:
     def loader(path):  # never called by pull
         raise AssertionError
 
     return ModelEntry(name="toy", family="toy", kind="embedding", source="tests", embed_dim=4, sample_rate=16000,
-                      frontend="none", licence="CC0", loader=loader, url=url, sha256=sha256)
+                      frontend="none", licence="CC0", loader=loader, url=url, sha256=sha256,
+                      archive_member=archive_member)
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):
@@ -116,6 +117,58 @@ def test_pull_errors(monkeypatch, server, tmp_path: Path) -> None:
     assert res.exit_code == 2 and "unknown model 'no-such-model'" in res.stderr
 
 
+def _zip(path: Path, members: dict[str, bytes]) -> str:
+    import zipfile
+
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_pull_extracts_the_checkpoint_from_a_zip_release(monkeypatch, server, tmp_path: Path) -> None:
+    """WeSpeaker's layout: a zip holding ``<folder>/avg_model.pt`` and ``config.yaml``; the
+    registered sha256 is the archive's; the cached checkpoint is the extracted member."""
+    www, base = server
+    weights = bytes(range(256)) * 500
+    sha = _zip(www / "release.zip", {"voxceleb_ECAPA512/avg_model.pt": weights,
+                                      "voxceleb_ECAPA512/config.yaml": b"model: ECAPA_TDNN_GLOB_c512\n"})
+    # a query-string URL, as WeSpeaker's download links are
+    _use(monkeypatch, _entry(f"{base}/release.zip?version=x", sha, archive_member="avg_model.pt"))
+    cache = tmp_path / "cache"
+    res = runner.invoke(app, ["models", "pull", "toy", "--cache-dir", str(cache)])
+    assert res.exit_code == 0, res.output
+    target = cache / "toy" / "avg_model.pt"
+    assert res.stdout.strip() == str(target) and target.read_bytes() == weights
+    assert "sha256 verified" in " ".join(res.stderr.split())
+    res = runner.invoke(app, ["models", "pull", "toy", "--cache-dir", str(cache)])
+    assert res.exit_code == 0 and "already cached" in res.stderr
+    assert sorted(p.name for p in (cache / "toy").iterdir()) == ["avg_model.pt", "toy.zip"]  # no temporaries
+    target.unlink()  # a lost extraction is redone
+    res = runner.invoke(app, ["models", "pull", "toy", "--cache-dir", str(cache)])
+    assert res.exit_code == 0 and target.read_bytes() == weights
+
+
+@pytest.mark.parametrize("content, message", [
+    ({"other/model.pt": b"x", "config.yaml": b"y"}, "holds no file(s) named 'avg_model.pt' (it holds: other/model.pt, "
+                                                    "config.yaml)"),
+    ({"a/avg_model.pt": b"x", "b/avg_model.pt": b"y"}, "holds 2 file(s) named 'avg_model.pt'"),
+    (None, "not a readable zip archive"),
+])
+def test_pull_archive_errors_leave_nothing_cached(monkeypatch, server, tmp_path: Path, content, message) -> None:
+    www, base = server
+    if content is None:
+        (www / "release.zip").write_bytes(b"PK but not a zip at all")
+    else:
+        _zip(www / "release.zip", content)
+    _use(monkeypatch, _entry(f"{base}/release.zip", None, archive_member="avg_model.pt"))
+    cache = tmp_path / "cache"
+    res = runner.invoke(app, ["models", "pull", "toy", "--cache-dir", str(cache)])
+    assert res.exit_code == 2 and message in " ".join(res.stderr.split()), res.stderr
+    assert "--checkpoint" in " ".join(res.stderr.split())
+    assert list((cache / "toy").iterdir()) == []
+
+
 def test_extract_uses_the_pulled_checkpoint(monkeypatch, server, tmp_path: Path) -> None:
     """`extract` without --checkpoint finds the file `models pull` cached."""
     from asvbench.extract import engine
@@ -137,6 +190,26 @@ def test_extract_uses_the_pulled_checkpoint(monkeypatch, server, tmp_path: Path)
     assert res.exit_code == 0, res.output
     manifest = json.loads((tmp_path / "s" / "manifest.json").read_text())
     assert manifest["checkpoint"] == str(tmp_path / "cache" / "tiny" / "tiny.pt")
+
+
+def test_extract_uses_a_checkpoint_pulled_from_an_archive(monkeypatch, server, tmp_path: Path) -> None:
+    from asvbench.extract import engine
+    from tests.extract._tiny import save_checkpoint, tiny_entry, write_corpus
+
+    www, base = server
+    ck = save_checkpoint(tmp_path / "avg_model.pt")
+    sha = _zip(www / "tiny.zip", {"tiny/avg_model.pt": ck.read_bytes(), "tiny/config.yaml": b"{}"})
+    entry = replace(tiny_entry(), url=f"{base}/tiny.zip", sha256=sha, archive_member="avg_model.pt")
+    _use(monkeypatch, entry)
+    monkeypatch.setattr(engine, "resolve_entry", lambda name: entry)
+    monkeypatch.setenv("ASVBENCH_CACHE", str(tmp_path / "cache"))
+    write_corpus(tmp_path / "audio", [8000, 9000])
+    assert runner.invoke(app, ["models", "pull", "tiny"]).exit_code == 0
+    res = runner.invoke(app, ["extract", "--model", "tiny", "--audio", str(tmp_path / "audio"), "--out",
+                              str(tmp_path / "s"), "--no-progress", "--num-workers", "0"])
+    assert res.exit_code == 0, res.output
+    manifest = json.loads((tmp_path / "s" / "manifest.json").read_text())
+    assert manifest["checkpoint"] == str(tmp_path / "cache" / "tiny" / "avg_model.pt")
 
 
 def test_list_shows_the_registry() -> None:
