@@ -48,6 +48,9 @@ FRONTENDS.register("speechbrain-fbank-80", FrontendEntry(
     "speechbrain-fbank-80", "asvbench.frontends.speechbrain", "speechbrain_fbank80",
     "SpeechBrain Fbank(n_mels=80): STFT 400/160 hamming, own triangular mel bank 0-8000 Hz, dB with "
     "top_db 80, sentence mean norm, input in [-1, 1]"))
+FRONTENDS.register("raw-64600-repeat", FrontendEntry(
+    "raw-64600-repeat", "asvbench.frontends.raw", "aasist_raw_64600",
+    "clovaai AASIST: the raw waveform, first 64,600 samples, tiled (repeat-padded) when shorter"))
 
 
 def get_frontend(name: str) -> Frontend:

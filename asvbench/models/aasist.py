@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from asvbench.frontends.raw import FixedLengthWaveform, fixed_length_input  # noqa: F401 - re-exported
+
 if TYPE_CHECKING:  # pragma: no cover
     import torch
 
@@ -118,19 +120,6 @@ def get_preset(name: str) -> AasistConfig:
         return PRESETS[name]
     except KeyError:
         raise ValueError(f"unknown AASIST preset {name!r}; valid: {', '.join(sorted(PRESETS))}") from None
-
-
-def fixed_length_input(wav: "torch.Tensor", nb_samp: int = 64600) -> "torch.Tensor":
-    """``data_utils.pad``: the first ``nb_samp`` samples of ``wav`` (N,), or the whole waveform
-    repeated ``int(nb_samp / N) + 1`` times and cut to ``nb_samp`` when shorter."""
-    if wav.dim() != 1:
-        raise ValueError(f"expected one waveform (N,), got shape {tuple(wav.shape)}")
-    n = wav.shape[0]
-    if n == 0:
-        raise ValueError("cannot repeat-pad an empty waveform")
-    if n >= nb_samp:
-        return wav[:nb_samp]
-    return wav.repeat(int(nb_samp / n) + 1)[:nb_samp]
 
 
 def sinc_filters(config: AasistConfig = PRESETS["AASIST"]) -> "torch.Tensor":
@@ -360,11 +349,13 @@ def fixed_length_forward(module: "torch.nn.Module", *, nb_samp: int, min_samples
                          name: str = "aasist"):  # type: ignore[no-untyped-def]
     """``forward(wavs (B, T) in [-1, 1], lengths (B,)) -> (B, 2)`` logits ``[spoof, bona fide]``.
 
-    Each row's valid samples go through :func:`fixed_length_input` (first ``nb_samp`` samples, or
+    Each row's valid samples go through the ``raw-64600-repeat`` front-end (first ``nb_samp`` samples, or
     repeat-padded), so every row has exactly ``nb_samp`` samples and a batch is exactly the
     one-at-a-time computation: the engine may batch any lengths together.
     """
     import torch
+
+    frontend = FixedLengthWaveform(nb_samp)
 
     def forward(wavs: "torch.Tensor", lengths: "torch.Tensor") -> "torch.Tensor":
         from asvbench.errors import AsvbenchError
@@ -374,9 +365,9 @@ def fixed_length_forward(module: "torch.nn.Module", *, nb_samp: int, min_samples
             raise AsvbenchError(f"{name} needs at least {min_samples} samples per utterance, got {int(lengths.min())}",
                                 hint="skip utterances shorter than the model's min_samples")
         param = next(module.parameters())
-        rows = [fixed_length_input(wavs[i, : int(n)].to(torch.float32), nb_samp) for i, n in enumerate(lengths.tolist())]
+        feats, _ = frontend(wavs.to(torch.float32), lengths)
         with torch.inference_mode():
-            out = module(torch.stack(rows).to(device=param.device, dtype=param.dtype))
+            out = module(feats[:, :, 0].to(device=param.device, dtype=param.dtype))
         return out.float()
 
     return forward

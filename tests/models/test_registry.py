@@ -43,8 +43,23 @@ def test_entry_fields(name):
 
 def test_every_entry_names_a_registered_frontend():
     for entry in list_models():
-        if entry.kind == "embedding" and entry.family == "campplus":
-            assert entry.frontend in FRONTENDS
+        assert entry.frontend in FRONTENDS, entry.name
+        assert get_frontend(entry.frontend).name == entry.frontend
+
+
+def test_raw_frontend_tiles_short_rows_and_cuts_long_ones():
+    import torch
+
+    fe = get_frontend("raw-64600-repeat")
+    assert fe.num_frames(1) == 64600 and fe.num_frames(0) == 0
+    wavs = torch.zeros(2, 70000)
+    wavs[0, :3] = torch.tensor([1.0, 2.0, 3.0])  # a 3-sample row, padded
+    wavs[1] = torch.arange(70000.0)
+    feats, frames = fe(wavs, torch.tensor([3, 70000]))
+    assert feats.shape == (2, 64600, 1) and frames.tolist() == [64600, 64600]
+    # 3 samples tiled int(64600 / 3) + 1 = 21534 times (64,602 samples), cut to 64,600: ... 1, 2, 3, 1
+    assert feats[0, :7, 0].tolist() == [1, 2, 3, 1, 2, 3, 1] and feats[0, -1, 0] == 1.0
+    assert feats[1, -1, 0] == 64599.0  # the first 64,600 samples of the long row
 
 
 def test_min_samples_is_the_shortest_valid_input():
