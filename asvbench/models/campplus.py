@@ -197,7 +197,7 @@ class _ResBlock2d(nn.Module):
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
         out = F.relu_(self.bn1(self.conv1(_zero_pad(x, mask))))
         out = self.bn2(self.conv2(_zero_pad(out, mask)))
-        return F.relu_(out + self.shortcut(x))
+        return F.relu_(out.add_(self.shortcut(x)))  # out is made here: add in place
 
 
 class FCM(nn.Module):
