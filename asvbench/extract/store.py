@@ -178,19 +178,25 @@ def check_output(out: Path, identity: dict[str, Any], kind: str, *, overwrite: b
         return
     from asvbench.io.embeddings import read_manifest
 
-    if kind == "cm":
+    old_kind = "embedding" if out.is_dir() else "cm"
+    if out.is_dir():
+        old = read_manifest(out)
+    else:
         manifest_file = cm_manifest_path(out)
         old = json.loads(manifest_file.read_text(encoding="utf-8")) if manifest_file.is_file() else None
-        if out.is_dir():
-            old = None
-    else:
-        old = read_manifest(out) if out.is_dir() else None
     if old is None:
         what = "a directory that is not an asvbench store" if out.is_dir() else "a file"
-        if kind == "cm" and out.is_file():
+        if out.is_file():
             what = "a file not written by asvbench extract (no manifest beside it)"
         raise AsvbenchError(f"the output already exists and is {what}", where=out,
                             hint="choose another --out, or pass --overwrite to replace it")
+    if old_kind != kind:
+        held = {"embedding": "an embedding store", "cm": "countermeasure scores"}
+        raise AsvbenchError(
+            f"the output already holds {held[old_kind]} of model {old.get('model')!r}, and "
+            f"{identity.get('model')!r} writes {held[kind]}",
+            where=out, hint="choose another --out, or pass --overwrite to replace it",
+        )
     differs = [f for f in ("model", "checkpoint_sha256") if old.get(f) != identity.get(f)]
     if differs:
         raise AsvbenchError(

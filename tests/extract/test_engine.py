@@ -174,6 +174,28 @@ def test_other_models_store_is_not_overwritten(corpus: Path, ckpt: Path, tmp_pat
     run_extract(_cfg(corpus, out, other), entry=tiny_entry())  # same model again: fine
 
 
+def test_an_output_of_the_other_kind_is_named_as_such(corpus: Path, ckpt: Path, tmp_path: Path) -> None:
+    """An embedding store given as a CM model's output, and CM scores given as an embedding
+    model's, are refused with what they hold; a stray file or folder says it is not ours."""
+    store, scores = tmp_path / "store", tmp_path / "cm.tsv"
+    run_extract(_cfg(corpus, store, ckpt), entry=tiny_entry())
+    cm_ck = save_checkpoint(tmp_path / "cm.pt", kind="cm")
+    run_extract(_cfg(corpus, scores, cm_ck), entry=tiny_entry("tinycm", kind="cm"))
+    with pytest.raises(AsvbenchError, match="holds an embedding store of model 'tiny', and 'tinycm' writes "
+                                            "countermeasure scores"):
+        run_extract(_cfg(corpus, store, cm_ck), entry=tiny_entry("tinycm", kind="cm"))
+    with pytest.raises(AsvbenchError, match="holds countermeasure scores of model 'tinycm', and 'tiny' writes "
+                                            "an embedding store"):
+        run_extract(_cfg(corpus, scores, ckpt), entry=tiny_entry())
+    (tmp_path / "stray.txt").write_text("mine\n")
+    (tmp_path / "folder").mkdir()
+    with pytest.raises(AsvbenchError, match="is a file not written by asvbench extract"):
+        run_extract(_cfg(corpus, tmp_path / "stray.txt", ckpt), entry=tiny_entry())
+    with pytest.raises(AsvbenchError, match="is a directory that is not an asvbench store"):
+        run_extract(_cfg(corpus, tmp_path / "folder", cm_ck), entry=tiny_entry("tinycm", kind="cm"))
+    assert (tmp_path / "stray.txt").read_text() == "mine\n"
+
+
 def test_cm_model_writes_cm_scores(corpus: Path, tmp_path: Path) -> None:
     ck = save_checkpoint(tmp_path / "cm.pt", kind="cm")
     out = tmp_path / "cm.tsv"
