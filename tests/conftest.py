@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -38,3 +40,24 @@ def shared_path(shared_dir: Path, relative: str) -> Path:
     if not path.exists():
         _missing(f"{SHARED_SKIP_REASON}: {relative} is missing from {shared_dir}")
     return path
+
+
+@contextmanager
+def torch_threads(n: int) -> Iterator[None]:
+    """Run the body with ``n`` torch intra-op threads, then restore the previous count."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def two_torch_threads() -> Iterator[None]:
+    """Two torch threads for a whole test module (``pytestmark = pytest.mark.usefixtures(...)``):
+    model tests then run alike on any machine, and the count is restored after the module."""
+    with torch_threads(2):
+        yield

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from asvbench.cli.main import app
 from asvbench.io.embeddings import load_embeddings
-from tests.conftest import REPO, shared_path
+from tests.conftest import REPO, shared_path, torch_threads
 from tests.extract._tiny import save_checkpoint, tiny_entry, write_corpus
 
 runner = CliRunner()
@@ -23,17 +23,13 @@ runner = CliRunner()
 @pytest.fixture(autouse=True)
 def _tiny_registry(monkeypatch: pytest.MonkeyPatch):
     """`--model tiny` / `tinycm` resolve to the test models; other names go to the real registry."""
-    import torch
-
     from asvbench.extract import engine
 
     real = engine.resolve_entry
     extra = {"tiny": tiny_entry(), "tinycm": tiny_entry("tinycm", kind="cm")}
     monkeypatch.setattr(engine, "resolve_entry", lambda name: extra[name] if name in extra else real(name))
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+    with torch_threads(1):
+        yield
 
 
 @pytest.fixture()

@@ -16,6 +16,7 @@ from asvbench.extract import ExtractConfig, run_extract
 from asvbench.extract.store import merge_shards, shard_path, work_dir_for
 from asvbench.io.embeddings import load_embeddings
 from asvbench.io.scores import read_cm_scores
+from tests.conftest import torch_threads
 from tests.extract._tiny import reference_forward, save_checkpoint, tiny_entry, write_corpus
 
 #: sample counts of the test corpus: repeated lengths give multi-row exact batches
@@ -24,12 +25,8 @@ LENGTHS = [16000, 16000, 8000, 12000, 16000, 24000, 8000, 9600, 20000, 16000, 11
 
 @pytest.fixture(autouse=True)
 def _one_thread():
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+    with torch_threads(1):
+        yield
 
 
 @pytest.fixture()

@@ -12,7 +12,7 @@ import soundfile as sf
 from asvbench.extract import ExtractConfig, run_extract
 from asvbench.io.embeddings import load_embeddings
 from asvbench.io.scores import read_cm_scores
-from tests.conftest import shared_path
+from tests.conftest import shared_path, torch_threads
 
 pytestmark = [pytest.mark.shared, pytest.mark.slow]
 
@@ -24,12 +24,8 @@ LIBRI = ["3005/3005-163389-0007.flac", "3005/3005-163389-0004.flac", "367/367-13
 
 @pytest.fixture(autouse=True)
 def _two_threads():
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(2)
-    yield
-    torch.set_num_threads(before)
+    with torch_threads(2):
+        yield
 
 
 def _cos(a: np.ndarray, b: np.ndarray) -> float:

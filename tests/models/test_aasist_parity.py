@@ -24,15 +24,9 @@ from asvbench.models.adapters import get_adapter
 from asvbench.models.base import load_strict
 from tests.models._parity import fill_state_dict, parity_case
 
+pytestmark = pytest.mark.usefixtures("two_torch_threads")
+
 CASES = [("aasist_clovaai", "AASIST"), ("aasist_l_clovaai", "AASIST-L")]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _threads():
-    old = torch.get_num_threads()
-    torch.set_num_threads(2)
-    yield
-    torch.set_num_threads(old)
 
 
 def _filled(preset: str, rule: str) -> torch.nn.Module:

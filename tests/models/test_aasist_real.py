@@ -18,21 +18,13 @@ from asvbench.models.aasist import cm_scores
 from asvbench.models.registry import get_model
 from tests.conftest import shared_path
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("two_torch_threads")]
 
 UTTS = ["LA_E_4311043", "LA_E_8411060", "LA_E_8411845", "LA_E_9296375", "LA_E_9297933"]
 SPOOF = "LA_E_8411845"
 # bona fide logit (out[:, 1]) of the released AASIST.pth, published
 AASIST_PUBLISHED = {"LA_E_4311043": 3.8465, "LA_E_8411060": 5.0664, "LA_E_8411845": -2.7513,
                     "LA_E_9296375": 6.3667, "LA_E_9297933": 5.6164}
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _threads():
-    old = torch.get_num_threads()
-    torch.set_num_threads(2)
-    yield
-    torch.set_num_threads(old)
 
 
 @pytest.fixture(scope="module")

@@ -23,7 +23,7 @@ from asvbench.models.campplus import (
 )
 from tests.models._parity import fill_state_dict
 
-torch.set_num_threads(2)
+pytestmark = pytest.mark.usefixtures("two_torch_threads")
 
 
 def _filled(model: torch.nn.Module) -> torch.nn.Module:

@@ -23,7 +23,7 @@ from asvbench.models.campplus import (
 )
 from tests.conftest import shared_path
 
-torch.set_num_threads(2)
+pytestmark = pytest.mark.usefixtures("two_torch_threads")
 
 _SMALL = CAMPPlusConfig(embed_dim=16, block_layers=(2, 3, 2), block_dilations=(1, 2, 2), seg_len=4, std_eps=1e-7)
 

