@@ -15,6 +15,7 @@ from asvbench.io.scores import SCORE_FORMATS, read_cm_scores, read_scores, write
 from asvbench.testing import write_score_lines
 from asvbench.types import Label, parse_label_map
 from tests.conftest import shared_path
+from tests.io._bad_input import assert_bad_file
 
 T, N, S = Label.TARGET, Label.NONTARGET, Label.SPOOF
 A5 = "models/reference_scores/asvspoof5_dev_scores_label.csv"
@@ -204,14 +205,7 @@ BAD = [
 
 @pytest.mark.parametrize("name,content,fmt,fragments", BAD, ids=[b[0] for b in BAD])
 def test_bad_input(tmp_path, name, content, fmt, fragments):
-    path = tmp_path / f"{name}.txt"
-    path.write_text(content)
-    with pytest.raises(AsvbenchError) as info:
-        read_scores(path, fmt)
-    message = str(info.value)
-    assert str(path) in message
-    for fragment in fragments:
-        assert fragment in message, message
+    assert_bad_file(read_scores, tmp_path, name, content, fmt, fragments)
 
 
 def test_extra_trailing_field_is_reported(tmp_path):

@@ -14,6 +14,7 @@ from asvbench.io.trials import TRIAL_FORMATS, read_enroll_map, read_trials, read
 from asvbench.testing import write_trials
 from asvbench.types import Label
 from tests.conftest import shared_path
+from tests.io._bad_input import assert_bad_file
 
 T, N, S = Label.TARGET, Label.NONTARGET, Label.SPOOF
 LA = "trials/asvspoof2019_la"
@@ -177,14 +178,7 @@ BAD = [
 
 @pytest.mark.parametrize("name,content,fmt,fragments", BAD, ids=[b[0] for b in BAD])
 def test_bad_input(tmp_path, name, content, fmt, fragments):
-    path = tmp_path / f"{name}.txt"
-    path.write_text(content)
-    with pytest.raises(AsvbenchError) as info:
-        read_trials(path, fmt)
-    message = str(info.value)
-    assert str(path) in message
-    for fragment in fragments:
-        assert fragment in message, message
+    assert_bad_file(read_trials, tmp_path, name, content, fmt, fragments)
 
 
 def test_missing_file_directory_encoding_and_unknown_format(tmp_path):
