@@ -22,6 +22,7 @@ from asvbench.models.aasist import (
 )
 from asvbench.models.adapters import get_adapter
 from asvbench.models.base import load_strict
+from tests.models._batch import padded_batch
 from tests.models._parity import fill_state_dict, parity_case
 
 pytestmark = pytest.mark.usefixtures("two_torch_threads")
@@ -163,10 +164,9 @@ def test_loaded_forward_batches_any_lengths_and_refuses_empty_audio():
     forward = fixed_length_forward(module, nb_samp=cfg.nb_samp, name="aasist-l")
     g = torch.Generator().manual_seed(3)
     wavs = [0.1 * torch.randn(n, generator=g) for n in (5000, 700, 3000)]
-    batch = torch.zeros(3, 5000)
-    for i, w in enumerate(wavs):
-        batch[i, : len(w)] = w
-    logits = forward(batch, torch.tensor([5000, 700, 3000]))
+    batch, lengths = padded_batch(wavs)
+    assert lengths.tolist() == [5000, 700, 3000]
+    logits = forward(batch, lengths)
     for i, w in enumerate(wavs):
         assert torch.allclose(forward(w.unsqueeze(0), torch.tensor([len(w)]))[0], logits[i], atol=1e-5)
     with pytest.raises(AsvbenchError, match="at least 1 samples"):

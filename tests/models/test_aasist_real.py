@@ -17,6 +17,7 @@ import torch
 from asvbench.models.aasist import cm_scores
 from asvbench.models.registry import get_model
 from tests.conftest import shared_path
+from tests.models._batch import padded_batch
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("two_torch_threads")]
 
@@ -47,16 +48,8 @@ def _reference_table(shared_dir) -> dict[tuple[str, str], float]:
     return table
 
 
-def _batch(wavs: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
-    lengths = torch.tensor([len(w) for w in wavs])
-    batch = torch.zeros(len(wavs), int(lengths.max()))
-    for i, w in enumerate(wavs):
-        batch[i, : len(w)] = w
-    return batch, lengths
-
-
 def _logits(lm, la_eval) -> torch.Tensor:
-    batch, lengths = _batch([la_eval[u] for u in UTTS])
+    batch, lengths = padded_batch([la_eval[u] for u in UTTS])
     logits = lm.forward(batch, lengths)
     assert logits.shape == (5, 2)
     return logits

@@ -24,6 +24,7 @@ from asvbench.models.ecapa_tdnn import (
 )
 from asvbench.models.registry import get_model
 from tests.conftest import shared_path
+from tests.models._batch import padded_batch
 from tests.models._parity import fill_state_dict
 
 pytestmark = pytest.mark.usefixtures("two_torch_threads")
@@ -57,14 +58,6 @@ def loaded(checkpoints) -> dict:
     return {name: get_model(name).loader(path) for name, path in checkpoints.items()}
 
 
-def _batch(wavs: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
-    lengths = torch.tensor([len(w) for w in wavs])
-    batch = torch.zeros(len(wavs), int(lengths.max()))
-    for i, w in enumerate(wavs):
-        batch[i, : len(w)] = w
-    return batch, lengths
-
-
 def _speechlike(n: int, seed: int) -> torch.Tensor:
     g = torch.Generator().manual_seed(seed)
     t = torch.arange(n) / 16000
@@ -78,7 +71,7 @@ def test_padded_batch_equals_one_at_a_time(loaded, name):
     entry = get_model(name)
     lengths = [entry.min_samples, entry.min_samples + 161, 4000, 9001, 16000]
     wavs = [_speechlike(n, i) for i, n in enumerate(lengths)]
-    batch, lens = _batch(wavs)
+    batch, lens = padded_batch(wavs)
     emb = lm.forward(batch, lens)
     assert emb.shape == (len(wavs), entry.embed_dim) and torch.isfinite(emb).all()
     for i, w in enumerate(wavs):
@@ -141,7 +134,7 @@ def test_auralis_speechbrain_ecapa_loads_strictly_and_is_deterministic(shared_di
     assert set(lm.module.state_dict()) == set(obj["ecapa_state_dict"])  # all 97 keys, nothing dropped
     assert len(obj["ecapa_state_dict"]) == 97
     wavs = [_speechlike(16000, 0), _speechlike(9000, 1)]
-    batch, lens = _batch(wavs)
+    batch, lens = padded_batch(wavs)
     first = lm.forward(batch, lens)
     second = lm.forward(batch, lens)
     assert torch.equal(first, second)

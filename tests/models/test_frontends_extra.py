@@ -15,6 +15,7 @@ from asvbench.frontends import FRONTENDS, get_frontend
 from asvbench.frontends.base import Frontend
 from asvbench.frontends.speechbrain import SPEECHBRAIN_FBANK80, mel_matrix, speechbrain_fbank
 from asvbench.frontends.taoruijie import TAORUIJIE_MEL80, TaoRuijieMel, build_fbank_module
+from tests.models._batch import padded_batch
 from tests.models._parity import make_input, parity_case
 
 
@@ -107,10 +108,8 @@ def test_batch_rows_equal_single_utterances(lengths, name):
     fe = get_frontend(name)
     g = torch.Generator().manual_seed(sum(lengths))
     wavs = [0.1 * torch.randn(n, generator=g) for n in lengths]
-    batch = torch.zeros(len(wavs), max(lengths))
-    for i, w in enumerate(wavs):
-        batch[i, : len(w)] = w
-    feats, frames = fe(batch, torch.tensor(lengths))
+    batch, lens = padded_batch(wavs)
+    feats, frames = fe(batch, lens)
     assert frames.tolist() == [fe.num_frames(n) for n in lengths]
     for i, w in enumerate(wavs):
         f = int(frames[i])
