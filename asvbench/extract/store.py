@@ -178,16 +178,15 @@ def check_output(out: Path, identity: dict[str, Any], kind: str, *, overwrite: b
         return
     from asvbench.io.embeddings import read_manifest
 
-    old_kind = "embedding" if out.is_dir() else "cm"
     if out.is_dir():
-        old = read_manifest(out)
+        old_kind, old = "embedding", read_manifest(out)
+        what = "a directory that is not an asvbench store"
     else:
         manifest_file = cm_manifest_path(out)
+        old_kind = "cm"
         old = json.loads(manifest_file.read_text(encoding="utf-8")) if manifest_file.is_file() else None
+        what = "a file not written by asvbench extract (no manifest beside it)"
     if old is None:
-        what = "a directory that is not an asvbench store" if out.is_dir() else "a file"
-        if out.is_file():
-            what = "a file not written by asvbench extract (no manifest beside it)"
         raise AsvbenchError(f"the output already exists and is {what}", where=out,
                             hint="choose another --out, or pass --overwrite to replace it")
     if old_kind != kind:
