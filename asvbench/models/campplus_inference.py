@@ -12,9 +12,9 @@ C)``, with three rewrites that change only float rounding:
   scale ``<= 0`` keeps the explicit ``relu(s * x + b)``.
 * **1x1 convolutions as linear maps** (one GEMM each) on the time-major buffer; the buffer's
   column slices are the dense block's growing input, so nothing is concatenated or copied.
-* **The CAM local convolution** (kernel 3, dilation ``d``) as one linear map to the three taps'
-  outputs, summed with shifts of ``d`` frames (zero beyond the ends, as the zero-padded
-  convolution); the context gate is computed per segment from one pass of segment sums (the
+* **The CAM local convolution** (kernel ``K``, dilation ``d``) as one linear map to the ``K``
+  taps' outputs, summed with shifts of multiples of ``d`` frames (zero beyond the ends, as the
+  zero-padded convolution); the context gate is computed per segment from one pass of segment sums (the
   utterance mean is their total over ``T``) and applied per segment.
 
 Only unpadded input takes this path (every row of the batch has all its frames): with a frame
@@ -29,6 +29,8 @@ from typing import TYPE_CHECKING
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from asvbench.models.campplus import _stats_pool
 
 if TYPE_CHECKING:  # pragma: no cover
     from asvbench.models.campplus import _CAMLayer, _DenseLayer, _XVector
@@ -125,13 +127,13 @@ class TimeMajorDenseLayer(nn.Module):
         linear1 = layer.linear1
         self.pre = PreActLinear(layer.nonlinear1.batchnorm, linear1.weight[:, :, 0], linear1.bias)
         cam: "_CAMLayer" = layer.cam_layer
-        local = cam.linear_local.weight.detach()  # (G, bottleneck, 3)
-        if local.shape[-1] != 3 or cam.linear_local.bias is not None:
-            raise ValueError("the time-major CAM layer expects a kernel-3 local convolution without bias")
-        self.growth = local.shape[0]
+        local = cam.linear_local.weight.detach()  # (G, bottleneck, K), K odd, 'same' padding
+        if cam.linear_local.bias is not None:
+            raise ValueError("the time-major CAM layer expects a local convolution without bias")
+        self.growth, self.kernel = local.shape[0], local.shape[-1]
         self.dilation = cam.linear_local.dilation[0]
         self.seg_len = cam.seg_len
-        self.register_buffer("taps", torch.cat([local[:, :, k] for k in range(3)], 0).contiguous())
+        self.register_buffer("taps", torch.cat([local[:, :, k] for k in range(self.kernel)], 0).contiguous())
         self.register_buffer("w1", cam.linear1.weight.detach()[:, :, 0].contiguous())
         self.register_buffer("b1", cam.linear1.bias.detach().clone())
         self.register_buffer("w2", cam.linear2.weight.detach()[:, :, 0].contiguous())
@@ -140,17 +142,26 @@ class TimeMajorDenseLayer(nn.Module):
     def forward(self, x: torch.Tensor, batch: int, frames: int, out: torch.Tensor) -> None:
         """Reads ``x`` ``(B * T, C_in)``, writes the layer's ``(B, T, growth)`` output into ``out``."""
         h = self.pre(x, relu=True)
-        g, d = self.growth, self.dilation
-        taps = linear(h, self.taps.to(h.dtype), None, False).view(batch, frames, 3 * g)
-        y = taps[:, :, g : 2 * g].clone()
-        if frames > d:  # y[t] = W0 h[t - d] + W1 h[t] + W2 h[t + d], zero outside the utterance
-            y[:, d:] += taps[:, : frames - d, :g]
-            y[:, : frames - d] += taps[:, d:, 2 * g :]
+        y = self._local(linear(h, self.taps.to(h.dtype), None, False).view(batch, frames, -1))
         sums, counts = _segment_sums(h.view(batch, frames, -1), self.seg_len)
         context = sums / counts + sums.sum(1, keepdim=True) / frames
         hidden = F.relu(F.linear(context, self.w1.to(h.dtype), self.b1.to(h.dtype)))
         gate = torch.sigmoid(F.linear(hidden, self.w2.to(h.dtype), self.b2.to(h.dtype)))
         _per_segment(out, y, gate, self.seg_len)
+
+    def _local(self, taps: torch.Tensor) -> torch.Tensor:
+        """The local convolution from its taps' outputs ``(B, T, K * G)``: ``y[t] = sum_k W_k
+        h[t + (k - K // 2) d]``, terms outside the utterance being zero (the 'same' zero padding)."""
+        g, centre, frames = self.growth, self.kernel // 2, taps.shape[1]
+        y = taps[:, :, centre * g : (centre + 1) * g].clone()
+        for k in range(self.kernel):
+            shift = (k - centre) * self.dilation
+            tap = taps[:, :, k * g : (k + 1) * g]
+            if shift < 0 and -shift < frames:
+                y[:, -shift:] += tap[:, : frames + shift]
+            elif shift > 0 and shift < frames:
+                y[:, : frames - shift] += tap[:, shift:]
+        return y
 
 
 class TimeMajorXVector(nn.Module):
@@ -172,7 +183,6 @@ class TimeMajorXVector(nn.Module):
         dtype = xvector.dense.linear.weight.dtype
         self.register_buffer("out_scale", scale.to(dtype))
         self.register_buffer("out_shift", shift.to(dtype))
-        self.std_eps = xvector.std_eps
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
         if mask is not None:
@@ -195,7 +205,4 @@ class TimeMajorXVector(nn.Module):
         # statistics in float32 even under reduced-precision autocast (a variance over
         # thousands of frames loses too much in bfloat16)
         z = F.relu_(torch.addcmul(self.out_shift.float(), current.float(), self.out_scale.float()))
-        mean = z.mean(1)
-        var = z.var(1, unbiased=True)
-        std = var.sqrt() if self.std_eps is None else (var + self.std_eps).sqrt()
-        return self.channel_major.dense(torch.cat([mean, std], dim=-1))
+        return self.channel_major.dense(_stats_pool(z.transpose(1, 2), None, self.channel_major.std_eps))

@@ -4,6 +4,7 @@ batches included), and the real checkpoint on real speech."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -175,8 +176,8 @@ def test_preact_linear_equals_batchnorm_relu_linear_on_strided_input():
         _close(torch.relu(reference), layer(x, relu=True), 1e-5)
 
 
-def _folded_xvector(seed: int, negative_scales: bool = False):
-    net = _randomised(build_campplus(_SMALL), seed)
+def _folded_xvector(seed: int, negative_scales: bool = False, config: CAMPPlusConfig = _SMALL):
+    net = _randomised(build_campplus(config), seed)
     if negative_scales:  # some pre-activation scales <= 0: those layers keep relu(s * x + b)
         with torch.no_grad():
             net.xvector.block2.tdnnd2.nonlinear1.batchnorm.weight[3] = -0.7
@@ -199,6 +200,15 @@ def test_time_major_xvector_equals_the_channel_major_network(frames, negative_sc
     with torch.no_grad():
         _close(net(feats), fused(feats))
         _close(net(feats[1:]), fused(feats[1:]))
+
+
+@pytest.mark.parametrize("frames", [MIN_FRAMES, 9, 37])
+def test_time_major_xvector_with_a_wider_local_kernel(frames):
+    """Kernel 5 at dilation 2: taps reach 4 frames back and forth, beyond a 2-frame input."""
+    net, fused = _folded_xvector(12, config=replace(_SMALL, kernel_size=5))
+    feats = torch.randn(2, frames, 80, generator=torch.Generator().manual_seed(frames))
+    with torch.no_grad():
+        _close(net(feats), fused(feats))
 
 
 def test_time_major_xvector_leaves_padded_batches_to_the_channel_major_form(monkeypatch):
