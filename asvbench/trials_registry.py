@@ -1,7 +1,7 @@
 """The trials registry: the benchmarks asvbench knows, and checks of trial files against them.
 
-The registry is a JSON file (``trials/registry.json`` in the repository; the same file ships
-in the wheel as ``asvbench/data/trials_registry.json``). Each benchmark has its official
+The registry is a JSON file, ``asvbench/data/trials_registry.json`` (it ships in the wheel;
+``trials/registry.json`` in the repository is a symbolic link to it). Each benchmark has its official
 download URL, expected line and label counts, and the sha256 of known copies where known
 (``verified`` says whether the figures were checked against a real copy or are the
 published ones). See ``trials/README.md``.

@@ -23,6 +23,7 @@ REAL = {
 
 
 def test_packaged_registry_equals_repo_registry():
+    # trials/registry.json is a link to the packaged file (one copy to edit); the link must resolve
     assert (REPO / "trials/registry.json").read_bytes() == (REPO / "asvbench/data/trials_registry.json").read_bytes()
     assert len(load_registry(REPO / "trials/registry.json")) == len(load_registry())
 
