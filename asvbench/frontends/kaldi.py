@@ -71,7 +71,9 @@ def num_frames(num_samples: int, config: KaldiFbankConfig) -> int:
 
 def kaldi_fbank(wav: "torch.Tensor", config: KaldiFbankConfig) -> "torch.Tensor":
     """Features ``(F, num_mel_bins)`` of one mono waveform ``(N,)`` in [-1, 1] (float32)."""
-    import torchaudio.compliance.kaldi as kaldi
+    from asvbench.check_install import require_torchaudio
+
+    kaldi = require_torchaudio("compliance.kaldi")
 
     if wav.dim() != 1:
         raise ValueError(f"kaldi_fbank takes one mono waveform (N,), got shape {tuple(wav.shape)}")

@@ -75,8 +75,9 @@ def taoruijie_features(
     """
     import torch
     import torch.nn.functional as F
-    import torchaudio.functional as AF
+    from asvbench.check_install import require_torchaudio
 
+    AF = require_torchaudio("functional")
     if wav.dim() != 1:
         raise ValueError(f"taoruijie_features takes one mono waveform (N,), got shape {tuple(wav.shape)}")
     if wav.shape[0] < config.min_samples:

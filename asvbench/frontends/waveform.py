@@ -38,7 +38,9 @@ def prepare_waveform(wav: Any, sr: int, target_sr: int, *, channels_first: bool 
     if sr <= 0 or target_sr <= 0:
         raise AsvbenchError(f"sample rates must be positive, got {sr} -> {target_sr}")
     if sr != target_sr:
-        import torchaudio.functional as AF
+        from asvbench.check_install import require_torchaudio
+
+        AF = require_torchaudio("functional")
 
         x = AF.resample(x, int(sr), int(target_sr))
         notices.append(f"resampled {sr} Hz to {target_sr} Hz")
