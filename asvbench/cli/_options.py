@@ -1,15 +1,27 @@
-"""Options shared by several commands (metric definitions)."""
+"""Options shared by several commands (metric definitions), and :func:`choice` for fixed-value options."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Iterable
+from typing import Annotated, Any, Literal
 
 import typer
 
 from asvbench.metrics.eer import EER_METHODS
 
+
+def choice(values: Iterable[str]) -> Any:
+    """The type of an option whose values are ``values`` (the tuple or registry that defines them).
+
+    Typer turns a ``Literal`` into a parser choice: ``--help`` lists the values, a typo is rejected by
+    the parser with exit code 2 naming the valid ones, and shell completion offers them. Use it as
+    ``Annotated[choice(NORM_METHODS), typer.Option("--norm", ...)]``.
+    """
+    return Literal[tuple(values)]  # type: ignore[valid-type]
+
+
 EerMethodOpt = Annotated[
-    str, typer.Option("--eer-method", help=f"EER definition: {'|'.join(EER_METHODS)} (see docs of compute_eer).")
+    choice(EER_METHODS), typer.Option("--eer-method", help="EER definition (see docs of compute_eer).")
 ]
 PTargetOpt = Annotated[
     list[float] | None, typer.Option("--p-target", help="Target prior for minDCF/actDCF; repeatable. Default 0.01.")
@@ -17,3 +29,20 @@ PTargetOpt = Annotated[
 CMissOpt = Annotated[float, typer.Option("--c-miss", help="Cost of a miss.")]
 CFaOpt = Annotated[float, typer.Option("--c-fa", help="Cost of a false alarm.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object to stdout instead of a table.")]
+
+#: what ``--device`` / ``--norm-device`` accept (torch device strings this tool runs on)
+DEVICE_PATTERN = r"cpu|cuda|cuda:\d+|mps"
+
+
+def check_device(value: str | None) -> str | None:
+    import re
+
+    if value is not None and not re.fullmatch(DEVICE_PATTERN, value):
+        raise typer.BadParameter(f"{value!r} is not a device: use cpu, cuda, cuda:K (K = GPU index) or mps")
+    return value
+
+
+def DeviceOpt(*names: str, help: str) -> Any:  # noqa: N802 (used like typer.Option)
+    """A ``--device``-style option for ``Annotated`` parameters: the parser refuses anything but cpu / cuda /
+    cuda:K / mps (exit 2). Old-style ``= typer.Option(default, ...)`` parameters pass ``callback=check_device``."""
+    return typer.Option(*names, callback=check_device, help=help)

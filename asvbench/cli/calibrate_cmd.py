@@ -8,7 +8,8 @@ from typing import Annotated
 import typer
 
 from asvbench.cli._common import err_console, handle_user_errors, out_console, print_json
-from asvbench.cli._options import JsonOpt, PTargetOpt
+from asvbench.calibration import CALIBRATION_METHODS
+from asvbench.cli._options import JsonOpt, PTargetOpt, choice
 
 
 def _quality(path: Path | None, table, what: str):
@@ -65,7 +66,7 @@ def calibrate(
     apply: Annotated[list[Path] | None, typer.Option("--apply", help="Score file to calibrate; repeatable.")] = None,
     out: Annotated[list[Path] | None, typer.Option("--out", help="Output LLR file per --apply (same order).")] = None,
     out_dir: Annotated[Path | None, typer.Option("--out-dir", help="Write <name>.llr.tsv per --apply here.")] = None,
-    method: Annotated[str, typer.Option("--method", help="linear (affine logistic regression) | pav")] = "linear",
+    method: Annotated[choice(CALIBRATION_METHODS), typer.Option("--method", help="linear (affine logistic regression) or pav.")] = "linear",
     train_prior: Annotated[float, typer.Option("--train-prior", help="Target prior of the linear fit (0.5 = Cllr).")] = 0.5,
     dev_quality: Annotated[Path | None, typer.Option("--dev-quality", help="Quality measures of dev trials (TSV 'enroll test q1 ...').")] = None,
     apply_quality: Annotated[list[Path] | None, typer.Option("--apply-quality", help="Quality measures per --apply.")] = None,
@@ -73,14 +74,12 @@ def calibrate(
     json_out: JsonOpt = False,
 ) -> None:
     """Calibrate scores to LLRs (linear or PAV) on --dev; write calibrated --apply files; report Cllr/actDCF."""
-    from asvbench.calibration import CALIBRATION_METHODS, fit_linear, fit_pav
+    from asvbench.calibration import fit_linear, fit_pav
     from asvbench.errors import AsvbenchError
     from asvbench.io.scores import read_scores, write_scores
     from asvbench.types import Label
 
     applies = list(apply or [])
-    if method not in CALIBRATION_METHODS:
-        raise AsvbenchError(f"unknown calibration method {method!r}", hint=f"choose one of: {', '.join(CALIBRATION_METHODS)}")
     if out and len(out) != len(applies):
         raise AsvbenchError(f"{len(out)} --out for {len(applies)} --apply files", hint="give one --out per --apply, or --out-dir")
     if applies and not out and out_dir is None:

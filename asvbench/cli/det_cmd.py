@@ -8,6 +8,8 @@ from typing import Annotated
 import typer
 
 from asvbench.cli._common import err_console, handle_user_errors
+from asvbench.cli._options import choice
+from asvbench.io.formats import SCORE_FORMATS
 
 NEGATIVES = ("all", "nontarget", "spoof")
 
@@ -18,9 +20,9 @@ def det(
     out: Annotated[Path, typer.Option("--out", help="DET plot file: .png, .pdf or .svg.")],
     label: Annotated[list[str] | None, typer.Option("--label", help="Legend name per score file (repeatable; "
                                                     "default: file names).")] = None,
-    negatives: Annotated[str, typer.Option("--negatives", help="Negative trials: all (SASV-EER curve), "
+    negatives: Annotated[choice(NEGATIVES), typer.Option("--negatives", help="Negative trials: all (SASV-EER curve), "
                                            "nontarget (SV-EER), spoof (SPF-EER).")] = "all",
-    fmt: Annotated[str, typer.Option("--format", help="auto|wespeaker|sasv|table")] = "auto",
+    fmt: Annotated[choice(SCORE_FORMATS), typer.Option("--format", help="Score-file format (auto: detected).")] = "auto",
     score_column: Annotated[str | None, typer.Option(help="Score column of a CSV/TSV.")] = None,
     label_column: Annotated[str | None, typer.Option(help="Label column of a CSV/TSV.")] = None,
     label_map: Annotated[str | None, typer.Option(help="Label values, as for `asvbench metrics`.")] = None,
@@ -38,8 +40,6 @@ def det(
     from asvbench.results import det_data_from_scores
     from asvbench.types import Label, parse_label_map
 
-    if negatives not in NEGATIVES:
-        raise AsvbenchError(f"unknown --negatives {negatives!r}", hint=f"choose one of: {', '.join(NEGATIVES)}")
     labels = list(label or [])
     if labels and len(labels) != len(scores):
         raise AsvbenchError(f"{len(labels)} --label names for {len(scores)} score files",

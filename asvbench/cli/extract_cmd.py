@@ -12,6 +12,9 @@ from typing import Optional
 import typer
 
 from asvbench.cli._common import err_console, handle_user_errors, print_json
+from asvbench.cli._options import check_device, choice
+from asvbench.extract.config import BUCKETINGS, DTYPES
+from asvbench.io.audio import KEY_STYLES
 
 HELP = """Extract speaker embeddings (or countermeasure scores) from audio with a registered model.
 
@@ -42,19 +45,19 @@ def extract(
     crop_seconds: float = typer.Option(3.015, "--crop-seconds",
                                        help="Crop length (3.015 s = 48,240 samples at 16 kHz, TaoRuijie)."),
     max_seconds: Optional[float] = typer.Option(None, "--max-seconds", help="Use only the first S seconds."),
-    device: str = typer.Option("cpu", "--device", help="cpu or cuda (cuda:K)."),
-    dtype: str = typer.Option("float32", "--dtype", help="float32, bfloat16 or float16 (autocast; half needs cuda)."),
+    device: str = typer.Option("cpu", "--device", callback=check_device, help="cpu or cuda (cuda:K)."),
+    dtype: choice(DTYPES) = typer.Option("float32", "--dtype", help="float32, bfloat16 or float16 (autocast; half needs cuda)."),
     num_workers: Optional[int] = typer.Option(None, "--num-workers",
                                               help="Worker processes. CPU (default: one per core): each decodes and "
                                                    "runs a copy of the model on one thread. GPU (default: "
                                                    "min(4, cores-1)): they decode. 0: all in this process."),
     threads: Optional[int] = typer.Option(None, "--threads", help="torch threads for the model (default: torch's)."),
     shard: Optional[str] = typer.Option(None, "--shard", help="Do shard i of N (0-based), e.g. 0/4."),
-    bucketing: str = typer.Option("auto", "--bucketing",
+    bucketing: choice(BUCKETINGS) = typer.Option("auto", "--bucketing",
                                   help="exact: batch only equal lengths; padded: pad similar lengths (for models "
                                        "that mask padding); auto: exact on CPU, padded on GPU if a probe shows "
                                        "padding has no effect."),
-    key_style: str = typer.Option("relpath", "--key-style", help="relpath, relpath-ext or stem."),
+    key_style: choice(KEY_STYLES) = typer.Option("relpath", "--key-style", help="Utterance keys: path below the directory without extension (relpath), with it (relpath-ext), or the file name (stem)."),
     fuse: bool = typer.Option(True, "--fuse/--no-fuse",
                               help="Run the model's inference form (CAM++: BatchNorm folded into the "
                                    "convolutions, CAM gate per segment, time-major dense blocks; same "

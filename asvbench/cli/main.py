@@ -14,7 +14,7 @@ app = typer.Typer(
     name="asvbench",
     help="Evaluation suite for speaker verification (ASV) and spoofing-aware speaker verification (SASV).",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode="rich",
 )

@@ -8,6 +8,8 @@ from typing import Annotated
 import typer
 
 from asvbench.cli._common import err_console, handle_user_errors, out_console
+from asvbench.cli._options import choice
+from asvbench.report.formats import FORMATS
 
 _SUFFIX_FORMATS = {".md": "markdown", ".markdown": "markdown", ".tex": "latex", ".csv": "csv", ".html": "html",
                    ".htm": "html", ".json": "json", ".txt": "rich"}
@@ -20,7 +22,7 @@ def _split(text: str | None) -> list[str] | None:
 @handle_user_errors
 def report(
     results: Annotated[list[Path], typer.Argument(help="Result records (JSON) written by --save-result.")],
-    fmt: Annotated[str | None, typer.Option("--format", help="rich|markdown|latex|csv|html|json "
+    fmt: Annotated[choice(FORMATS) | None, typer.Option("--format", help="Table format "
                                                             "(default: from --out's suffix, else rich).")] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Write the table to FILE (atomically).")] = None,
     metrics: Annotated[str | None, typer.Option("--metrics", help="Metric columns for every benchmark, e.g. "
@@ -34,15 +36,11 @@ def report(
                                              "(.png/.pdf/.svg; one file per benchmark when there are several).")] = None,
 ) -> None:
     """Render result records as a table: rows = systems, columns = benchmarks x metrics, best in bold."""
-    from asvbench.report.tables import FORMATS, build_table, render, render_rich
+    from asvbench.report.tables import build_table, render, render_rich
     from asvbench.results import load_result
-
-    from asvbench.errors import AsvbenchError
 
     if fmt is None:
         fmt = _SUFFIX_FORMATS.get(out.suffix.lower(), "rich") if out else "rich"
-    if fmt not in FORMATS:
-        raise AsvbenchError(f"unknown table format {fmt!r}", hint=f"choose one of: {', '.join(FORMATS)}")
     records = [load_result(p) for p in results]
     table = build_table(records, metrics=_split(metrics), benchmarks=_split(benchmarks),
                         allow_missing=allow_missing, sources=[str(p) for p in results], title=title)

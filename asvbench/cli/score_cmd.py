@@ -8,8 +8,10 @@ from typing import Annotated
 import typer
 
 from asvbench.cli._common import err_console, handle_user_errors, out_console, print_json
-from asvbench.cli._options import CFaOpt, CMissOpt, EerMethodOpt, JsonOpt, PTargetOpt
+from asvbench.cli._options import CFaOpt, CMissOpt, DeviceOpt, EerMethodOpt, JsonOpt, PTargetOpt, choice
+from asvbench.io.formats import POOL_NORMS, TRIAL_FORMATS
 from asvbench.report.save import BenchmarkOpt, SaveResultOpt, SystemOpt, VariantOpt
+from asvbench.scoring.options import NORM_METHODS, PRECISIONS
 
 
 @handle_user_errors
@@ -17,20 +19,20 @@ def score(
     trials: Annotated[Path, typer.Option("--trials", help="Trial list (VoxCeleb, Kaldi, CN-Celeb, ASVspoof, ASVspoof5).")],
     embeddings: Annotated[Path, typer.Option("--embeddings", help="Embedding store of the test side (and enrolment).")],
     out: Annotated[Path, typer.Option("--out", help="Where to write the score TSV (atomically).")],
-    trials_format: Annotated[str, typer.Option("--trials-format", help="auto|voxceleb|kaldi|cnceleb|asvspoof|asvspoof5")] = "auto",
+    trials_format: Annotated[choice(TRIAL_FORMATS), typer.Option("--trials-format", help="Trial-list format (auto: detected).")] = "auto",
     enroll_embeddings: Annotated[Path | None, typer.Option("--enroll-embeddings", help="Separate enrolment store.")] = None,
     enroll_map: Annotated[list[Path] | None, typer.Option("--enroll-map", help="Enrolment map 'model utt1,utt2,...'; repeatable.")] = None,
     center: Annotated[Path | None, typer.Option("--center", help="Store (or .npy vector) whose mean is subtracted before cosine.")] = None,
-    pool_norm: Annotated[str, typer.Option("--pool-norm", help="Multi-row pooling: none (raw mean) | l2 (normalise rows first).")] = "none",
+    pool_norm: Annotated[choice(POOL_NORMS), typer.Option("--pool-norm", help="Multi-row pooling: none (raw mean) or l2 (normalise rows first).")] = "none",
     allow_missing: Annotated[bool, typer.Option("--allow-missing", help="Skip trials whose embeddings are missing (and report how many).")] = False,
     trust_pickle: Annotated[bool, typer.Option("--trust-pickle", help="Allow reading pickled (.pk) embedding dicts.")] = False,
-    precision: Annotated[str, typer.Option("--precision", help="Dot products of float32 unit vectors (as the peers) or float64.")] = "float32",
+    precision: Annotated[choice(PRECISIONS), typer.Option("--precision", help="Dot products of float32 unit vectors (as the peers) or float64.")] = "float32",
     no_metrics: Annotated[bool, typer.Option("--no-metrics", help="Only write scores (e.g. one-class lists).")] = False,
-    norm: Annotated[str, typer.Option("--norm", help="Score normalisation: none|znorm|tnorm|snorm|asnorm (cohort-based).")] = "none",
+    norm: Annotated[choice(NORM_METHODS), typer.Option("--norm", help="Score normalisation (cohort-based).")] = "none",
     cohort: Annotated[Path | None, typer.Option("--cohort", help="Embedding store of the normalisation cohort.")] = None,
     cohort_utt2spk: Annotated[Path | None, typer.Option("--cohort-utt2spk", help="utt2spk map: average the cohort per speaker.")] = None,
     top_k: Annotated[int, typer.Option("--top-k", help="Cohort entries per side for asnorm (and z/t-norm); snorm uses all.")] = 300,
-    norm_device: Annotated[str, typer.Option("--norm-device", help="cpu, or a torch device (cuda) for the cohort top-k.")] = "cpu",
+    norm_device: Annotated[str, DeviceOpt("--norm-device", help="cpu, or a torch device (cuda, cuda:K) for the cohort top-k.")] = "cpu",
     eer_method: EerMethodOpt = "interp",
     p_target: PTargetOpt = None,
     c_miss: CMissOpt = 1.0,

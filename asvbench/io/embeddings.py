@@ -33,6 +33,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from asvbench.io._bytes import KeyIndex
 
 PoolNorm = Literal["none", "l2"]
+
 STORE_FORMAT = "asvbench-embeddings"
 STORE_VERSION = 1
 MANIFEST = "manifest.json"

@@ -42,12 +42,12 @@ from asvbench.io._text import (
     read_text,
     split_columns,
 )
+from asvbench.io.formats import TRIAL_FORMATS  # noqa: F401 (defined there; re-exported)
 from asvbench.types import Label
 
 if TYPE_CHECKING:  # pragma: no cover - pandas is imported where it is used (start-up time)
     import pandas as pd
 
-TRIAL_FORMATS = ("auto", "voxceleb", "kaldi", "cnceleb", "asvspoof", "asvspoof5")
 
 _VOX_LABELS = {"1": Label.TARGET, "0": Label.NONTARGET}
 _KALDI_LABELS = {"target": Label.TARGET, "nontarget": Label.NONTARGET, "non-target": Label.NONTARGET}

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from asvbench.errors import AsvbenchError
+from asvbench.report.formats import FORMATS
 from asvbench.results import FREE_PREFIXES, ResultRecord
 
 SIMULATED_BANNER = "SIMULATED DATA (not a real system)"
@@ -359,7 +360,6 @@ def render_rich(table: ResultTable):
 
 RENDERERS = {"markdown": render_markdown, "latex": render_latex, "csv": render_csv, "html": render_html,
              "json": render_json}
-FORMATS = ("rich", "markdown", "latex", "csv", "html", "json")
 
 
 def render(table: ResultTable, fmt: str) -> str:

@@ -23,7 +23,9 @@ import numpy as np
 from asvbench.errors import AsvbenchError
 from asvbench.io.embeddings import EmbeddingStore, PoolNorm, l2_normalise_rows, load_embeddings, row_sums
 from asvbench.io._text import factorize
+from asvbench.io.formats import POOL_NORMS
 from asvbench.io.trials import Trials
+from asvbench.scoring.options import PRECISIONS
 
 if TYPE_CHECKING:  # pragma: no cover - pandas is imported where it is used (start-up time)
     import pandas as pd
@@ -264,10 +266,10 @@ def score_trials(
     about 1e-7; ``"float64"`` computes every dot product in float64 (about 3x slower on the
     dot products). Either way scores are written in full, never rounded.
     """
-    if precision not in ("float32", "float64"):
-        raise AsvbenchError(f"unknown precision {precision!r}", hint="choose float32 or float64")
-    if pool_norm not in ("none", "l2"):
-        raise AsvbenchError(f"unknown pooling norm {pool_norm!r}", hint="choose none or l2")
+    if precision not in PRECISIONS:
+        raise AsvbenchError(f"unknown precision {precision!r}", hint=f"choose one of: {', '.join(PRECISIONS)}")
+    if pool_norm not in POOL_NORMS:
+        raise AsvbenchError(f"unknown pooling norm {pool_norm!r}", hint=f"choose one of: {', '.join(POOL_NORMS)}")
     enroll_store = enroll_store or test_store
     if enroll_store.dim != test_store.dim:
         raise AsvbenchError(

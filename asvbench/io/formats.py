@@ -1,0 +1,11 @@
+"""The names of the file formats and options the readers take: a leaf module, so the CLI offers them as
+parser choices without importing the readers (numpy-free start-up)."""
+
+from __future__ import annotations
+
+#: trial-list formats (``--trials-format``; ``auto`` detects)
+TRIAL_FORMATS: tuple[str, ...] = ("auto", "voxceleb", "kaldi", "cnceleb", "asvspoof", "asvspoof5")
+#: score-file formats (``--format`` of ``metrics`` / ``det``; ``auto`` detects)
+SCORE_FORMATS: tuple[str, ...] = ("auto", "wespeaker", "sasv", "table")
+#: multi-row pooling norms of an embedding store (``--pool-norm``)
+POOL_NORMS: tuple[str, ...] = ("none", "l2")
