@@ -1,0 +1,160 @@
+"""Every ``asvbench`` command the README shows (outside the install section, which CI runs itself) runs as
+printed: the test writes generated files under the names the README uses into one directory and runs the
+README's lines there, unchanged, in order, through the installed ``asvbench`` script.
+
+A README command whose files this test does not know how to make fails the test (add a maker to
+``_workspace``), so a new example cannot go untested.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from asvbench.testing import write_score_lines, write_store, write_trials
+
+ROOT = Path(__file__).resolve().parents[1]
+#: sections whose commands need the network or a fresh venv (CI runs the two commands itself)
+INSTALL_SECTIONS = ("## Two commands",)
+
+
+def readme_commands() -> list[str]:
+    """Each ``asvbench ...`` command line in the README's bash blocks (continuations joined)."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    sections = re.split(r"(?m)^(?=## )", text)
+    commands = []
+    for section in sections:
+        if section.startswith(INSTALL_SECTIONS):
+            continue
+        for block in re.findall(r"```bash\n(.*?)```", section, flags=re.S):
+            for line in block.replace("\\\n", " ").splitlines():
+                line = line.split(" #", 1)[0].strip() if not line.lstrip().startswith("#") else ""
+                if line.startswith("asvbench "):
+                    commands.append(" ".join(line.split()))
+    return commands
+
+
+def _unit_rows(rng: np.random.Generator, centre: np.ndarray, n: int, spread: float) -> np.ndarray:
+    rows = centre + spread * rng.standard_normal((n, centre.size))
+    return (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float32)
+
+
+def _voxceleb(ws: Path, rng: np.random.Generator) -> None:
+    speakers = [f"id1{n:04d}" for n in range(6)]
+    centres = {s: rng.standard_normal(32) for s in speakers}
+    vectors = {}
+    for s in speakers:
+        for i, row in enumerate(_unit_rows(rng, centres[s], 4, 0.3)):
+            vectors[f"{s}/vid{i}/00001.wav"] = row
+    write_store(ws / "emb_vox1", vectors)
+    write_store(ws / "emb_vox2dev", {f"id0{n:04d}/v/1.wav": rng.standard_normal(32) for n in range(20)})
+    keys = sorted(vectors)
+    pairs = [(a, b) for i, a in enumerate(keys) for b in keys[i + 1:]]
+    write_trials(ws / "veri_test2.txt", [a for a, _ in pairs], [b for _, b in pairs],
+                 [int(a.split("/")[0] == b.split("/")[0]) for a, b in pairs], fmt="voxceleb")
+
+
+def _cnceleb(ws: Path, rng: np.random.Generator) -> None:
+    speakers = [f"id{n:05d}" for n in range(5)]
+    centres = {s: rng.standard_normal(32) for s in speakers}
+    vectors, enroll_lines, enroll, test, labels = {}, [], [], [], []
+    for s in speakers:
+        rows = _unit_rows(rng, centres[s], 6, 0.4)
+        names = [f"{s}-enroll-{i}" for i in range(3)] + [f"{s}-test-{i}" for i in range(3)]
+        vectors.update(zip(names, rows))
+        enroll_lines.append(f"{s}-enroll {','.join(names[:3])}")
+    for s in speakers:
+        for t in speakers:
+            for i in range(3):
+                enroll.append(f"{s}-enroll")
+                test.append(f"{t}-test-{i}")
+                labels.append(int(s == t))
+    write_store(ws / "emb_eval", vectors)
+    (ws / "enroll.map").write_text("\n".join(enroll_lines) + "\n")
+    write_trials(ws / "trials.lst", enroll, test, labels, fmt="cnceleb")
+    # --top-k 300 needs at least 300 cohort speakers (after --cohort-utt2spk averaging)
+    cohort = {f"c{n:03d}-{i}": rng.standard_normal(32) for n in range(320) for i in range(2)}
+    write_store(ws / "emb_train", cohort)
+    (ws / "utt2spk").write_text("".join(f"{k} {k.split('-')[0]}\n" for k in sorted(cohort)))
+
+
+def _sasv(ws: Path, rng: np.random.Generator) -> None:
+    genders = {"female": [f"LA_00{n:02d}" for n in range(10, 14)], "male": [f"LA_00{n:02d}" for n in range(20, 24)]}
+    centres = {s: rng.standard_normal(32) for ss in genders.values() for s in ss}
+    vectors = {}
+    for gender, speakers in genders.items():
+        lines = []
+        for s in speakers:
+            names = [f"LA_E_{s[-2:]}0{i}" for i in range(3)]
+            for name in names:
+                vectors[name] = _unit_rows(rng, centres[s], 6, 0.3)  # full utterance + 5 crops
+            lines.append(f"{s} {','.join(names)}")
+        (ws / f"ASVspoof2019.LA.asv.eval.{gender}.trn.txt").write_text("\n".join(lines) + "\n")
+    rows, cm = [], {}
+    speakers = [s for ss in genders.values() for s in ss]
+    for s in speakers:
+        for t in speakers:
+            utt = f"LA_E_{t[-2:]}9{int(s[-1])}"
+            vectors[utt] = _unit_rows(rng, centres[t], 6, 0.3)
+            rows.append((s, utt, "bonafide", "target" if s == t else "nontarget"))
+            cm[utt] = 3.0 + rng.standard_normal()
+        spoof = f"LA_E_{s[-2:]}99"
+        vectors[spoof] = _unit_rows(rng, centres[s], 6, 0.5)
+        rows.append((s, spoof, "A13", "spoof"))
+        cm[spoof] = -3.0 + rng.standard_normal()
+    write_store(ws / "emb_la", vectors)
+    (ws / "ASVspoof2019.LA.asv.eval.gi.trl.txt").write_text("".join(" ".join(r) + "\n" for r in rows))
+    write_score_lines(ws / "aasist_eval.tsv",
+                      [(u, repr(v), repr(float(1 / (1 + np.exp(-v))))) for u, v in sorted(cm.items())],
+                      header="utt\tcm_logit\tcm_prob_bonafide", sep="\t")
+
+
+def _score_files(ws: Path, rng: np.random.Generator) -> None:
+    rows = [(f"e{i % 7}", f"t{i}", repr(float(rng.normal(2.0 if i % 3 == 0 else 0.0))),
+             "target" if i % 3 == 0 else "nontarget") for i in range(300)]
+    write_score_lines(ws / "scores.tsv", rows)
+    codes = [1] * 60 + [2] * 120 + [0] * 120  # asvspoof5-fusion: 1 target, 2 nontarget, 0 spoof
+    means = {1: 2.0, 2: 0.0, 0: 0.5}
+    write_score_lines(ws / "dev_scores_label.csv",
+                      [(repr(float(rng.normal(means[c]))), repr(float(rng.normal())), f"{c}.0") for c in codes],
+                      header="asv_score,cm_score,sasv_label", sep=",")
+
+
+def _workspace(ws: Path) -> None:
+    rng = np.random.default_rng(7)
+    for make in (_voxceleb, _cnceleb, _sasv, _score_files):
+        make(ws, rng)
+
+
+def _run(command: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    argv = shlex.split(command)
+    exe = Path(sys.executable).with_name("asvbench")
+    return subprocess.run([str(exe), *argv[1:]], cwd=cwd, capture_output=True, text=True, timeout=600)
+
+
+def test_the_readme_shows_commands():
+    assert len(readme_commands()) >= 6
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory) -> Path:
+    ws = tmp_path_factory.mktemp("readme")
+    _workspace(ws)
+    return ws
+
+
+def test_every_readme_command_runs_as_printed(workspace: Path):
+    failures = []
+    for command in readme_commands():  # in order: later commands read what earlier ones wrote
+        proc = _run(command, workspace)
+        if proc.returncode != 0 or "Traceback" in proc.stderr:
+            failures.append(f"{command}\n  exit {proc.returncode}: {proc.stderr.strip()[-800:]}")
+    assert not failures, "\n".join(failures)
+    for written in ("vox1o.tsv", "cnc.tsv", "asv_eval.tsv"):
+        assert (workspace / written).is_file()
