@@ -36,9 +36,13 @@ def register(app: typer.Typer) -> None:
 @handle_user_errors
 def extract(
     out: Path = typer.Option(..., "--out", "-o", help="Output store: a directory (embeddings) or a .tsv (CM)."),
-    model: Optional[str] = typer.Option(None, "--model", "-m", help="Registered model name (asvbench models list)."),
+    model: Optional[str] = typer.Option(None, "--model", "-m",
+                                        help="Registered model or family name (asvbench models list; a family "
+                                             "such as campplus means its default entry, or with --checkpoint the "
+                                             "entry the checkpoint is). Optional with --checkpoint."),
     checkpoint: Optional[Path] = typer.Option(None, "--checkpoint", "-c",
-                                              help="Checkpoint file (default: the one `models pull` cached)."),
+                                              help="Checkpoint file, identified from its keys and shapes "
+                                                   "(default: the one `models pull` cached)."),
     audio: Optional[Path] = typer.Option(None, "--audio", "-a", help="Directory, wav.scp or list file."),
     batch_size: int = typer.Option(16, "--batch-size", help="Utterances per batch (at most)."),
     crops: int = typer.Option(0, "--crops", help="Also store N evenly spaced fixed crops per utterance (rows 1..N)."),
@@ -83,8 +87,9 @@ def extract(
             print_json({"out": str(out), "n_done": len(outcome.keys), "n_rows": outcome.n_rows,
                         "n_failed": len(outcome.failures), "merged": True})
         return
-    if model is None or audio is None:
-        raise AsvbenchError("--model and --audio are required (except with --merge)",
+    if (model is None and checkpoint is None) or audio is None:
+        raise AsvbenchError("--model and --audio are required (except with --merge); --model may be left out "
+                            "when --checkpoint is given",
                             hint="e.g. asvbench extract --model NAME --checkpoint PATH --audio DIR --out STORE")
     cfg = ExtractConfig(
         model=model, audio=audio, out=out, checkpoint=checkpoint, batch_size=batch_size, crops=crops,
@@ -92,9 +97,13 @@ def extract(
         shard=parse_shard(shard), overwrite=overwrite, trust_pickle=trust_pickle, key_style=key_style,
         bucketing=bucketing, progress=not no_progress, threads=threads, fuse=fuse,
     )
-    from asvbench.extract.engine import run_extract
+    from asvbench.extract.engine import resolve_model_entry, run_extract
 
-    result = run_extract(cfg)
+    cfg.validate()
+    entry, how = resolve_model_entry(cfg)
+    if how:  # before the run, which may take long: the user sees at once what is loaded
+        err_console.print(f"notice: {how}", highlight=False, markup=False)
+    result = run_extract(cfg, entry=entry)
     for notice in result.notices:
         err_console.print(f"notice: {notice}")
     what = "CM scores" if result.kind == "cm" else "embeddings"

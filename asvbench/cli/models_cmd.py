@@ -1,5 +1,9 @@
 """``asvbench models list|pull``: the model registry, and fetching registered checkpoints.
 
+``list`` prints a table that fits 100 columns (name, family, kind, source, embed, front-end,
+default, verified); ``--wide`` adds the URL and sha256, ``--json`` gives every field. A family
+name (``campplus``, ``ecapa``, ``aasist``) means the entry marked default.
+
 ``pull`` downloads a model's registered URL into the cache (``--cache-dir``, else
 ``$ASVBENCH_CACHE``, else ``~/.cache/asvbench/models``), verifies its sha256 when one is
 registered (a mismatch removes the file and is an error) and renames it into place only then.
@@ -38,39 +42,98 @@ def _entry(name: str) -> "ModelEntry":
     return get_model(name)
 
 
+#: the default table's width when stdout is not a terminal and $COLUMNS is unset
+LIST_WIDTH = 100
+#: columns whose values break after '-' or '/' (at most this many characters a line) to fit LIST_WIDTH
+_BREAKABLE = {"family": 8, "source": 12, "front-end": 12}
+
+
+def _breakable(text: str, width: int) -> str:
+    """``text`` in lines of at most ``width`` characters, broken after '-', '/' or ' ' where possible."""
+    import re
+
+    lines: list[str] = []
+    line = ""
+    for token in re.findall(r"[^-/ ]*[-/ ]|[^-/ ]+$", text):
+        if line and len(line) + len(token.rstrip()) > width:
+            lines.append(line.rstrip())
+            line = ""
+        while len(token.rstrip()) > width:  # one token longer than a line: cut it
+            lines.append(token[:width])
+            token = token[width:]
+        line += token
+    if line.strip():
+        lines.append(line.rstrip())
+    return "\n".join(lines)
+
+
+def _families_caption(entries: "list[ModelEntry]") -> str:
+    from asvbench.models.registry import FAMILY_ALIASES
+
+    aliases = {fam: alias for alias, fam in FAMILY_ALIASES.items()}
+    names = sorted({e.family for e in entries})
+    return ("a family name (" + ", ".join(f"{f} or {aliases[f]}" if f in aliases else f for f in names)
+            + ") means its default entry. verified: parity = a parity fixture is reproduced, real = a real "
+            "checkpoint is tested on real speech, both, or none.")
+
+
 @models_app.command("list")
 @handle_user_errors
-def list_cmd(json_out: bool = typer.Option(False, "--json", help="Print the entries as JSON.")) -> None:
-    """Show every registered model: family, kind, source, size, front-end, licence, URL, sha256."""
+def list_cmd(
+    json_out: bool = typer.Option(False, "--json", help="Print the entries as JSON (every field)."),
+    wide: bool = typer.Option(False, "--wide", help="Add the download URL and sha256 columns."),
+) -> None:
+    """Show every registered model: name, family, kind, source, embedding size, front-end, whether it is
+    its family's default, and what verified it (parity fixture, real checkpoint, both, none)."""
     entries = _entries()
     if json_out:
         print_json([dict(e.as_row(), min_samples=e.min_samples, description=e.description) for e in entries])
         return
     from rich.table import Table
 
-    table = Table(title="asvbench models", show_lines=False)
-    for col in ("name", "family", "kind", "source", "embed", "front-end", "licence", "URL", "sha256"):
-        table.add_column(col, overflow="fold", no_wrap=col in ("name", "kind", "embed"))
+    table = Table(title="asvbench models", box=None, padding=(0, 1, 0, 0), header_style="bold underline",
+                  caption=_families_caption(entries), caption_justify="left", row_styles=["", "dim"])
+    columns = ["name", "family", "kind", "source", "embed", "front-end", "default", "verified"]
+    columns += ["URL", "sha256"] if wide else []
+    for col in columns:
+        table.add_column(col, overflow="fold", no_wrap=not wide and col not in _BREAKABLE)
     for e in entries:
-        table.add_row(e.name, e.family, e.kind, e.source, str(e.embed_dim), e.frontend, e.licence,
-                      e.url or "-", (e.sha256[:16] + "...") if e.sha256 else "-")
+        cells = {"name": e.name, "family": e.family, "kind": e.kind, "source": e.source, "embed": str(e.embed_dim),
+                 "front-end": e.frontend, "default": "yes" if e.default else "", "verified": e.verified,
+                 "URL": e.url or "-", "sha256": e.sha256 or "-"}
+        if not wide:
+            cells.update({col: _breakable(cells[col], width) for col, width in _BREAKABLE.items()})
+        table.add_row(*(cells[col] for col in columns))
     console = out_console()
-    if not console.is_terminal:  # piped: do not squeeze the table into 80 columns
-        console.width = max(console.width, 240)
+    console.soft_wrap = False  # the caption wraps to the table's width
+    if not console.is_terminal:  # piped: $COLUMNS, else 100 columns (--wide: as wide as the rows are)
+        import os
+
+        if wide:
+            from rich.measure import Measurement
+
+            console.width = Measurement.get(console, console.options.update_width(10_000), table).maximum
+        else:
+            console.width = int(os.environ.get("COLUMNS") or LIST_WIDTH)
     console.print(table)
 
 
 @models_app.command("pull")
 @handle_user_errors
 def pull_cmd(
-    name: str = typer.Argument(..., help="Registered model name."),
+    name: str = typer.Argument(..., help="Registered model name, or a family name (its default entry)."),
     cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", help="Cache root (default $ASVBENCH_CACHE or "
                                                                         "~/.cache/asvbench/models)."),
 ) -> None:
-    """Download a model's registered checkpoint into the cache and verify its sha256."""
+    """Download a model's registered checkpoint into the cache and verify its sha256.
+
+    A family name (campplus, ecapa, aasist) pulls its default entry."""
     from asvbench.extract.cache import pull
 
     entry = _entry(name)
+    if entry.name != name:
+        err_console.print(f"{name}: the {entry.family} family's default entry is {entry.name}", highlight=False)
+        name = entry.name
     result = pull(entry.name, entry.url, entry.sha256, cache_dir=cache_dir, archive_member=entry.archive_member)
     if not result.downloaded:
         err_console.print(f"{name}: already cached and verified: {result.path}")

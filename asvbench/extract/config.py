@@ -39,7 +39,8 @@ class ExtractConfig:
     only decode and the model runs in the main process.
     """
 
-    model: str
+    #: an entry or family name; None: the entry the checkpoint is identified as
+    model: str | None
     audio: Path
     out: Path
     checkpoint: Path | None = None
@@ -129,6 +130,7 @@ class ExtractResult:
     shard: tuple[int, int] | None = None
     merged: bool = False  # a merge into the final store happened in this call
     final: bool = True  # ``out`` is the final store (not a shard waiting for its siblings)
+    model: str = ""  # the registry entry that ran (what a family name or a checkpoint resolved to)
 
     @property
     def utterances_per_second(self) -> float:
@@ -146,6 +148,6 @@ class ExtractResult:
             "n_resumed_batches": self.n_resumed_batches, "seconds": self.seconds,
             "audio_seconds": self.audio_seconds, "utterances_per_second": self.utterances_per_second,
             "real_time_factor": self.real_time_factor, "shard": list(self.shard) if self.shard else None,
-            "merged": self.merged, "final": self.final,
+            "merged": self.merged, "final": self.final, "model": self.model,
             "failures": [{"key": f.key, "path": f.path, "reason": f.reason} for f in self.failures],
         }

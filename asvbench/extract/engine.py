@@ -50,12 +50,23 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 def resolve_entry(name: str) -> "ModelEntry":
-    """The registry entry for ``name`` (unknown names: error listing the valid ones)."""
+    """The registry entry for ``name``: an entry name, or a family name meaning its default entry
+    (unknown names: error listing the valid ones)."""
     try:
         from asvbench.models.registry import get_model
     except ImportError as exc:  # pragma: no cover - the registry ships with the package
         raise AsvbenchError(f"the model registry is not available ({exc})") from None
     return get_model(name)
+
+
+def resolve_model_entry(cfg: ExtractConfig) -> tuple["ModelEntry", str]:
+    """The entry ``cfg.model`` and ``cfg.checkpoint`` resolve to (a family name takes its default
+    entry, or the entry the checkpoint is identified as; no model: the checkpoint's entry), and
+    a notice saying how ("" when ``cfg.model`` is simply an entry without a checkpoint to check)."""
+    from asvbench.models.registry import resolve_model
+
+    return resolve_model(cfg.model, cfg.checkpoint, trust_pickle=cfg.trust_pickle,
+                         lookup=lambda name: resolve_entry(name))
 
 
 def resolve_checkpoint(cfg: ExtractConfig, entry: "ModelEntry") -> Path:
@@ -492,15 +503,19 @@ def run_extract(cfg: ExtractConfig, *, entry: "ModelEntry | None" = None,
                 on_batch: Callable[[int], None] | None = None) -> ExtractResult:
     """Extract embeddings (or CM scores) for every utterance of ``cfg.audio`` into ``cfg.out``.
 
-    ``entry`` overrides the registry lookup of ``cfg.model`` (tests, benchmarks). Under
-    torchrun (``WORLD_SIZE`` > 1) each rank takes one shard and rank 0 merges.
+    ``entry`` overrides the registry lookup of ``cfg.model`` (tests, benchmarks, and callers
+    that resolved it already with :func:`resolve_model_entry`); otherwise the resolution notice
+    comes first in the result's notices. Under torchrun (``WORLD_SIZE`` > 1) each rank takes one
+    shard and rank 0 merges.
     """
     cfg.validate()
     dist = detect_distributed()
     if dist is not None and cfg.shard is not None:
         raise AsvbenchError("--shard cannot be combined with torchrun (WORLD_SIZE > 1)",
                             hint="under torchrun every rank takes one shard by itself")
-    entry = entry if entry is not None else resolve_entry(cfg.model)
+    how = ""
+    if entry is None:
+        entry, how = resolve_model_entry(cfg)
     if entry.kind == "cm" and cfg.crops:
         raise AsvbenchError(f"--crops is for speaker embedding models; {entry.name} is a countermeasure",
                             hint="drop --crops (CM models score the utterance as their recipe does)")
@@ -535,6 +550,9 @@ def run_extract(cfg: ExtractConfig, *, entry: "ModelEntry | None" = None,
     try:
         result = _run_shard(cfg, entry, model, rt, items, shard, checkpoint, identity, out,
                             quiet=dist is not None and dist.rank != 0, on_batch=on_batch)
+        result.model = entry.name
+        if how:
+            result.notices.insert(0, how)
         ok = 1
     except BaseException:
         ok = 0

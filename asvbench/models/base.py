@@ -19,6 +19,43 @@ if TYPE_CHECKING:  # pragma: no cover
     import torch
 
 ModelKind = Literal["embedding", "cm"]
+VerificationKind = Literal["parity", "real"]
+
+
+@dataclass(frozen=True)
+class CheckpointSignature:
+    """What a checkpoint of one registry entry holds, so a file can be identified without ``--model``.
+
+    Matched against the file's tensor dict after unwrapping (``adapters.unwrap_state_dict``) and
+    stripping a ``module.`` prefix; the network's keys may sit under one of ``prefixes``.
+    ``keys`` (all present, none of ``without`` present) tell the layout: family and source;
+    ``shapes`` (present with exactly these shapes) tell the size. A few distinctive keys are
+    enough; the strict load still checks every key.
+    """
+
+    keys: tuple[str, ...]
+    shapes: tuple[tuple[str, tuple[int, ...]], ...] = ()
+    #: key prefixes a checkpoint of this layout never holds (e.g. WeSpeaker's ``projection.`` head)
+    without: tuple[str, ...] = ()
+    prefixes: tuple[str, ...] = ("",)
+    #: what the keys say, for the notice: "CAM++, 3D-Speaker layout (no projection.* head)"
+    layout: str = ""
+    #: what the shapes say: "embed 192"
+    size: str = ""
+    #: wrapper keys, beyond adapters.WRAPPER_KEYS, under which this source nests the weights
+    wrapper_keys: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Verification:
+    """Evidence that an entry works: ``kind`` "parity" (a fixture in ``../shared/parity`` is
+    reproduced for this entry's layout and preset) or "real" (a real checkpoint is run on real
+    speech and its outputs checked); ``data`` is the fixture folder or checkpoint file, relative
+    to ``../shared``; ``test`` the test file (relative to the repository) that checks it."""
+
+    kind: VerificationKind
+    data: str
+    test: str
 
 
 @dataclass(frozen=True)
@@ -42,13 +79,26 @@ class ModelEntry:
     #: the checkpoint's file name inside the zip archive at ``url`` (WeSpeaker releases
     #: ``avg_model.pt`` in a zip); None: ``url`` is the checkpoint itself
     archive_member: str | None = None
+    #: the entry a family name (``--model campplus``) resolves to; exactly one per family
+    default: bool = False
+    #: how a checkpoint of this entry is recognised (``asvbench.models.identify``)
+    signature: CheckpointSignature | None = None
+    #: what was checked for this entry; empty: nothing ("none" in ``models list``)
+    verified_by: tuple[Verification, ...] = ()
+
+    @property
+    def verified(self) -> str:
+        """"parity", "real", "both" or "none" (from :attr:`verified_by`)."""
+        kinds = {v.kind for v in self.verified_by}
+        return "both" if kinds == {"parity", "real"} else next(iter(kinds), "none")
 
     def as_row(self) -> dict[str, Any]:
         return {
             "name": self.name, "family": self.family, "kind": self.kind, "source": self.source,
             "embed_dim": self.embed_dim, "sample_rate": self.sample_rate, "frontend": self.frontend,
             "licence": self.licence, "url": self.url or "", "sha256": self.sha256 or "",
-            "archive_member": self.archive_member or "",
+            "archive_member": self.archive_member or "", "default": self.default, "verified": self.verified,
+            "verified_by": [{"kind": v.kind, "data": v.data, "test": v.test} for v in self.verified_by],
         }
 
 

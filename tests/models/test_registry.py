@@ -11,8 +11,17 @@ import pytest
 
 from asvbench.errors import AsvbenchError
 from asvbench.frontends import FRONTENDS, get_frontend
-from asvbench.models.base import ModelEntry
-from asvbench.models.registry import MODELS, LazyLoader, get_model, list_models
+from asvbench.models.base import CheckpointSignature, ModelEntry
+from asvbench.models.registry import (
+    FAMILY_ALIASES,
+    MODELS,
+    LazyLoader,
+    family_of,
+    get_model,
+    list_families,
+    list_models,
+    resolve_model,
+)
 from tests.conftest import REPO
 
 CAMPPLUS = ["campplus-3dspeaker-cn-en-common", "campplus-3dspeaker-e192", "campplus-3dspeaker-e512",
@@ -79,11 +88,78 @@ def test_real_checkpoint_provenance():
     assert e.url and e.url.startswith("https://")
 
 
-def test_unknown_model_lists_valid_names():
-    with pytest.raises(AsvbenchError, match="unknown model 'campplus'") as exc:
-        get_model("campplus")
+def test_unknown_model_lists_valid_names_and_families():
+    with pytest.raises(AsvbenchError, match="unknown model 'campplus-e999'") as exc:
+        get_model("campplus-e999")
     for name in CAMPPLUS:
         assert name in exc.value.hint
+    assert "campplus, ecapa-tdnn (or ecapa)" in exc.value.hint and "aasist" in exc.value.hint
+
+
+def test_every_family_has_exactly_one_default():
+    for family in list_families():
+        defaults = [e.name for e in list_models() if e.family == family and e.default]
+        assert len(defaults) == 1, (f"family {family!r} has defaults {defaults}: mark exactly one entry "
+                                    "default=True in asvbench/models/registry.py")
+
+
+@pytest.mark.parametrize("typed, entry", [
+    ("campplus", "campplus-3dspeaker-cn-en-common"), ("ecapa", "ecapa-speechbrain"),
+    ("ecapa-tdnn", "ecapa-speechbrain"), ("aasist", "aasist"), ("aasist-l", "aasist-l"),
+])
+def test_family_names_resolve_to_their_default(typed, entry):
+    assert get_model(typed).name == entry
+    resolved, how = resolve_model(typed)
+    assert resolved.name == entry
+    if typed == entry:  # an entry name is itself: nothing to say
+        assert how == ""
+    else:  # a family name says which entry it means
+        assert f"is the {resolved.family} family: using its default entry {entry}" in how
+
+
+def test_aliases_name_families_and_no_alias_is_an_entry():
+    for alias, family in FAMILY_ALIASES.items():
+        assert family in list_families() and alias not in MODELS and alias not in list_families()
+        assert family_of(alias) == family
+    assert family_of("resnet9000") is None
+
+
+def test_no_model_and_no_checkpoint_is_an_error():
+    with pytest.raises(AsvbenchError, match="no model given"):
+        resolve_model(None)
+
+
+def test_every_entry_has_a_checkpoint_signature():
+    """A new entry adds a signature (a few distinctive keys and shapes) so its checkpoints are identified."""
+    for e in list_models():
+        assert isinstance(e.signature, CheckpointSignature), f"{e.name}: add signature=CheckpointSignature(...)"
+        assert e.signature.keys and all(isinstance(k, str) for k in e.signature.keys), e.name
+
+
+def test_verified_claims_point_at_existing_fixtures_and_tests(shared_dir):
+    """Each "parity" / "real" claim names a fixture folder / checkpoint in ../shared and a test file
+    here that uses it (and, for a real checkpoint, runs this entry by name)."""
+    for e in list_models():
+        assert e.verified in ("parity", "real", "both", "none"), e.name
+        for v in e.verified_by:
+            data, test = shared_dir / v.data, REPO / v.test
+            assert v.kind in ("parity", "real"), (e.name, v)
+            assert (data.is_dir() if v.kind == "parity" else data.is_file()), (e.name, v.data)
+            assert v.data.startswith("parity/" if v.kind == "parity" else "models/"), (e.name, v.data)
+            assert test.is_file(), (e.name, v.test)
+            text = test.read_text(encoding="utf-8")
+            assert data.name in text, f"{v.test} does not use {v.data} ({e.name})"
+            if v.kind == "real":
+                assert f'"{e.name}"' in text, f"{v.test} does not run {e.name}"
+
+
+def test_verified_column_values():
+    assert get_model("campplus-3dspeaker-cn-en-common").verified == "both"
+    assert get_model("campplus-wespeaker-e512").verified == "parity"
+    row = get_model("aasist").as_row()
+    assert row["default"] is True and row["verified"] == "both"
+    assert {"kind": "real", "data": "models/aasist_clovaai/AASIST.pth",
+            "test": "tests/models/test_aasist_real.py"} in row["verified_by"]
 
 
 def test_duplicate_registration_refused():
