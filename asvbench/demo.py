@@ -255,6 +255,8 @@ def run_demo(out: str | Path = "reports/demo", *, seed: int = 0, cfg: DemoConfig
     return done
 
 
+#: Printed after the simulated demo. tests/cli/test_demo_next_steps.py runs every line as printed
+#: (placeholders in capitals replaced by local files), so keep each line a working command.
 NEXT_STEPS = """\
 Run on real data:
   asvbench trials fetch vox1-o-cleaned --to trials/        # download + verify a trial list
@@ -264,13 +266,15 @@ Run on real data:
       --save-result results/campplus.json --system CAM++
   asvbench report results/*.json --format markdown --det det.png
   asvbench compare BASELINE.json results/campplus.json --tolerance eer=0.01   # CI regression check
-or, with audio and a checkpoint at hand:
-  asvbench demo --audio DIR/<speaker>/<utt>.wav --checkpoint PATH --model campplus"""
+or, with audio and a checkpoint at hand (the model is identified from the checkpoint):
+  asvbench demo --audio DIR --checkpoint PATH      # DIR/<speaker>/<utterance>.wav"""
 
 
 def run_real(audio: str | Path, checkpoint: str | Path, out: str | Path = "reports/demo", *,
-             model: str = "campplus") -> DemoOutcome:
-    """The demo on real audio: extract, all-pairs trials from speaker folders, score, report."""
+             model: str | None = None) -> DemoOutcome:
+    """The demo on real audio: extract, all-pairs trials from speaker folders, score, report.
+
+    ``model``: an entry or family name; None: the entry the checkpoint is identified as."""
     from asvbench.metrics import summarize
     from asvbench.report.plots import DetSeries, plot_det, plot_histograms
     from asvbench.report.tables import build_table, render_json, render_markdown
@@ -284,13 +288,23 @@ def run_real(audio: str | Path, checkpoint: str | Path, out: str | Path = "repor
         raise AsvbenchError("checkpoint not found", where=checkpoint)
     try:
         from asvbench.extract import ExtractConfig, run_extract
+        from asvbench.extract.engine import resolve_model_entry
     except ImportError as exc:
         raise AsvbenchError(f"the extraction API is not available in this build ({exc})") from None
+    emb_dir = outdir / "embeddings"
+    cfg = ExtractConfig(model=model, audio=audio, out=emb_dir, checkpoint=checkpoint, progress=False, overwrite=True)
+    entry, how = resolve_model_entry(cfg)
+    if entry.kind != "embedding":
+        raise AsvbenchError(f"the demo on real audio needs a speaker embedding model; {entry.name} is a "
+                            f"countermeasure", where=checkpoint,
+                            hint="give a speaker model's checkpoint (asvbench models list: kind embedding)")
     outdir.mkdir(parents=True, exist_ok=True)
     done = DemoOutcome(outdir, simulated=False)
-    emb_dir = outdir / "embeddings"
-    result = run_extract(ExtractConfig(model=model, audio=audio, out=emb_dir, checkpoint=checkpoint,
-                                       progress=False, overwrite=True))
+    if how:
+        done.steps.append(("model", how))
+    result = run_extract(cfg, entry=entry)
+    model = entry.name
+    done.steps += [("notice", notice) for notice in result.notices]
     done.steps.append(("extract", f"done: {result.n_done} utterances with {model} in {result.seconds:.1f} s"))
     from asvbench.io.embeddings import load_embeddings
 

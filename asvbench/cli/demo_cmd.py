@@ -17,7 +17,8 @@ def demo(
     audio: Annotated[Path | None, typer.Option("--audio", help="Real audio: DIR/<speaker>/<utterance> "
                                                "(needs --checkpoint; imports torch).")] = None,
     checkpoint: Annotated[Path | None, typer.Option("--checkpoint", help="Model checkpoint for --audio.")] = None,
-    model: Annotated[str, typer.Option("--model", help="Model name for --audio (see `asvbench models`).")] = "campplus",
+    model: Annotated[str | None, typer.Option("--model", help="Model or family name for --audio (asvbench models "
+                                              "list); default: the entry the checkpoint is identified as.")] = None,
 ) -> None:
     """Run the whole pipeline on a small SIMULATED SASV benchmark (nothing downloaded), or on real audio."""
     from asvbench.demo import NEXT_STEPS, run_demo, run_real
@@ -37,7 +38,7 @@ def demo(
     err_console.print(f"wrote {len(outcome.files)} files to {outcome.out} in {outcome.seconds:.1f} s",
                       highlight=False)
     if outcome.simulated:
-        err_console.print(NEXT_STEPS, highlight=False, markup=False)
+        err_console.print(NEXT_STEPS, highlight=False, markup=False, soft_wrap=True)  # copyable lines
 
 
 def register(app: typer.Typer) -> None:

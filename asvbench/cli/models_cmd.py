@@ -77,6 +77,14 @@ def _families_caption(entries: "list[ModelEntry]") -> str:
             "checkpoint is tested on real speech, both, or none.")
 
 
+def _json_row(entry: "ModelEntry") -> dict:
+    """Every field of ``entry`` but its loader (the signature's shapes as lists)."""
+    import dataclasses
+
+    sig = dataclasses.asdict(entry.signature) if entry.signature is not None else None
+    return dict(entry.as_row(), min_samples=entry.min_samples, description=entry.description, signature=sig)
+
+
 @models_app.command("list")
 @handle_user_errors
 def list_cmd(
@@ -87,7 +95,7 @@ def list_cmd(
     its family's default, and what verified it (parity fixture, real checkpoint, both, none)."""
     entries = _entries()
     if json_out:
-        print_json([dict(e.as_row(), min_samples=e.min_samples, description=e.description) for e in entries])
+        print_json([_json_row(e) for e in entries])
         return
     from rich.table import Table
 

@@ -54,3 +54,18 @@ def test_demo_and_report_do_not_import_torch(tmp_path):
     proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "False"
+
+
+def test_demo_audio_with_a_countermeasure_checkpoint_is_refused_before_any_work(shared_dir, tmp_path):
+    from tests.conftest import shared_path
+
+    audio = tmp_path / "audio" / "spk"
+    audio.mkdir(parents=True)
+    checkpoint = shared_path(shared_dir, "models/aasist_clovaai/AASIST.pth")
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["demo", "--audio", str(tmp_path / "audio"), "--checkpoint", str(checkpoint),
+                                 "--out", str(out)])
+    assert result.exit_code == 2
+    message = " ".join(result.stderr.split())
+    assert "needs a speaker embedding model; aasist is a countermeasure" in message
+    assert not out.exists()  # a failed command leaves no new output

@@ -226,6 +226,7 @@ def test_list_shows_the_registry() -> None:
     assert camp["default"] is True and camp["verified"] == "both" and camp["url"].startswith("https://")
     assert {"kind": "parity", "data": "parity/3dspeaker_campplus_e192",
             "test": "tests/models/test_campplus_parity.py"} in camp["verified_by"]
+    assert camp["signature"]["shapes"] == [["xvector.dense.linear.weight", [192, 1024, 1]]]
     defaults = [r["family"] for r in rows if r["default"]]
     assert sorted(defaults) == sorted({r["family"] for r in rows})  # one default per family
     assert {"aasist", "campplus-3dspeaker-cn-en-common", "ecapa-speechbrain"} <= {r["name"] for r in rows
