@@ -48,6 +48,18 @@ FRONTENDS.register("speechbrain-fbank-80", FrontendEntry(
     "speechbrain-fbank-80", "asvbench.frontends.speechbrain", "speechbrain_fbank80",
     "SpeechBrain Fbank(n_mels=80): STFT 400/160 hamming, own triangular mel bank 0-8000 Hz, dB with "
     "top_db 80, sentence mean norm, input in [-1, 1]"))
+FRONTENDS.register("clovaai-mel-64-x32768", FrontendEntry(
+    "clovaai-mel-64-x32768", "asvbench.frontends.clovaai", "clovaai_mel64_int16",
+    "clovaai voxceleb_trainer ResNetSE34V2 (baseline_v2_ap): input x32768, pre-emphasis 0.97, torchaudio "
+    "MelSpectrogram 64 (n_fft 512, 25/10 ms, hamming, 0-8000 Hz), log(x + 1e-6), instance norm"))
+FRONTENDS.register("clovaai-mel-64", FrontendEntry(
+    "clovaai-mel-64", "asvbench.frontends.clovaai", "clovaai_mel64",
+    "clovaai voxceleb_trainer ResNetSE34V2 as evaluated since 2021-04 (soundfile): clovaai-mel-64-x32768 "
+    "with the input in [-1, 1]"))
+FRONTENDS.register("kaldi-fbank-81-energy", FrontendEntry(
+    "kaldi-fbank-81-energy", "asvbench.frontends.osv", "osv_fbank81",
+    "open-speaker-verification stand-in (no published config): Kaldi fbank 80 bins + log energy (column 0), "
+    "25/10 ms, povey window, dither 0, input x32768, per-utterance CMN"))
 FRONTENDS.register("raw-64600-repeat", FrontendEntry(
     "raw-64600-repeat", "asvbench.frontends.raw", "aasist_raw_64600",
     "clovaai AASIST: the raw waveform, first 64,600 samples, tiled (repeat-padded) when shorter"))
