@@ -8,77 +8,111 @@ from typing import Annotated
 import typer
 
 from asvbench.cli._common import err_console, handle_user_errors, out_console, print_json, to_json
-from asvbench.cli._options import JsonOpt
+from asvbench.cli._options import DeviceOpt, EerMethodOpt, JsonOpt, choice
+from asvbench.fusion.options import CM_SCORE_CHOICES, FUSION_METHODS, SASV_OUT_FORMATS, TDCF_ASV_SOURCES
+from asvbench.io.audio import KEY_STYLES
+from asvbench.io.formats import TRIAL_FORMATS
+from asvbench.metrics.adcf import ADCF_COSTS
 from asvbench.report.save import BenchmarkOpt, SaveResultOpt, SystemOpt, VariantOpt
-
-OUT_FORMATS = ("sasv", "asvspoof5", "tsv")
-CM_SCORE_CHOICES = ("auto", "logit", "prob")
 
 
 def _load(asv_path: Path, cm_path: Path, trials_path: Path | None, trials_format: str, allow_missing: bool):
-    from asvbench.fusion import join_sasv
-    from asvbench.io.scores import read_cm_scores, read_scores
+    from asvbench.fusion.join import attach_cm
+    from asvbench.io.scores import read_cm_scores
+
+    joined = _join_asv(asv_path, trials_path, trials_format, allow_missing)
+    return attach_cm(joined, read_cm_scores(cm_path), allow_missing=allow_missing, cm_where=str(cm_path))
+
+
+def _join_asv(asv_path: Path, trials_path: Path | None, trials_format: str, allow_missing: bool):
+    from asvbench.fusion.join import join_asv
+    from asvbench.io.scores import read_scores
     from asvbench.io.trials import read_trials
 
-    asv = read_scores(asv_path)
-    cm = read_cm_scores(cm_path)
     trials = read_trials(trials_path, trials_format) if trials_path is not None else None
-    return join_sasv(asv, cm, trials, allow_missing=allow_missing, asv_where=str(asv_path), cm_where=str(cm_path))
+    return join_asv(read_scores(asv_path), trials, allow_missing=allow_missing, asv_where=str(asv_path))
 
 
-def _cm_input(data, method: str, choice: str):
+def _check_cm_options(source, *, cm_model: str | None, trials: Path | None, model_options: dict) -> str:
+    """The recorded CM name; options that do not fit ``--cm`` (a file or a model) are errors."""
     from asvbench.errors import AsvbenchError
 
-    if choice == "auto":
-        choice = "prob" if method in ("product", "sum") else "logit"
-    if method == "product" and choice != "prob":
-        raise AsvbenchError("product fusion uses the CM bona fide probability", hint="drop --cm-score or use prob")
-    values = data.cm_prob if choice == "prob" else data.cm_logit
-    return values, choice
+    given = [flag for flag, value in model_options.items() if value is not None]
+    if isinstance(source, Path):
+        if given:
+            raise AsvbenchError(f"{', '.join(given)}: only for --cm MODEL (running a countermeasure); "
+                                f"--cm {source} is a score file", hint="drop them, or name a CM model with --cm")
+        return cm_model or "aasist"
+    if cm_model is not None and cm_model != source.name:
+        raise AsvbenchError(f"--cm-model {cm_model!r} names the CM of a score file; --cm {source.name!r} runs that "
+                            "model", hint="drop --cm-model")
+    if model_options["--audio"] is None:
+        raise AsvbenchError(f"--cm {source.name} runs the countermeasure on the test utterances of --trials, and "
+                            "needs their audio", hint="give --audio DIR (or a wav.scp or a list of files); "
+                                                      "or give --cm a CM score file")
+    if trials is None:
+        raise AsvbenchError(f"--cm {source.name} needs --trials: the trial list says which test utterances to score",
+                            hint="give --trials PROTOCOL (e.g. ASVspoof2019.LA.asv.eval.gi.trl.txt)")
+    for flag in ("--audio", "--checkpoint"):
+        path = model_options[flag]
+        if path is not None and not path.exists():
+            raise AsvbenchError(f"{flag}: not found", where=path)
+    return source.name
 
 
-def _write(path: Path, fmt: str, data, fused) -> None:
-    import numpy as np
+def _check_dev(method: str, dev_asv: Path | None, dev_cm: Path | None) -> None:
+    from asvbench.errors import AsvbenchError
+    from asvbench.fusion.options import LLR_METHODS
 
-    from asvbench._atomic import atomic_open
-    from asvbench.io.scores import write_scores
-    from asvbench.types import LABEL_NAMES
-
-    if fmt == "tsv":
-        write_scores(path, data.enroll, data.test, fused, data.labels)
-        return
-    keys = [LABEL_NAMES[int(v)] for v in data.labels]
-    with atomic_open(path, "w") as handle:
-        if fmt == "sasv":  # SASV 2022 submission: spk utt source key score
-            source = data.source if data.source is not None else np.where(data.labels == 2, "spoof", "bonafide")
-            for row in zip(data.enroll, data.test, source, keys, np.asarray(fused).tolist()):
-                handle.write(f"{row[0]} {row[1]} {row[2]} {row[3]} {row[4]!r}\n")
-        else:  # ASVspoof 5 SASV score TSV
-            handle.write("spk\tfilename\tcm-score\tasv-score\tsasv-score\n")
-            for row in zip(data.enroll, data.test, data.cm_logit.tolist(), data.asv.tolist(), np.asarray(fused).tolist()):
-                handle.write(f"{row[0]}\t{row[1]}\t{row[2]!r}\t{row[3]!r}\t{row[4]!r}\n")
+    if method in LLR_METHODS and (dev_asv is None or dev_cm is None):
+        raise AsvbenchError(f"{method} fusion calibrates ASV and CM scores on a development set",
+                            hint="give --dev-asv and --dev-cm (and --dev-trials)")
+    if dev_cm is not None and not dev_cm.is_file():
+        raise AsvbenchError("--dev-cm: CM score file not found", where=dev_cm,
+                            hint="--dev-cm takes a CM score file; score the development audio first, e.g. "
+                                 "asvbench extract --model aasist --key-style stem --audio DEV_DIR --out dev_cm.tsv")
 
 
 @handle_user_errors
 def fuse(
     asv: Annotated[Path, typer.Option("--asv", help="ASV scores ('enroll test score label', from asvbench score).")],
-    cm: Annotated[Path, typer.Option("--cm", help="CM scores: store 'utt cm_logit cm_prob_bonafide' or 'utt score'.")],
-    method: Annotated[str, typer.Option("--method", help="product|sum|llr-sum|nonlinear")],
+    cm: Annotated[str, typer.Option(
+        "--cm", help="CM scores (the store 'utt cm_logit cm_prob_bonafide' of asvbench extract, or 'utt score'), "
+                     "or a CM model name (e.g. aasist) to run on the test utterances of --trials (with --audio).")],
+    method: Annotated[choice(FUSION_METHODS), typer.Option(
+        "--method", help="product (DoubleRoc), sum (SASV 2022 Baseline1), llr-sum, nonlinear (ASVspoof 5).")],
     trials: Annotated[Path | None, typer.Option("--trials", help="SASV protocol (ASVspoof 2019 4-column, ASVspoof5 TSV).")] = None,
-    trials_format: Annotated[str, typer.Option("--trials-format", help="auto|asvspoof|asvspoof5|kaldi")] = "auto",
-    cm_model: Annotated[str, typer.Option("--cm-model", help="Name of the CM that produced --cm (recorded).")] = "aasist",
-    cm_score: Annotated[str, typer.Option("--cm-score", help="CM value fused: auto|logit|prob (auto: prob for product/sum, logit for LLR methods).")] = "auto",
+    trials_format: Annotated[choice(TRIAL_FORMATS), typer.Option("--trials-format", help="Trial-list format.")] = "auto",
+    cm_model: Annotated[str | None, typer.Option(
+        "--cm-model", help="Name of the CM that produced a --cm score file (recorded; default aasist).")] = None,
+    cm_score: Annotated[choice(CM_SCORE_CHOICES), typer.Option(
+        "--cm-score", help="CM value fused. auto: the bona fide probability for product/sum, the logit for LLR "
+                           "methods (a plain 'utt score' file: its score as is; product then needs prob or "
+                           "sigmoid). sigmoid: 1/(1+exp(-score)) of a plain score that is a bona fide log-odds.")] = "auto",
+    audio: Annotated[Path | None, typer.Option(
+        "--audio", help="--cm MODEL: audio of the test utterances (directory, wav.scp or list file).")] = None,
+    checkpoint: Annotated[Path | None, typer.Option(
+        "--checkpoint", help="--cm MODEL: checkpoint file (default: the one `models pull` cached).")] = None,
+    key_style: Annotated[choice(KEY_STYLES) | None, typer.Option(
+        "--key-style", help="--cm MODEL: utterance keys of --audio (default stem: file name, as ASVspoof).")] = None,
+    cm_cache: Annotated[Path | None, typer.Option(
+        "--cm-cache", help="--cm MODEL: CM score store reused across runs (default: <out stem>.cm-<model>.tsv "
+                           "beside --out, else --report, else --asv).")] = None,
+    device: Annotated[str | None, DeviceOpt("--device", help="--cm MODEL: cpu, cuda or cuda:K; default cpu.")] = None,
     dev_asv: Annotated[Path | None, typer.Option("--dev-asv", help="Development ASV scores (calibration, rho).")] = None,
-    dev_cm: Annotated[Path | None, typer.Option("--dev-cm", help="Development CM scores.")] = None,
+    dev_cm: Annotated[Path | None, typer.Option("--dev-cm", help="Development CM scores (a file).")] = None,
     dev_trials: Annotated[Path | None, typer.Option("--dev-trials", help="Development SASV protocol.")] = None,
     rho: Annotated[float | None, typer.Option("--rho", help="Fixed rho for nonlinear fusion (skips the search).")] = None,
     rho_grid: Annotated[str, typer.Option("--rho-grid", help="rho values searched on dev: START:STOP:NUM or a,b,c.")] = "0:1:101",
     out: Annotated[Path | None, typer.Option("--out", help="Write fused scores here (atomically).")] = None,
-    out_format: Annotated[str, typer.Option("--out-format", help="sasv (5-column submission) | asvspoof5 (TSV) | tsv")] = "sasv",
+    out_format: Annotated[choice(SASV_OUT_FORMATS), typer.Option(
+        "--out-format", help="sasv (5-column submission), asvspoof5 (Track 2 TSV) or tsv.")] = "sasv",
     report: Annotated[Path | None, typer.Option("--report", help="Write the metrics as JSON here (atomically).")] = None,
-    eer_method: Annotated[str, typer.Option("--eer-method", help="EER definition (default roc, as the SASV 2022 baseline).")] = "roc",
-    adcf_costs: Annotated[str, typer.Option("--adcf-costs", help="default (Shim et al. a-DCF1) | asvspoof5 (Track 2).")] = "default",
-    tdcf_asv: Annotated[str, typer.Option("--tdcf-asv", help="t-DCF ASV operating point: eer (of --asv) | asvspoof5-organiser.")] = "eer",
+    eer_method: EerMethodOpt = "roc",
+    adcf_costs: Annotated[choice(tuple(ADCF_COSTS)), typer.Option(
+        "--adcf-costs", help="a-DCF costs: default (Shim et al. a-DCF1) or asvspoof5 (Track 2).")] = "default",
+    tdcf_asv: Annotated[choice(TDCF_ASV_SOURCES), typer.Option(
+        "--tdcf-asv", help="t-DCF ASV operating point: eer (of --asv) or asvspoof5-organiser.")] = "eer",
     allow_missing: Annotated[bool, typer.Option("--allow-missing", help="Drop trials without ASV or CM score (counted).")] = False,
     json_out: JsonOpt = False,
     save_result: SaveResultOpt = None,
@@ -86,60 +120,86 @@ def fuse(
     benchmark: BenchmarkOpt = None,
     variant: VariantOpt = "",
 ) -> None:
-    """Fuse ASV and CM scores into SASV scores and report SASV metrics (fused, ASV only, CM only)."""
+    """Fuse ASV and CM scores into SASV scores and report SASV metrics (fused, ASV only, CM only).
+
+    --cm takes a CM score file, or a CM model name (asvbench models list): the model then scores
+    the test utterances of --trials found in --audio, into a cache that the next run reuses.
+    """
+    from asvbench.fusion.cm_model import resolve_cm
+    from asvbench.fusion.evaluate import score_set_metrics, sasv_report
+    from asvbench.fusion.join import attach_cm
+    from asvbench.fusion.options import LLR_METHODS
+    from asvbench.fusion.run import fuse_trials
+
+    source = resolve_cm(cm)
+    model_options = {"--audio": audio, "--checkpoint": checkpoint, "--key-style": key_style, "--cm-cache": cm_cache,
+                     "--device": device}
+    cm_name = _check_cm_options(source, cm_model=cm_model, trials=trials, model_options=model_options)
+    _check_dev(method, dev_asv, dev_cm)
+    if not isinstance(source, Path):
+        from asvbench.fusion.cm_model import checked_entry
+
+        source, how = checked_entry(cm, source, checkpoint)  # AASIST vs AASIST-L, ... from the file
+        if how:
+            err_console.print(f"notice: {how}", highlight=False)
+        cm_name = source.name
+    joined = _join_asv(asv, trials, trials_format, allow_missing)
+    cm_frame, cm_where, run = _cm_scores(source, joined.kept_tests(), audio=audio, checkpoint=checkpoint,
+                                         key_style=key_style, device=device, allow_missing=allow_missing,
+                                         cache=cm_cache, beside={"out": out, "report": report, "asv": asv})
+    data = attach_cm(joined, cm_frame, allow_missing=allow_missing, cm_where=cm_where)
+    dev = _load(dev_asv, dev_cm, dev_trials, trials_format, allow_missing) \
+        if method in LLR_METHODS and dev_asv is not None and dev_cm is not None else None
+    outcome = fuse_trials(data, method, cm_score=cm_score, dev=dev, rho=rho, rho_grid=rho_grid,
+                          eer_method=eer_method, dev_name=str(dev_asv))
+    info: dict = {"method": method, "cm_model": cm_name, "cm_score": outcome.info.pop("cm_score"),
+                  "counts": data.counts}
+    if run is not None:
+        info["cm_run"] = run.as_dict()
+    info.update(outcome.info)
+    metrics = sasv_report(outcome.fused, data.asv, data.cm_logit, data.labels, data.test, eer_method=eer_method,
+                          adcf_costs=adcf_costs, tdcf_asv=tdcf_asv)
+    result = {**info, "eval": metrics}
+    if outcome.dev_fused is not None and dev is not None:
+        result["dev"] = {"fused": score_set_metrics(outcome.dev_fused, dev.labels, eer_method, adcf_costs)}
+    _write_outputs(result, data, outcome.fused, out=out, out_format=out_format, report=report,
+                   save_result=save_result, record={"system": system, "benchmark": benchmark, "variant": variant,
+                                                    "trials_path": trials, "scores_path": asv})
+    _notes(result, metrics)
+    if json_out:
+        print_json(result)
+    else:
+        out_console().print(_table(result))
+
+
+def _cm_scores(source, needed: list[str], *, audio: Path | None, checkpoint: Path | None, key_style: str | None,
+               device: str | None, allow_missing: bool, cache: Path | None, beside: dict):
+    """(CM scores indexed by utterance, where they come from, the model run or None)."""
+    if isinstance(source, Path):
+        from asvbench.io.scores import read_cm_scores
+
+        return read_cm_scores(source), str(source), None
+    from asvbench.fusion.cm_model import default_cache, score_with_cm
+
+    assert audio is not None  # _check_cm_options
+    run = score_with_cm(source, needed, audio=audio, checkpoint=checkpoint, key_style=key_style or "stem",
+                        cache=cache or default_cache(source, **beside), allow_missing=allow_missing,
+                        device=device or "cpu")
+    for notice in run.notices:
+        err_console.print(f"notice: {notice}", highlight=False)
+    err_console.print(run.summary(), highlight=False)
+    return run.scores, str(run.cache), run
+
+
+def _write_outputs(result: dict, data, fused, *, out: Path | None, out_format: str, report: Path | None,
+                   save_result: Path | None, record: dict) -> None:
     import numpy as np
 
     from asvbench._atomic import atomic_write_text
-    from asvbench.errors import AsvbenchError
-    from asvbench.fusion import (FUSION_METHODS, LLR_METHODS, fit_sasv_calibration, fuse_llr_sum, fuse_nonlinear,
-                                 fuse_product, fuse_sum, parse_rho_grid, select_rho)
-    from asvbench.fusion.evaluate import score_set_metrics, sasv_report
+    from asvbench.fusion.output import write_fused
 
-    if method not in FUSION_METHODS:
-        raise AsvbenchError(f"unknown fusion method {method!r}", hint=f"choose one of: {', '.join(FUSION_METHODS)}")
-    if out_format not in OUT_FORMATS:
-        raise AsvbenchError(f"unknown --out-format {out_format!r}", hint=f"choose one of: {', '.join(OUT_FORMATS)}")
-    if cm_score not in CM_SCORE_CHOICES:
-        raise AsvbenchError(f"unknown --cm-score {cm_score!r}", hint=f"choose one of: {', '.join(CM_SCORE_CHOICES)}")
-    data = _load(asv, cm, trials, trials_format, allow_missing)
-    cm_values, cm_used = _cm_input(data, method, cm_score)
-    info: dict = {"method": method, "cm_model": cm_model, "cm_score": cm_used, "counts": data.counts}
-    dev_fused = dev = None
-    if method in LLR_METHODS:
-        if dev_asv is None or dev_cm is None:
-            raise AsvbenchError(f"{method} fusion calibrates ASV and CM scores on a development set",
-                                hint="give --dev-asv and --dev-cm (and --dev-trials)")
-        dev = _load(dev_asv, dev_cm, dev_trials, trials_format, allow_missing)
-        dev_cm_values, _ = _cm_input(dev, method, cm_score)
-        cal = fit_sasv_calibration(dev.asv, dev_cm_values, dev.labels)
-        info["calibration"] = {"asv": {"scale": cal.asv.scale, "offset": cal.asv.offset},
-                               "cm": {"scale": cal.cm.scale, "offset": cal.cm.offset}, "fitted_on": str(dev_asv)}
-        llr_asv, llr_cm = cal.apply(data.asv, cm_values)
-        dev_llr_asv, dev_llr_cm = cal.apply(dev.asv, dev_cm_values)
-        if method == "llr-sum":
-            fused, dev_fused = fuse_llr_sum(llr_asv, llr_cm), fuse_llr_sum(dev_llr_asv, dev_llr_cm)
-        else:
-            if rho is None:
-                search = select_rho(dev_llr_asv, dev_llr_cm, dev.labels, parse_rho_grid(rho_grid), eer_method)
-                chosen = search.rho
-                info["rho"] = {"value": chosen, "chosen_on": str(dev_asv), "dev_sasv_eer": search.sasv_eer,
-                               "grid_size": len(search.grid)}
-            else:
-                chosen = rho
-                info["rho"] = {"value": chosen, "chosen_on": "--rho"}
-            fused = fuse_nonlinear(llr_asv, llr_cm, chosen)
-            dev_fused = fuse_nonlinear(dev_llr_asv, dev_llr_cm, chosen)
-    elif method == "product":
-        fused = fuse_product(data.asv, cm_values)
-    else:
-        fused = fuse_sum(data.asv, cm_values)
-    metrics = sasv_report(fused, data.asv, data.cm_logit, data.labels, data.test, eer_method=eer_method,
-                          adcf_costs=adcf_costs, tdcf_asv=tdcf_asv)
-    result = {**info, "eval": metrics}
-    if dev_fused is not None and dev is not None:
-        result["dev"] = {"fused": score_set_metrics(dev_fused, dev.labels, eer_method, adcf_costs)}
     if out is not None:
-        _write(out, out_format, data, np.asarray(fused))
+        write_fused(out, out_format, data, np.asarray(fused))
         err_console.print(f"wrote {len(fused):,} fused scores to {out} ({out_format})", highlight=False)
     if report is not None:
         atomic_write_text(report, to_json(result) + "\n")
@@ -147,21 +207,22 @@ def fuse(
     if save_result is not None:
         from asvbench.report.save import save_fusion_result
 
-        save_fusion_result(save_result, result, system=system, benchmark=benchmark, variant=variant, fused=fused,
-                           labels=data.labels, trials_path=trials, scores_path=asv, enroll=data.enroll,
-                           test=data.test)
+        save_fusion_result(save_result, result, fused=fused, labels=data.labels, enroll=data.enroll, test=data.test,
+                           **record)
         err_console.print(f"wrote result record {save_result}", highlight=False)
-    for what, n in data.counts.items():
+
+
+def _notes(result: dict, metrics: dict) -> None:
+    for what, n in result["counts"].items():
         if n and what != "trials_kept":
             err_console.print(f"note: {n} {what.replace('_', ' ')}", highlight=False)
-    if "rho" in info:
-        err_console.print(f"note: rho = {info['rho']['value']:.4g} ({info['rho']['chosen_on']})", highlight=False)
+    if "rho" in result:
+        err_console.print(f"note: rho = {result['rho']['value']:.4g} ({result['rho']['chosen_on']})", highlight=False)
+    if result["cm_score"] in ("score", "sigmoid"):
+        what = "as is" if result["cm_score"] == "score" else "through 1 / (1 + exp(-score)), as a bona fide log-odds"
+        err_console.print(f"note: the CM file's plain score is fused {what}", highlight=False)
     err_console.print(f"note: t-DCF ASV operating point: {metrics['tdcf']['asv_operating_point']['source']}",
                       highlight=False)
-    if json_out:
-        print_json(result)
-    else:
-        out_console().print(_table(result))
 
 
 def _table(result: dict):

@@ -1,4 +1,5 @@
-"""``asvbench metrics SCORES``: EER, minDCF, actDCF, Cllr (and SASV EERs) of a score file."""
+"""``asvbench metrics SCORES``: EER, minDCF, actDCF, Cllr (and SASV EERs) of a score file; with
+``--protocol``, a countermeasure's metrics (bona fide vs spoof) against a CM protocol."""
 
 from __future__ import annotations
 
@@ -7,19 +8,38 @@ from typing import Annotated
 
 import typer
 
-from asvbench.cli._common import handle_user_errors, out_console, print_json
-from asvbench.cli._options import CFaOpt, CMissOpt, EerMethodOpt, JsonOpt, PTargetOpt
+from asvbench.cli._common import err_console, handle_user_errors, out_console, print_json
+from asvbench.cli._options import CFaOpt, CMissOpt, EerMethodOpt, JsonOpt, PTargetOpt, choice
+from asvbench.io.formats import CM_PROTOCOL_FORMATS, SCORE_FORMATS
 from asvbench.report.save import BenchmarkOpt, SaveResultOpt, SystemOpt, VariantOpt
+
+
+def _given(ctx: typer.Context, name: str) -> bool:
+    """Whether option ``name`` came from the command line (not its default)."""
+    source = ctx.get_parameter_source(name)
+    return source is not None and source.name != "DEFAULT"
 
 
 @handle_user_errors
 def metrics(
-    scores: Annotated[Path, typer.Argument(help="Score file: 'enroll test score label', SASV 5-column, or CSV/TSV.")],
-    fmt: Annotated[str, typer.Option("--format", help="auto|wespeaker|sasv|table")] = "auto",
+    ctx: typer.Context,
+    scores: Annotated[Path, typer.Argument(
+        help="Score file: 'enroll test score label', SASV 5-column, or CSV/TSV; with --protocol, CM scores "
+             "('utt cm_logit cm_prob_bonafide' from asvbench extract, or 'utt score').")],
+    fmt: Annotated[choice(SCORE_FORMATS), typer.Option("--format", help="Score-file format.")] = "auto",
     score_column: Annotated[str | None, typer.Option(help="Score column of a CSV/TSV.")] = None,
     label_column: Annotated[str | None, typer.Option(help="Label column of a CSV/TSV.")] = None,
     label_map: Annotated[str | None, typer.Option(
         help="Label values: VALUE=target|nontarget|spoof,... or a preset (asvspoof5-fusion).")] = None,
+    protocol: Annotated[Path | None, typer.Option(
+        "--protocol", help="CM protocol (ASVspoof 2019 cm.*.trl.txt, ASVspoof 5 Track 1 TSV, or a "
+                           "'filename cm-label' key): evaluate SCORES as a countermeasure, bona fide vs spoof, "
+                           "pooled and per attack. Defaults then: --eer-method nearest, --p-target 0.95 "
+                           "(P(bona fide)), --c-miss 1, --c-fa 10 (ASVspoof 5 Track 1).")] = None,
+    protocol_format: Annotated[choice(CM_PROTOCOL_FORMATS), typer.Option(
+        "--protocol-format", help="CM protocol format.")] = "auto",
+    allow_missing: Annotated[bool, typer.Option(
+        "--allow-missing", help="With --protocol: evaluate the scored utterances only (the others are counted).")] = False,
     eer_method: EerMethodOpt = "interp",
     p_target: PTargetOpt = None,
     c_miss: CMissOpt = 1.0,
@@ -30,7 +50,21 @@ def metrics(
     benchmark: BenchmarkOpt = None,
     variant: VariantOpt = "",
 ) -> None:
-    """Compute EER / minDCF / actDCF / Cllr / minCllr (+ SASV-EER, SV-EER, SPF-EER with spoof trials)."""
+    """Compute EER / minDCF / actDCF / Cllr / minCllr (+ SASV-EER, SV-EER, SPF-EER with spoof trials).
+
+    With --protocol: the CM metrics of SCORES (bona fide = positive class) and a per-attack table.
+    """
+    if protocol is not None:
+        # the CM definitions default to the ASVspoof 5 Track 1 package's, not to the ASV ones
+        given = {name: value if _given(ctx, name) else None
+                 for name, value in (("eer_method", eer_method), ("c_miss", c_miss), ("c_fa", c_fa))}
+        _cm_metrics(scores, protocol, protocol_format=protocol_format, allow_missing=allow_missing,
+                    p_target=p_target, **given, json_out=json_out,
+                    save_result=save_result, system=system, benchmark=benchmark, variant=variant,
+                    asv_options={"--format": fmt != "auto", "--score-column": score_column is not None,
+                                 "--label-column": label_column is not None, "--label-map": label_map is not None})
+        return
+    _check_no_cm_options(protocol_format=protocol_format, allow_missing=allow_missing)
     from asvbench.io.scores import read_scores
     from asvbench.metrics.summary import summarize
 
@@ -52,6 +86,50 @@ def metrics(
         from asvbench.report.summary_table import metrics_table
 
         out_console().print(metrics_table(summary, title=str(scores)))
+
+
+def _check_no_cm_options(*, protocol_format: str, allow_missing: bool) -> None:
+    from asvbench.errors import AsvbenchError
+
+    given = [flag for flag, on in (("--protocol-format", protocol_format != "auto"),
+                                   ("--allow-missing", allow_missing)) if on]
+    if given:
+        raise AsvbenchError(f"{', '.join(given)}: only with --protocol (a CM evaluation)",
+                            hint="add --protocol CM_PROTOCOL, or drop them")
+
+
+def _cm_metrics(scores: Path, protocol: Path, *, protocol_format: str, allow_missing: bool, eer_method: str | None,
+                p_target: list[float] | None, c_miss: float | None, c_fa: float | None, json_out: bool,
+                save_result: Path | None, system: str | None, benchmark: str | None, variant: str,
+                asv_options: dict[str, bool]) -> None:
+    from asvbench.errors import AsvbenchError
+    from asvbench.fusion.cm_eval import evaluate_cm
+    from asvbench.metrics.cm import CM_C_FA, CM_C_MISS, CM_EER_METHOD, CM_P_BONA
+
+    given = [flag for flag, on in asv_options.items() if on]
+    if given:
+        raise AsvbenchError(f"{', '.join(given)}: not used with --protocol (CM scores are read as "
+                            "'utt cm_logit cm_prob_bonafide' or 'utt score')", hint="drop them")
+    if p_target is not None and len(p_target) > 1:
+        raise AsvbenchError("with --protocol, give one --p-target (the bona fide prior)")
+    evaluation = evaluate_cm(
+        scores, protocol, protocol_format=protocol_format, allow_missing=allow_missing,
+        eer_method=eer_method or CM_EER_METHOD, p_bonafide=p_target[0] if p_target else CM_P_BONA,
+        c_miss=CM_C_MISS if c_miss is None else c_miss, c_fa=CM_C_FA if c_fa is None else c_fa)
+    for what, n in evaluation.counts.items():
+        if n and what in ("utterances_without_score", "scores_not_in_protocol"):
+            err_console.print(f"note: {n} {what.replace('_', ' ')}", highlight=False)
+    if save_result is not None:
+        from asvbench.report.cm import save_cm_result
+
+        save_cm_result(save_result, evaluation, system=system, benchmark=benchmark, variant=variant)
+        err_console.print(f"wrote result record {save_result}", highlight=False)
+    if json_out:
+        print_json(evaluation.to_dict())
+    else:
+        from asvbench.report.cm import cm_tables
+
+        out_console().print(cm_tables(evaluation, title=f"{scores} (CM, bona fide vs spoof)"))
 
 
 def register(app: typer.Typer) -> None:

@@ -1,20 +1,31 @@
-"""Spoofing-aware speaker verification (SASV): fusion of ASV and CM scores, and its metrics."""
+"""Spoofing-aware speaker verification (SASV): fusion of ASV and CM scores, and its metrics.
 
-from asvbench.fusion.calibrate import SasvCalibration, fit_sasv_calibration
-from asvbench.fusion.join import SasvTrials, join_sasv
-from asvbench.fusion.methods import (
-    FUSION_METHODS,
-    LLR_METHODS,
-    RhoSearch,
-    fuse_llr_sum,
-    fuse_nonlinear,
-    fuse_product,
-    fuse_sum,
-    parse_rho_grid,
-    select_rho,
-)
+The names below are loaded on first use (PEP 562), so that importing the leaf module
+:mod:`asvbench.fusion.options` (the CLI's choices) imports nothing else.
+"""
 
-__all__ = [
-    "FUSION_METHODS", "LLR_METHODS", "RhoSearch", "SasvCalibration", "SasvTrials", "fit_sasv_calibration",
-    "fuse_llr_sum", "fuse_nonlinear", "fuse_product", "fuse_sum", "join_sasv", "parse_rho_grid", "select_rho",
-]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_WHERE = {
+    "SasvCalibration": "calibrate", "fit_sasv_calibration": "calibrate",
+    "SasvTrials": "join", "join_sasv": "join",
+    "FUSION_METHODS": "methods", "LLR_METHODS": "methods", "RhoSearch": "methods", "fuse_llr_sum": "methods",
+    "fuse_nonlinear": "methods", "fuse_product": "methods", "fuse_sum": "methods", "parse_rho_grid": "methods",
+    "select_rho": "methods",
+}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_WHERE))

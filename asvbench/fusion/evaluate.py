@@ -14,18 +14,16 @@ from __future__ import annotations
 from dataclasses import asdict
 
 import numpy as np
-import pandas as pd
 
 from asvbench.errors import AsvbenchError
 from asvbench.metrics import act_dcf, cllr, compute_eer, min_dcf, sasv_eers
 from asvbench.metrics.adcf import min_adcf
+from asvbench.metrics.cm import CM_C_FA, CM_C_MISS, CM_P_BONA
 from asvbench.metrics.tdcf import ASVSPOOF5_ORGANISER_ASV, asv_error_rates, min_tdcf
 from asvbench.metrics.teer import compute_teer
 from asvbench.types import Label
 
-TDCF_ASV_SOURCES: tuple[str, ...] = ("eer", "asvspoof5-organiser")
-#: ASVspoof 5 Track 1 CM cost model: P(bona fide) = 1 - Pspoof = 0.95, Cmiss = 1, Cfa = 10.
-CM_P_BONA, CM_C_MISS, CM_C_FA = 0.95, 1.0, 10.0
+from asvbench.fusion.options import TDCF_ASV_SOURCES
 
 
 def score_set_metrics(scores, labels, eer_method: str, adcf_costs: str) -> dict:
@@ -37,6 +35,8 @@ def score_set_metrics(scores, labels, eer_method: str, adcf_costs: str) -> dict:
 
 def cm_metrics(test_ids, cm_scores, labels, eer_method: str) -> tuple[dict, np.ndarray, np.ndarray]:
     """CM metrics per unique test utterance; returns them with the utterance scores and bona fide mask."""
+    import pandas as pd
+
     frame = pd.DataFrame({"utt": np.asarray(test_ids, dtype=object), "cm": cm_scores,
                           "bona": np.asarray(labels) != Label.SPOOF})
     per_utt = frame.groupby("utt", sort=False).agg(cm=("cm", "first"), bona=("bona", "first"),

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from asvbench.errors import AsvbenchError
+from asvbench.io.scores import CM_STORE_COLUMNS
 from asvbench.types import LABEL_NAMES
 
 _SHOW = 3
@@ -26,6 +27,8 @@ class SasvTrials:
     source: np.ndarray | None = None
     #: what was dropped under --allow-missing, or ignored: {what: count}
     counts: dict[str, int] = field(default_factory=dict)
+    #: what the CM file held (:data:`asvbench.io.scores.CM_STORE_COLUMNS` or ``CM_PLAIN_COLUMNS``)
+    cm_columns: tuple[str, ...] = CM_STORE_COLUMNS
 
     def __len__(self) -> int:
         return int(self.labels.shape[0])
@@ -41,6 +44,24 @@ def _examples(values) -> str:
     return ", ".join(repr(v) for v in vals)
 
 
+@dataclass
+class AsvJoin:
+    """Trials with their ASV scores, before the CM scores are attached (``keep``: has an ASV score)."""
+
+    enroll: np.ndarray
+    test: np.ndarray
+    labels: np.ndarray
+    asv: np.ndarray
+    keep: np.ndarray
+    source: np.ndarray | None
+    counts: dict[str, int]
+
+    def kept_tests(self) -> list[str]:
+        """The distinct test utterances of the kept trials, in order of appearance: the utterances
+        a CM has to score."""
+        return pd.unique(np.asarray(self.test, dtype=object)[self.keep]).tolist()
+
+
 def join_sasv(asv_table, cm: pd.DataFrame, trials=None, *, allow_missing: bool = False,
               asv_where: str = "", cm_where: str = "") -> SasvTrials:
     """Per-trial ASV score (from ``asv_table``) and CM outputs of the test utterance (from ``cm``).
@@ -50,6 +71,12 @@ def join_sasv(asv_table, cm: pd.DataFrame, trials=None, *, allow_missing: bool =
     is dropped and counted). ASV lines not in the protocol are counted, never used. The ASV
     file's labels must agree with the protocol's.
     """
+    joined = join_asv(asv_table, trials, allow_missing=allow_missing, asv_where=asv_where)
+    return attach_cm(joined, cm, allow_missing=allow_missing, cm_where=cm_where)
+
+
+def join_asv(asv_table, trials=None, *, allow_missing: bool = False, asv_where: str = "") -> AsvJoin:
+    """The first half of :func:`join_sasv`: the trials and their ASV scores."""
     if asv_table.enroll is None or asv_table.test is None:
         raise AsvbenchError("the ASV score file has no enrolment/test id columns", where=asv_where,
                             hint="use the 'enroll test score label' file written by asvbench score")
@@ -89,6 +116,13 @@ def join_sasv(asv_table, cm: pd.DataFrame, trials=None, *, allow_missing: bool =
         source = None
         asv = np.asarray(asv_table.scores, dtype=np.float64)
         keep = np.ones(len(labels), dtype=bool)
+    return AsvJoin(enroll, test, labels, asv, keep, source, counts)
+
+
+def attach_cm(joined: AsvJoin, cm: pd.DataFrame, *, allow_missing: bool = False, cm_where: str = "") -> SasvTrials:
+    """The second half of :func:`join_sasv`: the CM outputs of each kept trial's test utterance."""
+    enroll, test, labels, asv, source = joined.enroll, joined.test, joined.labels, joined.asv, joined.source
+    keep, counts = joined.keep.copy(), dict(joined.counts)
     cm_pos = pd.Index(cm.index).get_indexer(pd.Index(np.asarray(test, dtype=object)))
     no_cm = cm_pos < 0
     if no_cm.any():
@@ -109,4 +143,5 @@ def join_sasv(asv_table, cm: pd.DataFrame, trials=None, *, allow_missing: bool =
         labels=np.asarray(labels)[keep].astype(np.int8), asv=asv[keep],
         cm_logit=cm["cm_logit"].to_numpy(np.float64)[idx], cm_prob=cm["cm_prob_bonafide"].to_numpy(np.float64)[idx],
         source=None if source is None else np.asarray(source, dtype=object)[keep], counts=counts,
+        cm_columns=tuple(cm.attrs.get("cm_columns", CM_STORE_COLUMNS)),
     )

@@ -23,8 +23,13 @@ import numpy as np
 
 from asvbench.errors import AsvbenchError
 
-FUSION_METHODS: tuple[str, ...] = ("product", "sum", "llr-sum", "nonlinear")
-LLR_METHODS: tuple[str, ...] = ("llr-sum", "nonlinear")
+from asvbench.fusion.options import CM_SCORE_CHOICES, FUSION_METHODS, LLR_METHODS  # noqa: F401 - re-exported
+
+#: ``--cm-score`` for a plain ``utt score`` file whose score is a probability or a log-odds
+_PLAIN_HINT = ("the file has one score column ('utt score'): pass --cm-score prob if that score is the bona fide "
+               "probability, --cm-score sigmoid if it is a bona fide log-odds (a logit: the probability is "
+               "then 1 / (1 + exp(-score))), or give the store 'utt cm_logit cm_prob_bonafide' that "
+               "asvbench extract --model aasist writes")
 
 
 def _finite(x, what: str) -> np.ndarray:
@@ -35,13 +40,51 @@ def _finite(x, what: str) -> np.ndarray:
     return arr
 
 
+def cm_input(method: str, choice: str, cm_logit, cm_prob, *, plain: bool) -> tuple[np.ndarray, str]:
+    """The CM value that ``method`` fuses, and what it is (``logit``, ``prob``, ``sigmoid`` or ``score``).
+
+    A store (``plain=False``) holds the bona fide logit and the softmax bona fide probability;
+    a plain file one ``score`` (passed here as ``cm_logit``). ``choice``:
+
+    * ``auto``: ``product`` the probability (of a store; a plain file does not say whether its
+      score is one, so the error asks for ``prob`` or ``sigmoid``); ``sum`` the probability of a
+      store, the score of a plain file as it is; the LLR methods the logit or the plain score
+      (they calibrate it first);
+    * ``logit`` / ``prob``: that column of a store; for a plain file, its score taken as a logit,
+      or as a probability (it must then lie in [0, 1]);
+    * ``sigmoid``: ``1 / (1 + exp(-score))`` of a plain file's score, which must be a bona fide
+      log-odds for this to be the probability. A store already holds the probability (the
+      sigmoid of its bona fide logit alone is not it), so ``sigmoid`` is refused there.
+    """
+    score = np.asarray(cm_logit, dtype=np.float64)
+    if choice == "auto":
+        if plain and method == "product":
+            raise AsvbenchError("product fusion multiplies the CM bona fide probability, and a plain 'utt score' "
+                                "file does not say whether its score is one", hint=_PLAIN_HINT)
+        if plain:
+            return score, "score"
+        choice = "prob" if method in ("product", "sum") else "logit"
+    if choice == "logit":
+        if method == "product":
+            raise AsvbenchError("product fusion multiplies the CM bona fide probability, not a logit",
+                                hint=_PLAIN_HINT if plain else "drop --cm-score or pass --cm-score prob")
+        return score, "logit"
+    if choice == "sigmoid":
+        if not plain:
+            raise AsvbenchError("--cm-score sigmoid is for a plain 'utt score' file; this CM store holds the bona "
+                                "fide probability already (cm_prob_bonafide)", hint="pass --cm-score prob")
+        return 0.5 * (1.0 + np.tanh(0.5 * _finite(score, "CM score"))), "sigmoid"
+    if not plain:
+        return np.asarray(cm_prob, dtype=np.float64), "prob"
+    if score.size and not (score.min() >= 0.0 and score.max() <= 1.0):
+        raise AsvbenchError(f"--cm-score prob: the CM file's scores run from {score.min():.4g} to "
+                            f"{score.max():.4g}, outside [0, 1], so they are not probabilities", hint=_PLAIN_HINT)
+    return score, "prob"
+
+
 def fuse_product(cos, p_bona) -> np.ndarray:
     """DoubleRoc: ``P_bona * (cos + 1) / 2`` -- a product of two numbers in [0, 1]."""
-    p = np.asarray(p_bona, dtype=np.float64)
-    if np.isnan(p).any():
-        raise AsvbenchError(f"product fusion needs the CM bona fide probability; {int(np.isnan(p).sum())} trials "
-                            "have none", hint="give a CM score store with cm_prob_bonafide (asvbench extract --cm)")
-    p = _finite(p, "CM probability")
+    p = _finite(p_bona, "CM probability")
     if (p < 0).any() or (p > 1).any():
         raise AsvbenchError("CM bona fide probabilities must lie in [0, 1]")
     return p * (_finite(cos, "ASV score") + 1.0) / 2.0

@@ -7,5 +7,7 @@ from __future__ import annotations
 TRIAL_FORMATS: tuple[str, ...] = ("auto", "voxceleb", "kaldi", "cnceleb", "asvspoof", "asvspoof5")
 #: score-file formats (``--format`` of ``metrics`` / ``det``; ``auto`` detects)
 SCORE_FORMATS: tuple[str, ...] = ("auto", "wespeaker", "sasv", "table")
+#: countermeasure protocol formats (``metrics --protocol-format``; ``auto`` detects); see io/cm_protocol.py
+CM_PROTOCOL_FORMATS: tuple[str, ...] = ("auto", "asvspoof2019", "asvspoof5", "table")
 #: multi-row pooling norms of an embedding store (``--pool-norm``)
 POOL_NORMS: tuple[str, ...] = ("none", "l2")

@@ -27,6 +27,7 @@ import numpy as np
 
 from asvbench._atomic import atomic_open
 from asvbench.errors import AsvbenchError
+from asvbench.io.formats import SCORE_FORMATS  # noqa: F401 (defined there; re-exported)
 from asvbench.io._score_text import ScoreText, repr_lines
 from asvbench.io._text import (
     first_data_line,
@@ -48,7 +49,6 @@ if TYPE_CHECKING:  # pragma: no cover - pandas is imported where it is used (sta
     from asvbench.io._bytes import ByteKeys
     from asvbench.io.trials import Trials
 
-SCORE_FORMATS = ("auto", "wespeaker", "sasv", "table")
 
 
 @dataclass
@@ -361,10 +361,20 @@ def write_cm_scores(path: str | Path, utts, logits: np.ndarray, probs: np.ndarra
     return Path(path)
 
 
-def read_cm_scores(path: str | Path) -> pd.DataFrame:
-    """Read a CM score store; returns a DataFrame indexed by ``utt`` with float columns.
+#: ``frame.attrs["cm_columns"]`` of :func:`read_cm_scores`: what the file holds
+CM_STORE_COLUMNS = ("cm_logit", "cm_prob_bonafide")
+CM_PLAIN_COLUMNS = ("score",)
 
-    Also accepts a 2-column ``utt score`` file (score taken as the logit; probability empty).
+
+def read_cm_scores(path: str | Path) -> pd.DataFrame:
+    """Read per-utterance CM scores; returns a DataFrame indexed by ``utt`` with float columns
+    ``cm_logit`` and ``cm_prob_bonafide``.
+
+    Accepted: the store ``utt cm_logit cm_prob_bonafide`` (``asvbench extract`` of a CM), or a
+    plain 2-column ``utt score`` file, headerless or with a header (the ASVspoof 5 submission's
+    ``filename cm-score``). A plain score is put in ``cm_logit`` and ``cm_prob_bonafide`` is NaN;
+    ``frame.attrs["cm_columns"]`` says which: :data:`CM_STORE_COLUMNS` or :data:`CM_PLAIN_COLUMNS`.
+    Every value must be finite.
     """
     import pandas as pd
 
@@ -372,18 +382,38 @@ def read_cm_scores(path: str | Path) -> pd.DataFrame:
     no, first = first_data_line(text)
     if not no:
         raise AsvbenchError("CM score file is empty", where=path)
-    if first.split()[0] == "utt":
-        frame = split_columns(text, path, 3, list(CM_COLUMNS), skiprows=1)
-        out = pd.DataFrame({
-            "cm_logit": parse_floats(frame["cm_logit"], text, path, "cm_logit", skiprows=1),
-            "cm_prob_bonafide": parse_floats(frame["cm_prob_bonafide"], text, path, "cm_prob_bonafide", skiprows=1),
-        }, index=frame["utt"].to_numpy(object))
+    fields = first.split()
+    header = not _is_float(fields[-1])
+    if header and fields[0] == "utt" and len(fields) == 3:
+        if tuple(fields[1:]) != CM_STORE_COLUMNS:
+            raise AsvbenchError(f"a CM score store header is 'utt {' '.join(CM_STORE_COLUMNS)}', found {first!r}",
+                                where=f"{path}:{no}")
+        frame = split_columns(text, path, 3, list(CM_COLUMNS), skiprows=no)
+        columns = {c: _cm_floats(frame[c], text, path, c, no) for c in CM_STORE_COLUMNS}
+        kind = CM_STORE_COLUMNS
+    elif len(fields) == 2:
+        frame = split_columns(text, path, 2, ["utt", "score"], skiprows=no if header else 0)
+        columns = {"cm_logit": _cm_floats(frame["score"], text, path, "score", no if header else 0),
+                   "cm_prob_bonafide": np.nan}
+        kind = CM_PLAIN_COLUMNS
     else:
-        frame = split_columns(text, path, 2, ["utt", "score"])
-        out = pd.DataFrame({"cm_logit": parse_floats(frame["score"], text, path, "score"),
-                            "cm_prob_bonafide": np.nan}, index=frame["utt"].to_numpy(object))
+        raise AsvbenchError(f"cannot tell the CM score format from its first line ({len(fields)} fields): {first!r}",
+                            where=f"{path}:{no}",
+                            hint="expected 'utt cm_logit cm_prob_bonafide' (asvbench extract) or 'utt score'")
+    out = pd.DataFrame(columns, index=frame["utt"].to_numpy(object))
     if out.index.has_duplicates:
         dup = out.index[out.index.duplicated()][0]
         raise AsvbenchError(f"utterance {dup!r} appears more than once in the CM scores", where=path)
     out.index.name = "utt"
+    out.attrs["cm_columns"] = kind
     return out
+
+
+def _cm_floats(column, text: str, path: str | Path, what: str, skiprows: int) -> np.ndarray:
+    values = parse_floats(column, text, path, what, skiprows=skiprows)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        no = file_line(text, int(np.flatnonzero(bad)[0]), skiprows)
+        raise AsvbenchError(f"{what} is not finite: {line_of(text, no)!r}", where=f"{path}:{no}",
+                            hint="fix or drop that utterance; metrics are undefined for it")
+    return values

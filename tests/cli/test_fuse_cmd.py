@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 
@@ -111,8 +112,6 @@ def test_llr_method_needs_dev_and_empty_grid(tmp_path):
     r = _run(*base, "--method", "nonlinear", "--dev-asv", tmp_path / "asv.tsv", "--dev-cm", tmp_path / "cm.tsv",
              "--rho-grid", "0:1:0")
     assert r.exit_code == 2 and "rho grid is empty" in _said(r)
-    r = _run(*base, "--method", "max")
-    assert r.exit_code == 2 and "unknown fusion method" in _said(r)
 
 
 def test_fuse_does_not_import_torch(tmp_path):
@@ -141,3 +140,191 @@ def test_real_sasv2022_protocol_is_read(shared_dir):
         join_sasv(table, cm, trials)
     joined = join_sasv(table, cm, trials, allow_missing=True)
     assert joined.counts["trials_without_asv_score"] == 29545 and len(joined) == 3
+
+
+# ----------------------------------------------------------------------------- a plain 'utt score' CM file
+
+def _write_small(tmp_path, cm_lines: str, header: str = ""):
+    """3 trials (target, nontarget, spoof) with ASV scores 0.8, 0.1, 0.7 and the CM file given."""
+    (tmp_path / "proto.txt").write_text("S1 T1 bonafide target\nS1 T2 bonafide nontarget\nS1 T3 A07 spoof\n")
+    (tmp_path / "asv.tsv").write_text("enroll\ttest\tscore\tlabel\nS1\tT1\t0.8\ttarget\nS1\tT2\t0.1\tnontarget\n"
+                                      "S1\tT3\t0.7\tspoof\n")
+    (tmp_path / "cm.txt").write_text(header + cm_lines)
+    return ["--asv", tmp_path / "asv.tsv", "--cm", tmp_path / "cm.txt", "--trials", tmp_path / "proto.txt"]
+
+
+def _fused(tmp_path, r) -> list[float]:
+    assert r.exit_code == 0, r.output
+    return [float(line.split("\t")[2]) for line in (tmp_path / "fused.tsv").read_text().splitlines()[1:]]
+
+
+SIG = [1 / (1 + math.exp(-s)) for s in (2.0, 1.0, -3.0)]  # 0.8808, 0.7311, 0.0474
+
+
+@pytest.mark.parametrize("header", ["", "filename\tcm-score\n"])  # headerless, and the ASVspoof 5 submission
+def test_sum_with_a_plain_score_file_adds_the_score_as_is(tmp_path, header):
+    base = _write_small(tmp_path, "T1 2.0\nT2 1.0\nT3 -3.0\n".replace(" ", "\t" if header else " "), header)
+    r = _run(*base, "--method", "sum", "--out", tmp_path / "fused.tsv", "--out-format", "tsv", "--json")
+    # 0.8 + 2.0, 0.1 + 1.0, 0.7 - 3.0
+    assert _fused(tmp_path, r) == pytest.approx([2.8, 1.1, -2.3])
+    assert json.loads(r.stdout)["cm_score"] == "score"
+    assert "plain score is fused as is" in _said(r)
+
+
+def test_product_with_a_plain_score_file_needs_to_be_told_what_the_score_is(tmp_path):
+    base = _write_small(tmp_path, "T1 2.0\nT2 1.0\nT3 -3.0\n")
+    r = _run(*base, "--method", "product", "--out", tmp_path / "fused.tsv")
+    assert r.exit_code == 2 and "Traceback" not in r.output
+    said = _said(r)
+    assert "does not say whether its score is one" in said
+    assert "--cm-score prob" in said and "--cm-score sigmoid" in said and "asvbench extract" in said
+    assert not (tmp_path / "fused.tsv").exists()
+    # the score as a bona fide log-odds: P = 1 / (1 + exp(-s)); fused = P (cos + 1) / 2
+    r = _run(*base, "--method", "product", "--cm-score", "sigmoid", "--out", tmp_path / "fused.tsv",
+             "--out-format", "tsv", "--json")
+    assert _fused(tmp_path, r) == pytest.approx([SIG[0] * 0.9, SIG[1] * 0.55, SIG[2] * 0.85])
+    assert json.loads(r.stdout)["cm_score"] == "sigmoid"
+    # a log-odds is not a probability
+    r = _run(*base, "--method", "product", "--cm-score", "prob")
+    assert r.exit_code == 2 and "run from -3 to 2, outside [0, 1]" in _said(r)
+    r = _run(*base, "--method", "product", "--cm-score", "logit")
+    assert r.exit_code == 2 and "not a logit" in _said(r) and "--cm-score sigmoid" in _said(r)
+
+
+def test_plain_probabilities_with_product_and_sigmoid_with_sum(tmp_path):
+    base = _write_small(tmp_path, "T1 0.9\nT2 0.6\nT3 0.1\n")
+    r = _run(*base, "--method", "product", "--cm-score", "prob", "--out", tmp_path / "fused.tsv", "--out-format", "tsv")
+    assert _fused(tmp_path, r) == pytest.approx([0.9 * 0.9, 0.6 * 0.55, 0.1 * 0.85])
+    base = _write_small(tmp_path, "T1 2.0\nT2 1.0\nT3 -3.0\n")
+    r = _run(*base, "--method", "sum", "--cm-score", "sigmoid", "--out", tmp_path / "fused.tsv", "--out-format", "tsv")
+    assert _fused(tmp_path, r) == pytest.approx([0.8 + SIG[0], 0.1 + SIG[1], 0.7 + SIG[2]])
+
+
+def test_llr_methods_calibrate_a_plain_score(tmp_path):
+    dev = tmp_path / "dev"
+    dev.mkdir()
+    lab, _, logit, _ = _write_case(dev, seed=3)
+    _write_case(tmp_path, seed=4)
+    for folder in (dev, tmp_path):  # the same CM as a plain file: the bona fide logit only
+        rows = (folder / "cm.tsv").read_text().splitlines()[1:]
+        (folder / "plain.txt").write_text("".join(f"{r.split()[0]} {r.split()[1]}\n" for r in rows))
+    r = _run("--asv", tmp_path / "asv.tsv", "--cm", tmp_path / "plain.txt", "--trials", tmp_path / "proto.txt",
+             "--method", "llr-sum", "--dev-asv", dev / "asv.tsv", "--dev-cm", dev / "plain.txt",
+             "--dev-trials", dev / "proto.txt", "--json")
+    assert r.exit_code == 0, r.output
+    with_store = _run("--asv", tmp_path / "asv.tsv", "--cm", tmp_path / "cm.tsv", "--trials", tmp_path / "proto.txt",
+                      "--method", "llr-sum", "--dev-asv", dev / "asv.tsv", "--dev-cm", dev / "cm.tsv",
+                      "--dev-trials", dev / "proto.txt", "--json")
+    plain, store = json.loads(r.stdout), json.loads(with_store.stdout)
+    assert plain["cm_score"] == "score" and store["cm_score"] == "logit"
+    # the plain score is the store's logit: the same fusion
+    assert plain["eval"]["fused"]["sasv_eer"] == pytest.approx(store["eval"]["fused"]["sasv_eer"])
+
+
+def test_store_refuses_sigmoid_and_product_of_a_logit(tmp_path):
+    _write_case(tmp_path)
+    base = ["--asv", tmp_path / "asv.tsv", "--cm", tmp_path / "cm.tsv", "--trials", tmp_path / "proto.txt"]
+    r = _run(*base, "--method", "product", "--cm-score", "sigmoid")
+    assert r.exit_code == 2 and "holds the bona fide probability already" in _said(r)
+    r = _run(*base, "--method", "product", "--cm-score", "logit")
+    assert r.exit_code == 2 and "not a logit" in _said(r) and "--cm-score prob" in _said(r)
+
+
+# ----------------------------------------------------------------------------- choices are parser choices
+
+def _compact(result) -> str:
+    """The output without rich's box drawing and without any whitespace (values never hold spaces)."""
+    return "".join(ch for ch in result.output if ch not in "│╭╮╰╯─" and not ch.isspace())
+
+
+@pytest.mark.parametrize("option,values", [
+    ("--method", ("product", "sum", "llr-sum", "nonlinear")),
+    ("--out-format", ("sasv", "asvspoof5", "tsv")),
+    ("--cm-score", ("auto", "logit", "prob", "sigmoid")),
+    ("--eer-method", ("interp", "rocch", "roc", "nearest", "kaldi")),
+    ("--adcf-costs", ("default", "asvspoof5")),
+    ("--tdcf-asv", ("eer", "asvspoof5-organiser")),
+    ("--trials-format", ("auto", "voxceleb", "kaldi", "cnceleb", "asvspoof", "asvspoof5")),
+    ("--key-style", ("stem", "relpath", "relpath-ext")),
+])
+def test_a_bad_choice_is_rejected_by_the_parser(tmp_path, option, values):
+    _write_case(tmp_path)
+    args = ["--asv", tmp_path / "asv.tsv", "--cm", tmp_path / "cm.tsv", "--method", "sum", "--out",
+            tmp_path / "fused.txt"]
+    r = _run(*args, option, "bogus")
+    assert r.exit_code == 2 and "Traceback" not in r.output
+    text = _compact(r)
+    assert f"Invalidvaluefor'{option}':'bogus'isnotoneof" in text
+    for value in values:  # the message lists every valid value
+        assert f"'{value}'" in text
+    assert not (tmp_path / "fused.txt").exists()
+
+
+def test_help_lists_the_choices():
+    r = CliRunner().invoke(app, ["fuse", "--help"], env={"COLUMNS": "200"})
+    assert r.exit_code == 0
+    assert "product|sum|llr-sum|nonlinear" in r.output and "sasv|asvspoof5|tsv" in r.output
+
+
+# ----------------------------------------------------------------------------- --cm: a file or a model name
+
+def test_cm_that_is_neither_a_file_nor_a_model(tmp_path):
+    _write_case(tmp_path)
+    out, report = tmp_path / "fused.txt", tmp_path / "report.json"
+    base = ["--asv", tmp_path / "asv.tsv", "--trials", tmp_path / "proto.txt", "--method", "product", "--out", out,
+            "--report", report]
+    r = _run(*base, "--cm", "aasistt")
+    said = _said(r)
+    assert r.exit_code == 2 and "'aasistt' is neither a CM score file nor a registered CM model" in said
+    assert "CM models: aasist, aasist-asvspoof5, aasist-l" in said
+    r = _run(*base, "--cm", tmp_path / "missing_cm.tsv")
+    assert r.exit_code == 2 and "CM score file not found" in _said(r) and "missing_cm.tsv" in _said(r)
+    r = _run(*base, "--cm", tmp_path)
+    assert r.exit_code == 2 and "--cm is a directory" in _said(r)
+    r = _run(*base, "--cm", "campplus-3dspeaker-e192")
+    assert r.exit_code == 2 and "is a speaker embedding model" in _said(r)
+    assert not out.exists() and not report.exists() and "Traceback" not in r.output
+
+
+def test_cm_model_needs_audio_and_trials_and_file_options_need_a_model(tmp_path):
+    _write_case(tmp_path)
+    out = tmp_path / "fused.txt"
+    base = ["--asv", tmp_path / "asv.tsv", "--method", "product", "--out", out]
+    r = _run(*base, "--cm", "aasist", "--trials", tmp_path / "proto.txt")
+    assert r.exit_code == 2 and "needs their audio" in _said(r) and "--audio DIR" in _said(r)
+    r = _run(*base, "--cm", "aasist", "--audio", tmp_path)
+    assert r.exit_code == 2 and "needs --trials" in _said(r)
+    r = _run(*base, "--cm", "aasist", "--audio", tmp_path / "nowhere", "--trials", tmp_path / "proto.txt")
+    assert r.exit_code == 2 and "--audio: not found" in _said(r)
+    r = _run(*base, "--cm", "aasist", "--audio", tmp_path, "--trials", tmp_path / "proto.txt",
+             "--checkpoint", tmp_path / "none.pth")
+    assert r.exit_code == 2 and "--checkpoint: not found" in _said(r)
+    r = _run(*base, "--cm", "aasist", "--cm-model", "rawnet2", "--audio", tmp_path, "--trials", tmp_path / "proto.txt")
+    assert r.exit_code == 2 and "--cm-model 'rawnet2' names the CM of a score file" in _said(r)
+    r = _run(*base, "--cm", tmp_path / "cm.tsv", "--audio", tmp_path, "--key-style", "stem")
+    assert r.exit_code == 2 and "--audio, --key-style: only for --cm MODEL" in _said(r)
+    assert not out.exists() and not list(tmp_path.glob("*.cm-*"))
+
+
+def test_cm_model_without_audio_for_the_test_utterances(tmp_path):
+    _write_case(tmp_path)  # test utterances T0000 ... T0089
+    audio = tmp_path / "audio"
+    audio.mkdir()
+    for name in ("T0000", "T0001", "other"):  # listed, never decoded: the check comes first
+        (audio / f"{name}.flac").write_bytes(b"")
+    base = ["--asv", tmp_path / "asv.tsv", "--trials", tmp_path / "proto.txt", "--method", "product", "--cm", "aasist",
+            "--audio", audio, "--out", tmp_path / "fused.txt"]
+    r = _run(*base)
+    said = _said(r)
+    assert r.exit_code == 2 and "88 of 90 test utterances of the trial list have no audio in --audio" in said
+    assert "--key-style (now 'stem')" in said and "--allow-missing" in said
+    r = _run(*base, "--key-style", "relpath-ext")
+    assert r.exit_code == 2 and "90 of 90" in _said(r) and "--allow-missing cannot help" in _said(r)
+    assert not list(tmp_path.glob("fused*")) and not list(tmp_path.glob("*.cm-*"))
+
+
+def test_dev_cm_must_be_a_file(tmp_path):
+    _write_case(tmp_path)
+    r = _run("--asv", tmp_path / "asv.tsv", "--cm", tmp_path / "cm.tsv", "--method", "llr-sum", "--dev-asv",
+             tmp_path / "asv.tsv", "--dev-cm", "aasist")
+    assert r.exit_code == 2 and "--dev-cm: CM score file not found" in _said(r)

@@ -29,8 +29,13 @@ def _invoke(*args):
     return result
 
 
-@pytest.mark.slow
-def test_campplus_aasist_product_fusion_on_26_eval_trials(shared_dir, tmp_path):
+COMMON = ["--key-style", "stem", "--no-progress", "--num-workers", "0", "--threads", "2"]
+
+
+@pytest.fixture(scope="module")
+def real_asv(shared_dir, tmp_path_factory) -> dict:
+    """CAM++ ASV scores of the 26 trials (extract + score), and the paths the tests need."""
+    tmp_path = tmp_path_factory.mktemp("sasv")
     proto = shared_path(shared_dir, "trials/asvspoof2019_la/ASVspoof2019.LA.asv.eval.gi.trl.txt")
     enrol_dir = shared_path(shared_dir, "audio/asvspoof2019_LA_enrollment_30s/eval")
     eval_dir = shared_path(shared_dir, "audio/asvspoof2019_LA_eval_5utts")
@@ -48,25 +53,32 @@ def test_campplus_aasist_product_fusion_on_26_eval_trials(shared_dir, tmp_path):
         (audio / src.name).symlink_to(src)
         enroll_lines.append(f"{spk} {src.stem}")
     (tmp_path / "enroll.map").write_text("\n".join(enroll_lines) + "\n")
+    for utt in EVAL_UTTS:
+        (audio / f"{utt}.flac").symlink_to(eval_dir / f"{utt}.flac")
+    _invoke("extract", "--model", "campplus-3dspeaker-cn-en-common", "--checkpoint", campplus, "--audio", audio,
+            "--out", tmp_path / "emb", "--max-seconds", "10", *COMMON)
+    _invoke("score", "--trials", tmp_path / "trials.txt", "--embeddings", tmp_path / "emb",
+            "--enroll-map", tmp_path / "enroll.map", "--out", tmp_path / "asv.tsv")
+    return {"dir": tmp_path, "asv": tmp_path / "asv.tsv", "trials": tmp_path / "trials.txt", "protocol": proto,
+            "eval_dir": eval_dir, "aasist": aasist}
+
+
+@pytest.mark.slow
+def test_campplus_aasist_product_fusion_on_26_eval_trials(real_asv, tmp_path):
+    eval_dir = real_asv["eval_dir"]
     cm_audio = tmp_path / "cm_audio"
     cm_audio.mkdir()
     for utt in EVAL_UTTS:
-        (audio / f"{utt}.flac").symlink_to(eval_dir / f"{utt}.flac")
         (cm_audio / f"{utt}.flac").symlink_to(eval_dir / f"{utt}.flac")
-    common = ["--key-style", "stem", "--no-progress", "--num-workers", "0", "--threads", "2"]
-    _invoke("extract", "--model", "campplus-3dspeaker-cn-en-common", "--checkpoint", campplus, "--audio", audio,
-            "--out", tmp_path / "emb", "--max-seconds", "10", *common)
-    _invoke("extract", "--model", "aasist", "--checkpoint", aasist, "--audio", cm_audio, "--out", tmp_path / "cm.tsv",
-            *common)
+    _invoke("extract", "--model", "aasist", "--checkpoint", real_asv["aasist"], "--audio", cm_audio,
+            "--out", tmp_path / "cm.tsv", *COMMON)
     from asvbench.io.scores import read_cm_scores
 
     cm = read_cm_scores(tmp_path / "cm.tsv")
     for utt, logit in PUBLISHED_LOGITS.items():
         assert cm.loc[utt, "cm_logit"] == pytest.approx(logit, abs=2e-3)
-    _invoke("score", "--trials", tmp_path / "trials.txt", "--embeddings", tmp_path / "emb",
-            "--enroll-map", tmp_path / "enroll.map", "--out", tmp_path / "asv.tsv")
-    result = _invoke("fuse", "--asv", tmp_path / "asv.tsv", "--cm", tmp_path / "cm.tsv", "--cm-model", "aasist",
-                     "--trials", tmp_path / "trials.txt", "--method", "product", "--out", tmp_path / "sasv.txt",
+    result = _invoke("fuse", "--asv", real_asv["asv"], "--cm", tmp_path / "cm.tsv", "--cm-model", "aasist",
+                     "--trials", real_asv["trials"], "--method", "product", "--out", tmp_path / "sasv.txt",
                      "--json")
     report = json.loads(result.stdout)
     assert report["counts"]["trials_kept"] == 26
@@ -80,3 +92,36 @@ def test_campplus_aasist_product_fusion_on_26_eval_trials(shared_dir, tmp_path):
     ev = report["eval"]
     assert ev["fused"]["sasv_eer"] <= ev["asv_only"]["sasv_eer"]
     assert ev["asv_only"]["sv_eer"] < 0.2 and np.isfinite(ev["teer"]["teer"])
+
+
+@pytest.mark.slow
+def test_fuse_runs_aasist_by_name_on_the_official_protocol(real_asv, tmp_path):
+    """`asvbench fuse --cm aasist` as the design card writes it: the full 102,579-trial protocol, the
+    5 eval files, the CM run by fuse into its cache (reused by the second run)."""
+    args = ["fuse", "--cm", "aasist", "--checkpoint", real_asv["aasist"], "--audio", real_asv["eval_dir"],
+            "--asv", real_asv["asv"], "--trials", real_asv["protocol"], "--method", "product", "--allow-missing",
+            "--out", tmp_path / "sasv.txt", "--json"]
+    first = json.loads(_invoke(*args).stdout)
+    assert first["counts"]["trials_kept"] == 26
+    assert first["counts"]["trials_without_asv_score"] == 102_579 - 26
+    run = first["cm_run"]
+    assert (run["n_needed"], run["n_computed"], run["n_reused"]) == (5, 5, 0)
+    cache = tmp_path / "sasv.cm-aasist.tsv"  # beside --out
+    assert run["cache"] == str(cache)
+    from asvbench.io.scores import read_cm_scores
+
+    cm = read_cm_scores(cache)
+    assert sorted(cm.index) == sorted(EVAL_UTTS)
+    for utt, logit in PUBLISHED_LOGITS.items():
+        assert cm.loc[utt, "cm_logit"] == pytest.approx(logit, abs=2e-3)
+    # the fused scores are the DoubleRoc product of the cached probability and the ASV cosine
+    asv = {tuple(ln.split("\t")[:2]): float(ln.split("\t")[2])
+           for ln in real_asv["asv"].read_text().splitlines()[1:]}
+    rows = [ln.split() for ln in (tmp_path / "sasv.txt").read_text().splitlines()]
+    assert len(rows) == 26
+    for spk, utt, _, _, score in rows:
+        assert float(score) == pytest.approx(cm.loc[utt, "cm_prob_bonafide"] * (asv[(spk, utt)] + 1) / 2, abs=1e-12)
+    assert first["eval"]["cm"]["eer"] == 0.0  # 4 bona fide logits above the spoof's (PUBLISHED_LOGITS)
+    second = json.loads(_invoke(*args).stdout)
+    assert (second["cm_run"]["n_computed"], second["cm_run"]["n_reused"]) == (0, 5)
+    assert second["eval"] == first["eval"]

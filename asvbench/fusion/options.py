@@ -1,0 +1,15 @@
+"""The names of the fusion choices (``asvbench fuse`` options): a leaf module, so the CLI offers them as
+parser choices without importing the fusion code."""
+
+from __future__ import annotations
+
+#: fusion rules (``--method``); see :mod:`asvbench.fusion.methods`
+FUSION_METHODS: tuple[str, ...] = ("product", "sum", "llr-sum", "nonlinear")
+#: the rules that fuse calibrated LLRs (they need a development set)
+LLR_METHODS: tuple[str, ...] = ("llr-sum", "nonlinear")
+#: which CM value is fused (``--cm-score``); see :func:`asvbench.fusion.methods.cm_input`
+CM_SCORE_CHOICES: tuple[str, ...] = ("auto", "logit", "prob", "sigmoid")
+#: fused-score file formats (``--out-format``); see :mod:`asvbench.fusion.output`
+SASV_OUT_FORMATS: tuple[str, ...] = ("sasv", "asvspoof5", "tsv")
+#: where the t-DCF takes the ASV operating point from (``--tdcf-asv``)
+TDCF_ASV_SOURCES: tuple[str, ...] = ("eer", "asvspoof5-organiser")
