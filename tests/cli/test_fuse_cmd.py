@@ -328,3 +328,21 @@ def test_dev_cm_must_be_a_file(tmp_path):
     r = _run("--asv", tmp_path / "asv.tsv", "--cm", tmp_path / "cm.tsv", "--method", "llr-sum", "--dev-asv",
              tmp_path / "asv.tsv", "--dev-cm", "aasist")
     assert r.exit_code == 2 and "--dev-cm: CM score file not found" in _said(r)
+
+
+def test_cm_model_without_a_checkpoint_or_with_a_bad_device(tmp_path, monkeypatch):
+    _write_case(tmp_path, n=1)  # T0000 T0001 T0002
+    audio = tmp_path / "audio"
+    audio.mkdir()
+    for name in ("T0000", "T0001", "T0002"):
+        (audio / f"{name}.flac").write_bytes(b"")
+    monkeypatch.setenv("ASVBENCH_CACHE", str(tmp_path / "empty-cache"))  # nothing pulled
+    base = ["--asv", tmp_path / "asv.tsv", "--trials", tmp_path / "proto.txt", "--method", "product", "--cm", "aasist",
+            "--audio", audio, "--out", tmp_path / "fused.txt"]
+    r = _run(*base)
+    said = _said(r)
+    assert r.exit_code == 2 and "no --checkpoint given and model 'aasist' is not in the cache" in said
+    assert "asvbench models pull aasist" in said
+    r = _run(*base, "--device", "gpu0")
+    assert r.exit_code == 2 and "Invalid value for '--device'" in r.output
+    assert not list(tmp_path.glob("fused*"))
