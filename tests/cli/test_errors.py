@@ -88,12 +88,11 @@ METRICS_BAD = [
 ]
 
 SCORE_BAD = [
+    # --trials-format and --pool-norm typos are refused by the parser (tests/cli/test_choices.py)
     ("trials_missing", ["--trials", "{tmp}/nope.txt", "--embeddings", "{store}"], ["file not found"]),
     ("trials_malformed", ["--trials", "{bad_trials}", "--embeddings", "{store}"],
      ["bad_trials.txt:2", "expected 3 columns, found 2", "'1 a000'"]),
     ("trials_empty", ["--trials", "{empty_trials}", "--embeddings", "{store}"], ["trial list is empty"]),
-    ("trials_format", ["--trials", "{trials}", "--embeddings", "{store}", "--trials-format", "nist"],
-     ["unknown trial-list format 'nist'"]),
     ("store_missing", ["--trials", "{trials}", "--embeddings", "{tmp}/nostore"], ["embedding store not found"]),
     ("store_not_native", ["--trials", "{trials}", "--embeddings", "{nomanifest}"], ["no manifest.json"]),
     ("keys_missing", ["--trials", "{missing_trials}", "--embeddings", "{store}"],
@@ -104,8 +103,6 @@ SCORE_BAD = [
      ["'a000' has zero norm"]),
     ("pickle_untrusted", ["--trials", "{trials}", "--embeddings", "{pk}"], ["refusing to unpickle", "--trust-pickle"]),
     ("duplicates", ["--trials", "{trials}", "--embeddings", "{dup_store}"], ["duplicate keys"]),
-    ("pool_norm", ["--trials", "{trials}", "--embeddings", "{store}", "--pool-norm", "max"],
-     ["unknown pooling norm 'max'"]),
     ("enroll_map_missing", ["--trials", "{trials}", "--embeddings", "{store}", "--enroll-map", "{tmp}/nomap"],
      ["file not found"]),
 ]
