@@ -15,6 +15,11 @@ options were never published. This front-end is the documented stand-in of the p
 3. CMN over the utterance, all 81 columns: ``feat + float32(-mean)`` with the mean in float64 (Kaldi
    ``apply-cmvn --norm-vars=false`` with utterance statistics).
 
+The network gets the whole utterance, as ``tools/python/extract_vector.py`` feeds it (and as the
+fixture does). ``tools/extract_embedding.py`` differs at the extremes, not reproduced here: it
+edge-pads utterances under 100 frames (1.0 s) to 100 by repeating the first and last frame, and
+cuts those over 60,000 frames (10 min) into slices whose embeddings it averages by length.
+
 Not reproduced because unknown: the real Kaldi options (``--snip-edges=false`` would give two
 more frames, other frequency limits), Kaldi's lossy compressed feature storage, and whether CMN
 was per utterance, per speaker or sliding (for utterances up to 3 s, sliding CMN with a 300-frame
