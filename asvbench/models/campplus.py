@@ -37,17 +37,29 @@ from __future__ import annotations
 
 import copy
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from asvbench.models import _presets
+from asvbench.models.layers import (
+    TSTP,
+    frame_mask,
+    lengths_to_mask,
+    mask_lengths,
+    mask_rows,
+    masked_mean,
+    zero_padded_frames,
+)
+
 if TYPE_CHECKING:  # pragma: no cover
-    from asvbench.frontends.base import Frontend
     from asvbench.models.base import LoadedModel, ModelEntry
+
+FAMILY = "CAM++"
 
 
 @dataclass(frozen=True)
@@ -91,33 +103,7 @@ PRESETS: dict[str, CAMPPlusConfig] = {
 MIN_FRAMES = 3
 
 
-# ---------------------------------------------------------------- masking helpers
-
-
-def _lengths_mask(lengths: torch.Tensor, t: int, like: torch.Tensor) -> torch.Tensor:
-    """``(B, t)`` mask (1 for valid frames) in ``like``'s dtype/device."""
-    steps = torch.arange(t, device=like.device)
-    return (steps[None, :] < lengths.to(like.device)[:, None]).to(like.dtype)
-
-
-def _zero_pad(x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
-    """Zero the padded frames (last axis) of ``x`` (``(B, C, T)`` or ``(B, C, F, T)``)."""
-    if mask is None:
-        return x
-    shape = (mask.shape[0],) + (1,) * (x.dim() - 2) + (mask.shape[1],)
-    return x * mask.view(shape)
-
-
-def _count(mask: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
-    """Valid frames per row, counted in float32 (exact), in ``like``'s dtype."""
-    return mask.sum(-1, dtype=torch.float32).to(like.dtype)
-
-
-def _time_mean(x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
-    """Mean over valid frames, ``(B, C, 1)``."""
-    if mask is None:
-        return x.mean(-1, keepdim=True)
-    return (x * mask[:, None, :]).sum(-1, keepdim=True) / _count(mask, x)[:, None, None]
+# ---------------------------------------------------------------- CAM segment pooling
 
 
 def _segment_means(x: torch.Tensor, seg_len: int, mask: torch.Tensor | None) -> torch.Tensor:
@@ -131,8 +117,8 @@ def _segment_means(x: torch.Tensor, seg_len: int, mask: torch.Tensor | None) -> 
     b, c, t = x.shape
     n_seg = math.ceil(t / seg_len)
     pad = n_seg * seg_len - t
-    xm = F.pad(x * mask[:, None, :], (0, pad)).view(b, c, n_seg, seg_len).sum(-1)
-    count = F.pad(mask, (0, pad)).view(b, n_seg, seg_len).sum(-1, dtype=torch.float32).clamp(min=1.0)
+    xm = F.pad(zero_padded_frames(x, mask), (0, pad)).view(b, c, n_seg, seg_len).sum(-1)
+    count = F.pad(mask_rows(mask), (0, pad)).view(b, n_seg, seg_len).sum(-1, dtype=torch.float32).clamp(min=1.0)
     return xm / count.to(x.dtype)[:, None, :]
 
 
@@ -144,20 +130,6 @@ def _per_frame(segments: torch.Tensor, seg_len: int, n_frames: int) -> torch.Ten
 def _segment_mean(x: torch.Tensor, seg_len: int, mask: torch.Tensor | None) -> torch.Tensor:
     """:func:`_segment_means` broadcast back to every frame (the reference's form)."""
     return _per_frame(_segment_means(x, seg_len, mask), seg_len, x.shape[-1])
-
-
-def _stats_pool(x: torch.Tensor, mask: torch.Tensor | None, std_eps: float | None) -> torch.Tensor:
-    """Mean ++ standard deviation over valid frames (unbiased, N - 1), ``(B, 2C)``."""
-    if mask is None:
-        mean = x.mean(-1)
-        var = x.var(-1, unbiased=True)
-    else:
-        n = _count(mask, x)[:, None]
-        m = mask[:, None, :]
-        mean = (x * m).sum(-1) / n
-        var = (((x - mean[..., None]) ** 2) * m).sum(-1) / (n - 1)
-    std = var.sqrt() if std_eps is None else (var + std_eps).sqrt()
-    return torch.cat([mean, std], dim=-1)
 
 
 # ---------------------------------------------------------------- layers
@@ -195,8 +167,8 @@ class _ResBlock2d(nn.Module):
             )
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
-        out = F.relu_(self.bn1(self.conv1(_zero_pad(x, mask))))
-        out = self.bn2(self.conv2(_zero_pad(out, mask)))
+        out = F.relu_(self.bn1(self.conv1(zero_padded_frames(x, mask))))
+        out = self.bn2(self.conv2(zero_padded_frames(out, mask)))
         return F.relu_(out.add_(self.shortcut(x)))  # out is made here: add in place
 
 
@@ -215,10 +187,10 @@ class FCM(nn.Module):
         self.out_channels = m * (config.feat_dim // 8)
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
-        out = F.relu_(self.bn1(self.conv1(_zero_pad(x.unsqueeze(1), mask))))
+        out = F.relu_(self.bn1(self.conv1(zero_padded_frames(x.unsqueeze(1), mask))))
         for block in (*self.layer1, *self.layer2):
             out = block(out, mask)
-        out = F.relu_(self.bn2(self.conv2(_zero_pad(out, mask))))
+        out = F.relu_(self.bn2(self.conv2(zero_padded_frames(out, mask))))
         b, c, f, t = out.shape
         return out.reshape(b, c * f, t)
 
@@ -233,7 +205,7 @@ class _TDNN(nn.Module):
         self.nonlinear = _Nonlinear(out_channels)
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
-        return self.nonlinear(self.linear(_zero_pad(x, mask)))
+        return self.nonlinear(self.linear(zero_padded_frames(x, mask)))
 
 
 class _CAMLayer(nn.Module):
@@ -252,9 +224,10 @@ class _CAMLayer(nn.Module):
         self.gate_per_segment = False
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
-        y = self.linear_local(_zero_pad(x, mask))
+        y = self.linear_local(zero_padded_frames(x, mask))
         segments = _segment_means if self.gate_per_segment else _segment_mean
-        m = torch.sigmoid(self.linear2(F.relu(self.linear1(_time_mean(x, mask) + segments(x, self.seg_len, mask)))))
+        context = masked_mean(x, mask, keepdim=True) + segments(x, self.seg_len, mask)
+        m = torch.sigmoid(self.linear2(F.relu(self.linear1(context))))
         return y * (_per_frame(m, self.seg_len, x.shape[-1]) if self.gate_per_segment else m)
 
 
@@ -342,18 +315,17 @@ class _XVector(nn.Module):
         self.out_nonlinear = _Nonlinear(channels)
         self.dense = _Dense(2 * channels, config.embed_dim)
         self.n_blocks = len(config.block_layers)
-        self.std_eps = config.std_eps
+        self.pool = TSTP(config.std_eps)  # no parameters: adds no keys
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
         x = self.tdnn(x, mask)
         if mask is not None:  # stride 2, 'same' padding: L valid frames -> ceil(L / 2)
-            lengths = (mask.sum(-1, dtype=torch.float32).long() + 1) // 2
-            mask = _lengths_mask(lengths, x.shape[-1], x)
+            mask = lengths_to_mask((mask_lengths(mask) + 1) // 2, x.shape[-1], device=x.device)
         for i in range(1, self.n_blocks + 1):
             x = getattr(self, f"block{i}")(x, mask)
             x = getattr(self, f"transit{i}")(x)
         x = self.out_nonlinear(x)
-        return self.dense(_stats_pool(x, mask, self.std_eps))
+        return self.dense(self.pool(x, mask))
 
 
 class CAMPPlus(nn.Module):
@@ -368,23 +340,18 @@ class CAMPPlus(nn.Module):
     def forward(self, feats: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
         """Embeddings of ``feats`` ``(B, T, F)``; ``lengths`` ``(B,)`` = valid frames of each row."""
         x = feats.transpose(1, 2)  # (B, F, T)
-        mask = None
-        if lengths is not None and bool((lengths < x.shape[-1]).any()):
-            mask = _lengths_mask(lengths, x.shape[-1], x)
+        mask = frame_mask(lengths, x.shape[-1], x.device)
         return self.xvector(self.head(x, mask), mask)
+
+
+def get_preset(name: str) -> CAMPPlusConfig:
+    """The preset ``name`` (:class:`~asvbench.models._presets.UnknownPresetError` listing the valid ones)."""
+    return _presets.get_preset(FAMILY, PRESETS, name)
 
 
 def build_campplus(config: CAMPPlusConfig | str = "3dspeaker-e192", **overrides: Any) -> CAMPPlus:
     """Build CAM++ from a config or a preset name (``PRESETS``), with field overrides; eval mode."""
-    if isinstance(config, str):
-        if config not in PRESETS:
-            from asvbench.errors import AsvbenchError
-
-            raise AsvbenchError(f"unknown CAM++ preset {config!r}", hint=f"valid presets: {', '.join(sorted(PRESETS))}")
-        config = PRESETS[config]
-    if overrides:
-        config = replace(config, **overrides)
-    return CAMPPlus(config).eval()
+    return CAMPPlus(_presets.resolve_config(FAMILY, PRESETS, config, **overrides)).eval()
 
 
 def _fold(conv: nn.Module, bn: nn.Module) -> nn.Module:
@@ -392,6 +359,12 @@ def _fold(conv: nn.Module, bn: nn.Module) -> nn.Module:
     from torch.nn.utils.fusion import fuse_conv_bn_eval
 
     return fuse_conv_bn_eval(conv, bn)
+
+
+#: what :func:`fuse_for_inference` changes, for the extraction manifest
+INFERENCE_OPTIMISATIONS = ("inference form: BatchNorm folded into the preceding convolutions, CAM gate per segment, "
+                           "preallocated dense blocks, channels-last head, time-major dense blocks with the "
+                           "BatchNorm-ReLU before each 1x1 convolution folded into it")
 
 
 def fuse_for_inference(model: CAMPPlus, *, in_place: bool = False) -> CAMPPlus:
@@ -436,67 +409,15 @@ def fuse_for_inference(model: CAMPPlus, *, in_place: bool = False) -> CAMPPlus:
     return fused
 
 
-def count_parameters(module: nn.Module) -> int:
-    """``sum(p.numel() for p in module.parameters())`` (buffers excluded), as the references count."""
-    return sum(p.numel() for p in module.parameters())
-
-
-# ---------------------------------------------------------------- front-end + network = LoadedModel
-
-
-def frontend_network_forward(
-    frontend: "Frontend", module: nn.Module, *, min_samples: int = 0, name: str = "model"
-) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
-    """``forward(wavs (B, T) in [-1, 1], lengths (B,)) -> (B, D)`` for a feature-based embedding model.
-
-    Batching contract: features are computed per utterance on its valid samples (see the
-    front-end), zero-padded, and the network masks padded frames (``module(feats, frame_lengths)``),
-    so a padded batch gives each utterance's one-at-a-time embedding up to float rounding: the
-    engine may batch utterances of different lengths (bucketing by length only saves compute).
-    Features are computed in float32 and cast to the network's dtype; output is float32.
-    Rows shorter than ``min_samples`` raise :class:`AsvbenchError` (the engine should skip and
-    record them before batching).
-    """
-
-    def forward(wavs: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        from asvbench.errors import AsvbenchError
-
-        lengths = torch.as_tensor(lengths, dtype=torch.long).cpu()
-        if len(lengths) and int(lengths.min()) < min_samples:
-            raise AsvbenchError(
-                f"{name} needs at least {min_samples} samples per utterance, got {int(lengths.min())}",
-                hint="skip utterances shorter than the model's min_samples",
-            )
-        param = next(module.parameters())
-        with torch.inference_mode():
-            feats, frames = frontend(wavs.to(torch.float32), lengths)
-            out = module(feats.to(device=param.device, dtype=param.dtype), frames.to(param.device))
-        return out.float()
-
-    return forward
+# ---------------------------------------------------------------- registry loader
 
 
 def load_campplus(entry: "ModelEntry", path: Path, *, preset: str, layout: str) -> "LoadedModel":
-    """Registry loader: build the ``preset``, adapt the ``layout`` checkpoint, load strictly, eval mode."""
+    """Registry loader: build the ``preset``, adapt the ``layout`` checkpoint, load strictly, eval mode;
+    ``for_inference`` gives :func:`fuse_for_inference`'s form."""
     from asvbench.frontends import get_frontend
-    from asvbench.models.adapters import get_adapter
-    from asvbench.models.base import LoadedModel, load_state_dict_file, load_strict
+    from asvbench.models.glue import embedding_model, load_checkpoint
 
-    module = build_campplus(preset)
-    state = get_adapter(layout)(load_state_dict_file(path), where=path)
-    load_strict(module, state, where=path, family=f"CAM++ ({preset})")
-    module.eval()
-    frontend = get_frontend(entry.frontend)
-
-    def with_network(network: nn.Module) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
-        return frontend_network_forward(frontend, network, min_samples=entry.min_samples, name=entry.name)
-
-    def for_inference(in_place: bool = False) -> LoadedModel:
-        fused = fuse_for_inference(module, in_place=in_place)
-        model = LoadedModel(entry, fused, with_network(fused))
-        model.optimisations = ("inference form: BatchNorm folded into the preceding convolutions, CAM gate "
-                               "per segment, preallocated dense blocks, channels-last head, time-major dense "
-                               "blocks with the BatchNorm-ReLU before each 1x1 convolution folded into it")
-        return model
-
-    return LoadedModel(entry, module, with_network(module), for_inference=for_inference)
+    module = load_checkpoint(build_campplus(preset), path, layout=layout, family=f"{FAMILY} ({preset})")
+    return embedding_model(entry, module, get_frontend(entry.frontend), inference_form=fuse_for_inference,
+                           optimisations=INFERENCE_OPTIMISATIONS)

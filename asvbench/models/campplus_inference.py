@@ -30,7 +30,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from asvbench.models.campplus import _stats_pool
 
 if TYPE_CHECKING:  # pragma: no cover
     from asvbench.models.campplus import _CAMLayer, _DenseLayer, _XVector
@@ -205,4 +204,4 @@ class TimeMajorXVector(nn.Module):
         # statistics in float32 even under reduced-precision autocast (a variance over
         # thousands of frames loses too much in bfloat16)
         z = F.relu_(torch.addcmul(self.out_shift.float(), current.float(), self.out_scale.float()))
-        return self.channel_major.dense(_stats_pool(z.transpose(1, 2), None, self.channel_major.std_eps))
+        return self.channel_major.dense(self.channel_major.pool(z.transpose(1, 2), None))

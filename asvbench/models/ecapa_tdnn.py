@@ -31,15 +31,29 @@ attention softmax run over valid frames only. ``lengths=None`` runs the referenc
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from asvbench.models import _presets
+from asvbench.models.glue import frames_to_samples
+from asvbench.models.layers import (
+    ASP,
+    ASTP,
+    SqueezeExcitation,
+    frame_mask,
+    masked_softmax,
+    zero_padded_frames,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
-    import torch
-
     from asvbench.models.base import LoadedModel, ModelEntry
 
+FAMILY = "ECAPA-TDNN"
 Layout = Literal["wespeaker", "taoruijie", "speechbrain"]
 LAYOUTS: tuple[str, ...] = ("wespeaker", "taoruijie", "speechbrain")
 
@@ -107,80 +121,22 @@ PRESETS: dict[str, EcapaConfig] = {
 
 
 def get_preset(name: str) -> EcapaConfig:
-    """The preset ``name`` (``ValueError`` listing valid names otherwise)."""
-    try:
-        return PRESETS[name]
-    except KeyError:
-        raise ValueError(f"unknown ECAPA preset {name!r}; valid: {', '.join(sorted(PRESETS))}") from None
+    """The preset ``name`` (:class:`~asvbench.models._presets.UnknownPresetError` listing the valid ones)."""
+    return _presets.get_preset(FAMILY, PRESETS, name)
 
 
-def build_ecapa(config: EcapaConfig) -> "torch.nn.Module":
-    """Build the ``nn.Module`` of ``config.layout`` (random init, train mode like any module)."""
-    classes = _classes()
-    return classes[config.layout](config)
+def build_ecapa(config: EcapaConfig | str, **overrides: Any) -> nn.Module:
+    """Build the network of ``config.layout`` from a config or a preset name, with field
+    overrides (random init; eval mode)."""
+    config = _presets.resolve_config(FAMILY, PRESETS, config, **overrides)
+    return _NETWORKS[config.layout](config).eval()
 
 
-def count_parameters(module: "torch.nn.Module") -> int:
-    """``sum(p.numel() for p in module.parameters())`` (the count the parity READMEs give)."""
-    return sum(p.numel() for p in module.parameters())
+# ---------------------------------------------------------------- shared pieces
 
 
-def with_embed_dim(config: EcapaConfig, embed_dim: int) -> EcapaConfig:
-    """``config`` with another embedding size."""
-    return replace(config, embed_dim=embed_dim)
-
-
-# ---------------------------------------------------------------------------------------------
-# shared numerics (masking); ``mask`` is (B, 1, T) float32 of 0/1, or None for "all frames valid"
-
-
-def frame_mask(lengths: "torch.Tensor | None", num_frames: int, device: "torch.device") -> "torch.Tensor | None":
-    """``(B, 1, T)`` 0/1 mask of valid frames, or None when ``lengths`` is None or all rows are full."""
-    import torch
-
-    if lengths is None:
-        return None
-    lengths = lengths.to(device)
-    if bool((lengths >= num_frames).all()):
-        return None
-    return (torch.arange(num_frames, device=device).unsqueeze(0) < lengths.unsqueeze(1)).unsqueeze(1).float()
-
-
-def _zero_tail(x: "torch.Tensor", mask: "torch.Tensor | None") -> "torch.Tensor":
-    return x if mask is None else x * mask.to(x.dtype)
-
-
-def _time_mean(x: "torch.Tensor", mask: "torch.Tensor | None") -> "torch.Tensor":
-    """Mean over time ``(B, C, 1)`` of valid frames."""
-    if mask is None:
-        return x.mean(dim=2, keepdim=True)
-    m = mask.to(x.dtype)
-    return (x * m).sum(dim=2, keepdim=True) / m.sum(dim=2, keepdim=True)
-
-
-def _time_var_unbiased(x: "torch.Tensor", mask: "torch.Tensor | None") -> "torch.Tensor":
-    """Unbiased variance over time ``(B, C, 1)`` of valid frames (``torch.var`` semantics)."""
-    if mask is None:
-        return x.var(dim=2, keepdim=True)
-    m = mask.to(x.dtype)
-    n = m.sum(dim=2, keepdim=True)
-    mean = (x * m).sum(dim=2, keepdim=True) / n
-    return (((x - mean) ** 2) * m).sum(dim=2, keepdim=True) / (n - 1)
-
-
-def _masked_softmax(logits: "torch.Tensor", mask: "torch.Tensor | None") -> "torch.Tensor":
-    import torch
-
-    if mask is not None:
-        logits = logits.masked_fill(mask == 0, float("-inf"))
-    return torch.softmax(logits, dim=2)
-
-
-def _reflect_pad(x: "torch.Tensor", pad: int, lengths: "torch.Tensor | None") -> "torch.Tensor":
+def _reflect_pad(x: torch.Tensor, pad: int, lengths: torch.Tensor | None) -> torch.Tensor:
     """Reflect-pad time by ``pad`` on both sides, reflecting each row at its own valid end."""
-    import torch
-    import torch.nn.functional as F
-
     if pad == 0:
         return x
     if lengths is None:
@@ -194,377 +150,312 @@ def _reflect_pad(x: "torch.Tensor", pad: int, lengths: "torch.Tensor | None") ->
     return torch.gather(x, 2, src.unsqueeze(1).expand(x.shape[0], x.shape[1], -1))
 
 
-def _classes() -> dict[str, type]:
-    """Build the layout classes on first use (keeps ``import torch`` out of module import)."""
-    global _CLASSES
-    if _CLASSES is None:
-        _CLASSES = _define_classes()
-    return _CLASSES
+def _res2_pass_last(x: torch.Tensor, width: int, convs: nn.ModuleList, bns: nn.ModuleList,
+                    mask: torch.Tensor | None) -> torch.Tensor:
+    """Res2 cascade of WeSpeaker and TaoRuijie: ``sp = bn_i(relu(conv_i(sp + x_i)))``, last chunk passed."""
+    chunks = torch.split(x, width, dim=1)
+    out = []
+    sp = chunks[0]
+    for i, (conv, bn) in enumerate(zip(convs, bns)):
+        if i >= 1:
+            sp = sp + chunks[i]
+        sp = bn(F.relu(conv(zero_padded_frames(sp, mask))))
+        out.append(sp)
+    out.append(chunks[len(convs)])
+    return torch.cat(out, dim=1)
 
 
-_CLASSES: dict[str, type] | None = None
+# ---------------------------------------------------------------- WeSpeaker
 
 
-def _define_classes() -> dict[str, type]:  # noqa: C901 - one place for the three module trees
-    import torch
-    import torch.nn.functional as F
-    from torch import nn
+class WsConvReluBn(nn.Module):
+    """WeSpeaker ``Conv1dReluBn``: ``bn(relu(conv(x)))``, zero padding."""
 
-    # ---------------------------------------------------------------- WeSpeaker ----------------
-    class WsConvReluBn(nn.Module):
-        """WeSpeaker ``Conv1dReluBn``: ``bn(relu(conv(x)))``, zero padding."""
+    def __init__(self, cin: int, cout: int, kernel: int = 1, padding: int = 0, dilation: int = 1):
+        super().__init__()
+        self.conv = nn.Conv1d(cin, cout, kernel, 1, padding, dilation)
+        self.bn = nn.BatchNorm1d(cout)
 
-        def __init__(self, cin: int, cout: int, kernel: int = 1, padding: int = 0, dilation: int = 1):
-            super().__init__()
-            self.conv = nn.Conv1d(cin, cout, kernel, 1, padding, dilation)
-            self.bn = nn.BatchNorm1d(cout)
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+        if self.conv.kernel_size[0] > 1:
+            x = zero_padded_frames(x, mask)
+        return self.bn(F.relu(self.conv(x)))
 
-        def forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
-            if self.conv.kernel_size[0] > 1:
-                x = _zero_tail(x, mask)
-            return self.bn(F.relu(self.conv(x)))
 
-    class WsRes2(nn.Module):
-        """WeSpeaker ``Res2Conv1dReluBn``: chunks 0..scale-2 convolved in a cascade, last passed."""
+class WsRes2(nn.Module):
+    """WeSpeaker ``Res2Conv1dReluBn``: chunks 0..scale-2 convolved in a cascade, last passed."""
 
-        def __init__(self, channels: int, kernel: int, dilation: int, scale: int):
-            super().__init__()
-            self.width = channels // scale
-            pad = dilation * (kernel - 1) // 2
-            self.convs = nn.ModuleList(
-                nn.Conv1d(self.width, self.width, kernel, 1, pad, dilation) for _ in range(scale - 1)
-            )
-            self.bns = nn.ModuleList(nn.BatchNorm1d(self.width) for _ in range(scale - 1))
+    def __init__(self, channels: int, kernel: int, dilation: int, scale: int):
+        super().__init__()
+        self.width = channels // scale
+        pad = dilation * (kernel - 1) // 2
+        self.convs = nn.ModuleList(
+            nn.Conv1d(self.width, self.width, kernel, 1, pad, dilation) for _ in range(scale - 1)
+        )
+        self.bns = nn.ModuleList(nn.BatchNorm1d(self.width) for _ in range(scale - 1))
 
-        def forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
-            return _res2_pass_last(x, self.width, self.convs, self.bns, mask)
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+        return _res2_pass_last(x, self.width, self.convs, self.bns, mask)
 
-    class WsSE(nn.Module):
-        """WeSpeaker ``SE_Connect``: time mean -> Linear -> ReLU -> Linear -> sigmoid -> scale."""
 
-        def __init__(self, channels: int, bottleneck: int):
-            super().__init__()
-            self.linear1 = nn.Linear(channels, bottleneck)
-            self.linear2 = nn.Linear(bottleneck, channels)
+class WsBlock(nn.Module):
+    """WeSpeaker ``SE_Res2Block``: ``x + SE(conv1x1(Res2(conv1x1(x))))``; the SE is ``SE_Connect``
+    (Linear ``linear1`` / ``linear2`` on the time mean)."""
 
-        def forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
-            s = _time_mean(x, mask).squeeze(2)
-            s = torch.sigmoid(self.linear2(F.relu(self.linear1(s))))
-            return x * s.unsqueeze(2)
+    def __init__(self, cfg: EcapaConfig, dilation: int):
+        super().__init__()
+        c = cfg.channels
+        self.se_res2block = nn.ModuleList([
+            WsConvReluBn(c, c),
+            WsRes2(c, cfg.block_kernel, dilation, cfg.res2_scale),
+            WsConvReluBn(c, c),
+            SqueezeExcitation(c, cfg.se_channels),
+        ])
 
-    class WsBlock(nn.Module):
-        """WeSpeaker ``SE_Res2Block``: ``x + SE(conv1x1(Res2(conv1x1(x))))``."""
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+        out = x
+        for layer in self.se_res2block:
+            out = layer(out, mask)
+        return x + out
 
-        def __init__(self, cfg: EcapaConfig, dilation: int):
-            super().__init__()
-            c = cfg.channels
-            self.se_res2block = nn.ModuleList([
-                WsConvReluBn(c, c),
-                WsRes2(c, cfg.block_kernel, dilation, cfg.res2_scale),
-                WsConvReluBn(c, c),
-                WsSE(c, cfg.se_channels),
-            ])
 
-        def forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
-            out = x
-            for layer in self.se_res2block:
-                out = layer(out, mask)
-            return x + out
+class WeSpeakerEcapa(nn.Module):
+    """WeSpeaker ``ECAPA_TDNN(global_context_att=True, emb_bn=False)`` with pooling ``ASTP``.
 
-    class WsASTP(nn.Module):
-        """WeSpeaker ``ASTP`` with global context (``linear1``/``linear2`` are 1x1 convs)."""
+    Keys: ``layer1``, ``layer2..4.se_res2block.{0..3}``, ``conv``, ``pool``, ``bn``, ``linear``.
+    """
 
-        def __init__(self, in_dim: int, bottleneck: int):
-            super().__init__()
-            self.linear1 = nn.Conv1d(in_dim * 3, bottleneck, 1)
-            self.linear2 = nn.Conv1d(bottleneck, in_dim, 1)
+    def __init__(self, cfg: EcapaConfig):
+        super().__init__()
+        self.config = cfg
+        c = cfg.channels
+        self.layer1 = WsConvReluBn(cfg.feat_dim, c, cfg.stem_kernel, (cfg.stem_kernel - 1) // 2)
+        self.layer2 = WsBlock(cfg, cfg.block_dilations[0])
+        self.layer3 = WsBlock(cfg, cfg.block_dilations[1])
+        self.layer4 = WsBlock(cfg, cfg.block_dilations[2])
+        self.conv = nn.Conv1d(3 * c, cfg.mfa_channels, 1)
+        self.pool = ASTP(cfg.mfa_channels, cfg.attention_channels, global_context=True)
+        self.bn = nn.BatchNorm1d(2 * cfg.mfa_channels)
+        self.linear = nn.Linear(2 * cfg.mfa_channels, cfg.embed_dim)
 
-        def forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
-            xf = x.float()
-            t = x.shape[-1]
-            mean = _time_mean(xf, mask)
-            std = torch.sqrt(_time_var_unbiased(xf, mask) + 1e-7)
-            ctx = torch.cat((x, mean.to(x.dtype).expand(-1, -1, t), std.to(x.dtype).expand(-1, -1, t)), dim=1)
-            alpha = _masked_softmax(self.linear2(torch.tanh(self.linear1(ctx))).float(), mask)
-            mu = torch.sum(alpha * xf, dim=2)
-            var = torch.sum(alpha * xf**2, dim=2) - mu**2
-            return torch.cat([mu, torch.sqrt(var.clamp(min=1e-7))], dim=1).to(x.dtype)
+    def forward(self, feats: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        x = feats.transpose(1, 2)  # (B, D, T)
+        mask = frame_mask(lengths, x.shape[-1], x.device)
+        out1 = self.layer1(x, mask)
+        out2 = self.layer2(out1, mask)
+        out3 = self.layer3(out2, mask)
+        out4 = self.layer4(out3, mask)
+        out = F.relu(self.conv(torch.cat([out2, out3, out4], dim=1)))
+        return self.linear(self.bn(self.pool(out, mask)))
 
-    class WeSpeakerEcapa(nn.Module):
-        """WeSpeaker ``ECAPA_TDNN(global_context_att=True, emb_bn=False)`` with pooling ``ASTP``.
 
-        Keys: ``layer1``, ``layer2..4.se_res2block.{0..3}``, ``conv``, ``pool``, ``bn``, ``linear``.
-        """
+# ---------------------------------------------------------------- TaoRuijie
 
-        def __init__(self, cfg: EcapaConfig):
-            super().__init__()
-            self.config = cfg
-            c = cfg.channels
-            self.layer1 = WsConvReluBn(cfg.feat_dim, c, cfg.stem_kernel, (cfg.stem_kernel - 1) // 2)
-            self.layer2 = WsBlock(cfg, cfg.block_dilations[0])
-            self.layer3 = WsBlock(cfg, cfg.block_dilations[1])
-            self.layer4 = WsBlock(cfg, cfg.block_dilations[2])
-            self.conv = nn.Conv1d(3 * c, cfg.mfa_channels, 1)
-            self.pool = WsASTP(cfg.mfa_channels, cfg.attention_channels)
-            self.bn = nn.BatchNorm1d(2 * cfg.mfa_channels)
-            self.linear = nn.Linear(2 * cfg.mfa_channels, cfg.embed_dim)
 
-        def forward(self, feats: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
-            x = feats.transpose(1, 2)  # (B, D, T)
-            mask = frame_mask(lengths, x.shape[-1], x.device)
-            out1 = self.layer1(x, mask)
-            out2 = self.layer2(out1, mask)
-            out3 = self.layer3(out2, mask)
-            out4 = self.layer4(out3, mask)
-            out = F.relu(self.conv(torch.cat([out2, out3, out4], dim=1)))
-            return self.linear(self.bn(self.pool(out, mask)))
+class TaoBottle2neck(nn.Module):
+    """TaoRuijie ``Bottle2neck``: conv1/bn1, Res2 (last chunk passed), conv3/bn3, SE, residual.
+    The SE is ``SEModule`` (1x1 convs ``se.1`` / ``se.3`` of its Sequential)."""
 
-    # ---------------------------------------------------------------- TaoRuijie ----------------
-    class TaoSE(nn.Module):
-        """TaoRuijie ``SEModule``: ``se.1`` / ``se.3`` are the 1x1 convs of its Sequential."""
+    def __init__(self, cfg: EcapaConfig, dilation: int):
+        super().__init__()
+        c, scale = cfg.channels, cfg.res2_scale
+        self.width = c // scale
+        pad = dilation * (cfg.block_kernel - 1) // 2
+        self.conv1 = nn.Conv1d(c, c, 1)
+        self.bn1 = nn.BatchNorm1d(c)
+        self.convs = nn.ModuleList(
+            nn.Conv1d(self.width, self.width, cfg.block_kernel, dilation=dilation, padding=pad)
+            for _ in range(scale - 1)
+        )
+        self.bns = nn.ModuleList(nn.BatchNorm1d(self.width) for _ in range(scale - 1))
+        self.conv3 = nn.Conv1d(c, c, 1)
+        self.bn3 = nn.BatchNorm1d(c)
+        self.se = SqueezeExcitation(c, cfg.se_channels, conv=True, names=("se.1", "se.3"))
 
-        def __init__(self, channels: int, bottleneck: int):
-            super().__init__()
-            self.se = nn.ModuleDict({
-                "1": nn.Conv1d(channels, bottleneck, 1),
-                "3": nn.Conv1d(bottleneck, channels, 1),
-            })
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+        out = self.bn1(F.relu(self.conv1(x)))
+        out = _res2_pass_last(out, self.width, self.convs, self.bns, mask)
+        out = self.bn3(F.relu(self.conv3(out)))
+        return self.se(out, mask) + x
 
-        def forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
-            s = _time_mean(x, mask)
-            s = torch.sigmoid(self.se["3"](F.relu(self.se["1"](s))))
-            return x * s
 
-    class TaoBottle2neck(nn.Module):
-        """TaoRuijie ``Bottle2neck``: conv1/bn1, Res2 (last chunk passed), conv3/bn3, SE, residual."""
+class TaoRuijieEcapa(nn.Module):
+    """TaoRuijie ``ECAPA_TDNN(C)``; keys ``torchfbank``, ``conv1``, ``bn1``, ``layer1..4``,
+    ``attention.{0,2,4}`` (global-context attentive statistics with a tanh, clamp 1e-4),
+    ``bn5``, ``fc6``, ``bn6``.
 
-        def __init__(self, cfg: EcapaConfig, dilation: int):
-            super().__init__()
-            c, scale = cfg.channels, cfg.res2_scale
-            self.width = c // scale
-            pad = dilation * (cfg.block_kernel - 1) // 2
-            self.conv1 = nn.Conv1d(c, c, 1)
-            self.bn1 = nn.BatchNorm1d(c)
-            self.convs = nn.ModuleList(
-                nn.Conv1d(self.width, self.width, cfg.block_kernel, dilation=dilation, padding=pad)
-                for _ in range(scale - 1)
-            )
-            self.bns = nn.ModuleList(nn.BatchNorm1d(self.width) for _ in range(scale - 1))
-            self.conv3 = nn.Conv1d(c, c, 1)
-            self.bn3 = nn.BatchNorm1d(c)
-            self.se = TaoSE(c, cfg.se_channels)
+    ``torchfbank`` is the reference front-end (buffers only); ``forward`` takes its features.
+    """
 
-        def forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
-            out = self.bn1(F.relu(self.conv1(x)))
-            out = _res2_pass_last(out, self.width, self.convs, self.bns, mask)
-            out = self.bn3(F.relu(self.conv3(out)))
-            return self.se(out, mask) + x
+    def __init__(self, cfg: EcapaConfig):
+        super().__init__()
+        from asvbench.frontends.taoruijie import build_fbank_module
 
-    class TaoRuijieEcapa(nn.Module):
-        """TaoRuijie ``ECAPA_TDNN(C)``; keys ``torchfbank``, ``conv1``, ``bn1``, ``layer1..4``,
-        ``attention.{0,2,4}``, ``bn5``, ``fc6``, ``bn6``.
+        self.config = cfg
+        c = cfg.channels
+        self.torchfbank = build_fbank_module()
+        self.conv1 = nn.Conv1d(cfg.feat_dim, c, cfg.stem_kernel, padding=(cfg.stem_kernel - 1) // 2)
+        self.bn1 = nn.BatchNorm1d(c)
+        self.layer1 = TaoBottle2neck(cfg, cfg.block_dilations[0])
+        self.layer2 = TaoBottle2neck(cfg, cfg.block_dilations[1])
+        self.layer3 = TaoBottle2neck(cfg, cfg.block_dilations[2])
+        self.layer4 = nn.Conv1d(3 * c, cfg.mfa_channels, 1)
+        self.attention = ASP(cfg.mfa_channels, cfg.attention_channels, eps=1e-4, global_context=True, tanh=True)
+        self.bn5 = nn.BatchNorm1d(2 * cfg.mfa_channels)
+        self.fc6 = nn.Linear(2 * cfg.mfa_channels, cfg.embed_dim)
+        self.bn6 = nn.BatchNorm1d(cfg.embed_dim)
 
-        ``torchfbank`` is the reference front-end (buffers only); ``forward`` takes its features.
-        """
+    def forward(self, feats: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        x = feats.transpose(1, 2)
+        mask = frame_mask(lengths, x.shape[-1], x.device)
+        x = self.bn1(F.relu(self.conv1(zero_padded_frames(x, mask))))
+        x1 = self.layer1(x, mask)
+        x2 = self.layer2(x + x1, mask)
+        x3 = self.layer3(x + x1 + x2, mask)
+        h = F.relu(self.layer4(torch.cat((x1, x2, x3), dim=1)))
+        return self.bn6(self.fc6(self.bn5(self.attention(h, mask))))
 
-        def __init__(self, cfg: EcapaConfig):
-            super().__init__()
-            from asvbench.frontends.taoruijie import build_fbank_module
 
-            self.config = cfg
-            c = cfg.channels
-            self.torchfbank = build_fbank_module()
-            self.conv1 = nn.Conv1d(cfg.feat_dim, c, cfg.stem_kernel, padding=(cfg.stem_kernel - 1) // 2)
-            self.bn1 = nn.BatchNorm1d(c)
-            self.layer1 = TaoBottle2neck(cfg, cfg.block_dilations[0])
-            self.layer2 = TaoBottle2neck(cfg, cfg.block_dilations[1])
-            self.layer3 = TaoBottle2neck(cfg, cfg.block_dilations[2])
-            self.layer4 = nn.Conv1d(3 * c, cfg.mfa_channels, 1)
-            self.attention = nn.ModuleDict({
-                "0": nn.Conv1d(3 * cfg.mfa_channels, cfg.attention_channels, 1),
-                "2": nn.BatchNorm1d(cfg.attention_channels),
-                "4": nn.Conv1d(cfg.attention_channels, cfg.mfa_channels, 1),
-            })
-            self.bn5 = nn.BatchNorm1d(2 * cfg.mfa_channels)
-            self.fc6 = nn.Linear(2 * cfg.mfa_channels, cfg.embed_dim)
-            self.bn6 = nn.BatchNorm1d(cfg.embed_dim)
+# ---------------------------------------------------------------- SpeechBrain
 
-        def forward(self, feats: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
-            x = feats.transpose(1, 2)
-            mask = frame_mask(lengths, x.shape[-1], x.device)
-            x = self.bn1(F.relu(self.conv1(_zero_tail(x, mask))))
-            x1 = self.layer1(x, mask)
-            x2 = self.layer2(x + x1, mask)
-            x3 = self.layer3(x + x1 + x2, mask)
-            h = F.relu(self.layer4(torch.cat((x1, x2, x3), dim=1)))
-            return self.bn6(self.fc6(self.bn5(self._pool(h, mask))))
 
-        def _pool(self, h: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
-            hf = h.float()
-            t = h.shape[-1]
-            mean = _time_mean(hf, mask)
-            std = torch.sqrt(_time_var_unbiased(hf, mask).clamp(min=1e-4))
-            ctx = torch.cat((h, mean.to(h.dtype).expand(-1, -1, t), std.to(h.dtype).expand(-1, -1, t)), dim=1)
-            a = self.attention
-            w = a["4"](torch.tanh(a["2"](F.relu(a["0"](ctx)))))
-            w = _masked_softmax(w.float(), mask)
-            mu = torch.sum(hf * w, dim=2)
-            sg = torch.sqrt((torch.sum(hf**2 * w, dim=2) - mu**2).clamp(min=1e-4))
-            return torch.cat((mu, sg), dim=1).to(h.dtype)
+class SbConv(nn.Module):
+    """SpeechBrain ``Conv1d`` wrapper (child ``conv``), "same" output length, reflect padding."""
 
-    # ---------------------------------------------------------------- SpeechBrain --------------
-    class SbConv(nn.Module):
-        """SpeechBrain ``Conv1d`` wrapper (child ``conv``), "same" output length, reflect padding."""
+    def __init__(self, cin: int, cout: int, kernel: int = 1, dilation: int = 1):
+        super().__init__()
+        self.conv = nn.Conv1d(cin, cout, kernel, dilation=dilation)
+        self.pad = dilation * (kernel - 1) // 2
 
-        def __init__(self, cin: int, cout: int, kernel: int = 1, dilation: int = 1):
-            super().__init__()
-            self.conv = nn.Conv1d(cin, cout, kernel, dilation=dilation)
-            self.pad = dilation * (kernel - 1) // 2
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor | None) -> torch.Tensor:
+        return self.conv(_reflect_pad(x, self.pad, lengths))
 
-        def forward(self, x: torch.Tensor, lengths: torch.Tensor | None) -> torch.Tensor:
-            return self.conv(_reflect_pad(x, self.pad, lengths))
 
-    class SbNorm(nn.Module):
-        """SpeechBrain ``BatchNorm1d`` wrapper (child ``norm``)."""
+class SbNorm(nn.Module):
+    """SpeechBrain ``BatchNorm1d`` wrapper (child ``norm``)."""
 
-        def __init__(self, channels: int):
-            super().__init__()
-            self.norm = nn.BatchNorm1d(channels)
+    def __init__(self, channels: int):
+        super().__init__()
+        self.norm = nn.BatchNorm1d(channels)
 
-        def forward(self, x: torch.Tensor) -> torch.Tensor:
-            return self.norm(x)
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.norm(x)
 
-    class SbTDNN(nn.Module):
-        """SpeechBrain ``TDNNBlock``: ``norm(relu(conv(x)))`` (dropout 0)."""
 
-        def __init__(self, cin: int, cout: int, kernel: int = 1, dilation: int = 1):
-            super().__init__()
-            self.conv = SbConv(cin, cout, kernel, dilation)
-            self.norm = SbNorm(cout)
+class SbTDNN(nn.Module):
+    """SpeechBrain ``TDNNBlock``: ``norm(relu(conv(x)))`` (dropout 0)."""
 
-        def forward(self, x: torch.Tensor, lengths: torch.Tensor | None) -> torch.Tensor:
-            return self.norm(F.relu(self.conv(x, lengths)))
+    def __init__(self, cin: int, cout: int, kernel: int = 1, dilation: int = 1):
+        super().__init__()
+        self.conv = SbConv(cin, cout, kernel, dilation)
+        self.norm = SbNorm(cout)
 
-    class SbRes2(nn.Module):
-        """SpeechBrain ``Res2NetBlock``: chunk 0 passed, chunk 1 -> block 0, chunk i + y_{i-1} -> block i-1."""
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor | None) -> torch.Tensor:
+        return self.norm(F.relu(self.conv(x, lengths)))
 
-        def __init__(self, channels: int, scale: int, kernel: int, dilation: int):
-            super().__init__()
-            self.scale = scale
-            w = channels // scale
-            self.blocks = nn.ModuleList(SbTDNN(w, w, kernel, dilation) for _ in range(scale - 1))
 
-        def forward(self, x: torch.Tensor, lengths: torch.Tensor | None) -> torch.Tensor:
-            ys = []
-            y = None
-            for i, xi in enumerate(torch.chunk(x, self.scale, dim=1)):
-                if i == 0:
-                    y = xi
-                elif i == 1:
-                    y = self.blocks[0](xi, lengths)
-                else:
-                    y = self.blocks[i - 1](xi + y, lengths)
-                ys.append(y)
-            return torch.cat(ys, dim=1)
+class SbRes2(nn.Module):
+    """SpeechBrain ``Res2NetBlock``: chunk 0 passed, chunk 1 -> block 0, chunk i + y_{i-1} -> block i-1."""
 
-    class SbSE(nn.Module):
-        """SpeechBrain ``SEBlock``: (masked) time mean -> conv1 -> ReLU -> conv2 -> sigmoid -> scale."""
+    def __init__(self, channels: int, scale: int, kernel: int, dilation: int):
+        super().__init__()
+        self.scale = scale
+        w = channels // scale
+        self.blocks = nn.ModuleList(SbTDNN(w, w, kernel, dilation) for _ in range(scale - 1))
 
-        def __init__(self, channels: int, se_channels: int):
-            super().__init__()
-            self.conv1 = SbConv(channels, se_channels)
-            self.conv2 = SbConv(se_channels, channels)
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor | None) -> torch.Tensor:
+        ys = []
+        y = None
+        for i, xi in enumerate(torch.chunk(x, self.scale, dim=1)):
+            if i == 0:
+                y = xi
+            elif i == 1:
+                y = self.blocks[0](xi, lengths)
+            else:
+                y = self.blocks[i - 1](xi + y, lengths)
+            ys.append(y)
+        return torch.cat(ys, dim=1)
 
-        def forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
-            s = _time_mean(x, mask)
-            s = torch.sigmoid(self.conv2(F.relu(self.conv1(s, None)), None))
-            return s * x
 
-    class SbSERes2Block(nn.Module):
-        """SpeechBrain ``SERes2NetBlock``: tdnn1, res2net_block, tdnn2, se_block, + residual."""
+class SbSERes2Block(nn.Module):
+    """SpeechBrain ``SERes2NetBlock``: tdnn1, res2net_block, tdnn2, se_block, + residual. The SE
+    is ``SEBlock`` (1x1 convs ``conv1.conv`` / ``conv2.conv`` on the masked time mean)."""
 
-        def __init__(self, cfg: EcapaConfig, dilation: int):
-            super().__init__()
-            c = cfg.channels
-            self.tdnn1 = SbTDNN(c, c)
-            self.res2net_block = SbRes2(c, cfg.res2_scale, cfg.block_kernel, dilation)
-            self.tdnn2 = SbTDNN(c, c)
-            self.se_block = SbSE(c, cfg.se_channels)
+    def __init__(self, cfg: EcapaConfig, dilation: int):
+        super().__init__()
+        c = cfg.channels
+        self.tdnn1 = SbTDNN(c, c)
+        self.res2net_block = SbRes2(c, cfg.res2_scale, cfg.block_kernel, dilation)
+        self.tdnn2 = SbTDNN(c, c)
+        self.se_block = SqueezeExcitation(c, cfg.se_channels, conv=True, names=("conv1.conv", "conv2.conv"))
 
-        def forward(self, x: torch.Tensor, lengths: torch.Tensor | None, mask: torch.Tensor | None) -> torch.Tensor:
-            out = self.tdnn2(self.res2net_block(self.tdnn1(x, lengths), lengths), lengths)
-            return self.se_block(out, mask) + x
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor | None, mask: torch.Tensor | None) -> torch.Tensor:
+        out = self.tdnn2(self.res2net_block(self.tdnn1(x, lengths), lengths), lengths)
+        return self.se_block(out, mask) + x
 
-    class SbASP(nn.Module):
-        """SpeechBrain ``AttentiveStatisticsPooling(global_context=True)``, eps 1e-12."""
 
-        def __init__(self, channels: int, attention_channels: int):
-            super().__init__()
-            self.tdnn = SbTDNN(3 * channels, attention_channels)
-            self.conv = SbConv(attention_channels, channels)
+class SbASP(nn.Module):
+    """SpeechBrain ``AttentiveStatisticsPooling(global_context=True)``: population statistics
+    around the weighted mean, eps 1e-12 (unlike :class:`~asvbench.models.layers.ASP`)."""
 
-        @staticmethod
-        def _stats(x: torch.Tensor, w: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-            mean = (w * x).sum(dim=2)
-            std = torch.sqrt((w * (x - mean.unsqueeze(2)).pow(2)).sum(dim=2).clamp(1e-12))
-            return mean, std
+    def __init__(self, channels: int, attention_channels: int):
+        super().__init__()
+        self.tdnn = SbTDNN(3 * channels, attention_channels)
+        self.conv = SbConv(attention_channels, channels)
 
-        def forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
-            xf = x.float()
-            t = x.shape[-1]
-            m = torch.ones_like(xf[:, :1, :]) if mask is None else mask.to(xf.dtype)
-            mean, std = self._stats(xf, m / m.sum(dim=2, keepdim=True))
-            ctx = torch.cat(
-                [x, mean.to(x.dtype).unsqueeze(2).expand(-1, -1, t), std.to(x.dtype).unsqueeze(2).expand(-1, -1, t)],
-                dim=1,
-            )
-            attn = self.conv(torch.tanh(self.tdnn(ctx, None)), None)
-            attn = _masked_softmax(attn.float(), mask)
-            mean, std = self._stats(xf, attn)
-            return torch.cat((mean, std), dim=1).unsqueeze(2).to(x.dtype)
+    @staticmethod
+    def _stats(x: torch.Tensor, w: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        mean = (w * x).sum(dim=2)
+        std = torch.sqrt((w * (x - mean.unsqueeze(2)).pow(2)).sum(dim=2).clamp(1e-12))
+        return mean, std
 
-    class SpeechBrainEcapa(nn.Module):
-        """SpeechBrain ``ECAPA_TDNN``; keys ``blocks.{0..}``, ``mfa``, ``asp``, ``asp_bn``, ``fc``."""
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+        xf = x.float()
+        t = x.shape[-1]
+        m = torch.ones_like(xf[:, :1, :]) if mask is None else mask.to(xf.dtype)
+        mean, std = self._stats(xf, m / m.sum(dim=2, keepdim=True))
+        ctx = torch.cat(
+            [x, mean.to(x.dtype).unsqueeze(2).expand(-1, -1, t), std.to(x.dtype).unsqueeze(2).expand(-1, -1, t)],
+            dim=1,
+        )
+        attn = self.conv(torch.tanh(self.tdnn(ctx, None)), None)
+        attn = masked_softmax(attn.float(), mask)
+        mean, std = self._stats(xf, attn)
+        return torch.cat((mean, std), dim=1).unsqueeze(2).to(x.dtype)
 
-        def __init__(self, cfg: EcapaConfig):
-            super().__init__()
-            self.config = cfg
-            c = cfg.channels
-            blocks: list[nn.Module] = [SbTDNN(cfg.feat_dim, c, cfg.stem_kernel, 1)]
-            blocks += [SbSERes2Block(cfg, d) for d in cfg.block_dilations]
-            self.blocks = nn.ModuleList(blocks)
-            self.mfa = SbTDNN(c * len(cfg.block_dilations), cfg.mfa_channels, cfg.mfa_kernel, cfg.mfa_dilation)
-            self.asp = SbASP(cfg.mfa_channels, cfg.attention_channels)
-            self.asp_bn = SbNorm(2 * cfg.mfa_channels)
-            self.fc = SbConv(2 * cfg.mfa_channels, cfg.embed_dim)
 
-        def forward(self, feats: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
-            x = feats.transpose(1, 2)
-            mask = frame_mask(lengths, x.shape[-1], x.device)
-            lens = None if mask is None else lengths.to(x.device)
-            x = self.blocks[0](x, lens)
-            outs = []
-            for block in self.blocks[1:]:
-                x = block(x, lens, mask)
-                outs.append(x)
-            x = self.mfa(torch.cat(outs, dim=1), lens)
-            x = self.asp_bn(self.asp(x, mask))
-            return self.fc(x, None).squeeze(2)
+class SpeechBrainEcapa(nn.Module):
+    """SpeechBrain ``ECAPA_TDNN``; keys ``blocks.{0..}``, ``mfa``, ``asp``, ``asp_bn``, ``fc``."""
 
-    def _res2_pass_last(x, width, convs, bns, mask):  # type: ignore[no-untyped-def]
-        """Res2 cascade shared by WeSpeaker and TaoRuijie: ``sp = bn_i(relu(conv_i(sp + x_i)))``."""
-        chunks = torch.split(x, width, dim=1)
-        out = []
-        sp = chunks[0]
-        for i, (conv, bn) in enumerate(zip(convs, bns)):
-            if i >= 1:
-                sp = sp + chunks[i]
-            sp = bn(F.relu(conv(_zero_tail(sp, mask))))
-            out.append(sp)
-        out.append(chunks[len(convs)])
-        return torch.cat(out, dim=1)
+    def __init__(self, cfg: EcapaConfig):
+        super().__init__()
+        self.config = cfg
+        c = cfg.channels
+        blocks: list[nn.Module] = [SbTDNN(cfg.feat_dim, c, cfg.stem_kernel, 1)]
+        blocks += [SbSERes2Block(cfg, d) for d in cfg.block_dilations]
+        self.blocks = nn.ModuleList(blocks)
+        self.mfa = SbTDNN(c * len(cfg.block_dilations), cfg.mfa_channels, cfg.mfa_kernel, cfg.mfa_dilation)
+        self.asp = SbASP(cfg.mfa_channels, cfg.attention_channels)
+        self.asp_bn = SbNorm(2 * cfg.mfa_channels)
+        self.fc = SbConv(2 * cfg.mfa_channels, cfg.embed_dim)
 
-    return {"wespeaker": WeSpeakerEcapa, "taoruijie": TaoRuijieEcapa, "speechbrain": SpeechBrainEcapa}
+    def forward(self, feats: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        x = feats.transpose(1, 2)
+        mask = frame_mask(lengths, x.shape[-1], x.device)
+        lens = None if mask is None else lengths.to(x.device)
+        x = self.blocks[0](x, lens)
+        outs = []
+        for block in self.blocks[1:]:
+            x = block(x, lens, mask)
+            outs.append(x)
+        x = self.mfa(torch.cat(outs, dim=1), lens)
+        x = self.asp_bn(self.asp(x, mask))
+        return self.fc(x, None).squeeze(2)
+
+
+_NETWORKS: dict[str, type[nn.Module]] = {
+    "wespeaker": WeSpeakerEcapa, "taoruijie": TaoRuijieEcapa, "speechbrain": SpeechBrainEcapa,
+}
 
 
 # ---------------------------------------------------------------- registry loader
@@ -572,14 +463,7 @@ def _define_classes() -> dict[str, type]:  # noqa: C901 - one place for the thre
 
 def min_samples_for(config: EcapaConfig, frontend: str) -> int:
     """Shortest waveform (16 kHz samples) that gives ``config.min_frames`` frames with ``frontend``."""
-    frames = config.min_frames
-    if frontend.startswith("kaldi-fbank"):
-        return 400 + 160 * (frames - 1)  # snip_edges: 1 + (N - 400) // 160 frames
-    if frontend == "taoruijie-mel-80":
-        from asvbench.frontends.taoruijie import TAORUIJIE_MEL80
-
-        return max(TAORUIJIE_MEL80.min_samples, 160 * (frames - 1))  # 1 + N // 160 frames
-    return 160 * (frames - 1)  # centred STFT: 1 + N // 160 frames
+    return frames_to_samples(config.min_frames, frontend)
 
 
 def load_ecapa(entry: "ModelEntry", path: Path, *, preset: str, layout: str) -> "LoadedModel":
@@ -592,16 +476,10 @@ def load_ecapa(entry: "ModelEntry", path: Path, *, preset: str, layout: str) -> 
     """
     from asvbench.frontends import get_frontend
     from asvbench.frontends.taoruijie import TaoRuijieMel
-    from asvbench.models.adapters import get_adapter
-    from asvbench.models.base import LoadedModel, load_state_dict_file, load_strict
-    from asvbench.models.campplus import frontend_network_forward
+    from asvbench.models.glue import embedding_model, load_checkpoint
 
     config = get_preset(preset)
-    module = build_ecapa(config)
-    state = get_adapter(layout)(load_state_dict_file(path), where=path)
-    load_strict(module, state, where=path, family=f"ECAPA-TDNN ({preset})")
-    module.eval()
+    module = load_checkpoint(build_ecapa(config), path, layout=layout, family=f"{FAMILY} ({preset})")
     frontend = TaoRuijieMel(module.torchfbank) if config.layout == "taoruijie" else get_frontend(entry.frontend)
     minimum = max(entry.min_samples, min_samples_for(config, entry.frontend))
-    forward = frontend_network_forward(frontend, module, min_samples=minimum, name=entry.name)
-    return LoadedModel(entry, module, forward)
+    return embedding_model(entry, module, frontend, min_samples=minimum)

@@ -281,9 +281,11 @@ class SqueezeExcitation(nn.Module):
 
     def squeeze(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
         """The mean ``(B, C, 1[, 1])`` the gate is computed from."""
-        if self.dims == 2:
-            return x.mean((-2, -1), keepdim=True) if mask is None else masked_mean(x, mask, keepdim=True).mean(-2, keepdim=True)
-        return masked_mean(x, mask, keepdim=True)
+        if self.dims == 1:
+            return masked_mean(x, mask, keepdim=True)
+        if mask is None:
+            return x.mean((-2, -1), keepdim=True)
+        return masked_mean(x, mask, keepdim=True).mean(-2, keepdim=True)
 
     def gate(self, s: torch.Tensor) -> torch.Tensor:
         """``sigmoid(W2 [BN] relu(W1 s))`` of the squeezed ``(B, C, 1[, 1])``."""

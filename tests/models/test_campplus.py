@@ -16,11 +16,11 @@ from asvbench.models.campplus import (
     PRESETS,
     CAMPPlusConfig,
     _segment_mean,
-    _stats_pool,
     build_campplus,
-    count_parameters,
-    frontend_network_forward,
 )
+from asvbench.models.glue import frontend_network_forward
+from asvbench.models.layers import count_parameters
+from asvbench.models.layers import mean_std as _stats_pool
 from tests.models._parity import fill_state_dict
 
 pytestmark = pytest.mark.usefixtures("two_torch_threads")

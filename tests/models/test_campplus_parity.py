@@ -25,7 +25,8 @@ import torch
 from asvbench.frontends import get_frontend
 from asvbench.models.adapters import get_adapter
 from asvbench.models.base import load_strict
-from asvbench.models.campplus import build_campplus, count_parameters
+from asvbench.models.campplus import build_campplus
+from asvbench.models.layers import count_parameters
 from tests.models._parity import cosine, fill_state_dict, fill_values, parity_case
 
 pytestmark = [pytest.mark.shared, pytest.mark.usefixtures("two_torch_threads")]

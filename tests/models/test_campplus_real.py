@@ -18,7 +18,7 @@ import torch
 
 from asvbench.metrics import compute_eer
 from asvbench.models.base import LoadedModel, load_state_dict_file
-from asvbench.models.campplus import count_parameters
+from asvbench.models.layers import count_parameters
 from asvbench.models.registry import get_model
 from tests.conftest import shared_path
 

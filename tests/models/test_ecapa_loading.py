@@ -17,11 +17,11 @@ from asvbench.models.ecapa_tdnn import (
     EcapaConfig,
     _reflect_pad,
     build_ecapa,
-    frame_mask,
     get_preset,
     load_ecapa,
     min_samples_for,
 )
+from asvbench.models.layers import frame_mask
 from asvbench.models.registry import get_model
 from tests.conftest import shared_path
 from tests.models._batch import padded_batch

@@ -21,7 +21,8 @@ from asvbench.frontends import get_frontend
 from asvbench.frontends.taoruijie import TaoRuijieMel
 from asvbench.models.adapters import get_adapter
 from asvbench.models.base import load_strict
-from asvbench.models.ecapa_tdnn import build_ecapa, count_parameters, get_preset
+from asvbench.models.ecapa_tdnn import build_ecapa, get_preset
+from asvbench.models.layers import count_parameters
 from tests.models._parity import cosine, fill_state_dict, parity_case
 
 pytestmark = pytest.mark.usefixtures("two_torch_threads")

@@ -7,42 +7,58 @@ prefixes stripped, training-only keys (margin heads, loss weights, optimizer sta
 keys renamed. Adapters never guess silently: anything left over makes the strict load fail
 with the missing and unexpected keys named.
 
-Registered by layout name; the loader in :mod:`asvbench.models.registry` picks one by name.
-Imports torch lazily.
+Each adapter module registers its function beside its definition with
+``@register_adapter("<layout>")``; :func:`get_adapter` imports every module of this package
+once and looks the layout up, so a new source is one new file here. Imports torch lazily.
 """
 
 from __future__ import annotations
 
 import importlib
+import pkgutil
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from asvbench._registry import Registry
 from asvbench.errors import AsvbenchError
 
+#: ``adapt(obj, *, where) -> state dict``
 Adapter = Callable[..., dict[str, Any]]
 
-#: layout name -> (module, function); the function is ``adapt(obj, *, where) -> state dict``
-ADAPTERS: dict[str, tuple[str, str]] = {
-    "3dspeaker": ("asvbench.models.adapters.threedspeaker", "adapt_threedspeaker"),
-    "wespeaker": ("asvbench.models.adapters.wespeaker", "adapt_wespeaker"),
-    "taoruijie": ("asvbench.models.adapters.taoruijie", "adapt_taoruijie"),
-    "speechbrain": ("asvbench.models.adapters.speechbrain", "adapt_speechbrain"),
-    "clovaai-aasist": ("asvbench.models.adapters.clovaai_aasist", "adapt_clovaai_aasist"),
-}
+#: layout name -> adapter function, filled by :func:`register_adapter` as the modules are imported
+ADAPTERS: Registry[Adapter] = Registry("checkpoint layout")
 
 #: wrapper keys under which training scripts nest the network's state dict
 WRAPPER_KEYS = ("state_dict", "model_state_dict", "model", "embedding_model", "net", "network")
 
 
+def register_adapter(layout: str) -> Callable[[Adapter], Adapter]:
+    """Decorator: register the adapter function for checkpoint ``layout`` (once per layout)."""
+
+    def register(func: Adapter) -> Adapter:
+        return ADAPTERS.register(layout, func)
+
+    return register
+
+
+def _import_adapter_modules() -> None:
+    """Import every adapter module of this package once (each registers its layouts on import)."""
+    for info in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{info.name}")
+
+
+def layouts() -> list[str]:
+    """Every registered checkpoint layout, sorted."""
+    _import_adapter_modules()
+    return ADAPTERS.names()
+
+
 def get_adapter(layout: str) -> Adapter:
-    """The adapter function registered for checkpoint ``layout``."""
-    try:
-        module, func = ADAPTERS[layout]
-    except KeyError:
-        raise AsvbenchError(f"unknown checkpoint layout {layout!r}",
-                            hint=f"valid layouts: {', '.join(sorted(ADAPTERS))}") from None
-    return getattr(importlib.import_module(module), func)
+    """The adapter function registered for checkpoint ``layout`` (an error listing the valid ones)."""
+    if layout not in ADAPTERS:
+        _import_adapter_modules()
+    return ADAPTERS.get(layout)
 
 
 def _is_tensor_dict(obj: Any) -> bool:
@@ -94,3 +110,14 @@ def counters_to_int64(state: dict[str, Any]) -> dict[str, Any]:
         k: (v.round().to(torch.int64) if k.endswith("num_batches_tracked") and v.is_floating_point() else v)
         for k, v in state.items()
     }
+
+
+def clean_state(obj: Any, *, where: str | Path, strip: Iterable[str] = (), drop: Iterable[str] = (),
+                wrapper_keys: Iterable[str] = WRAPPER_KEYS) -> dict[str, Any]:
+    """The steps most adapters are made of, in this order: :func:`unwrap_state_dict`, strip a
+    ``module.`` prefix (DataParallel / DDP), strip each of ``strip`` in turn, drop every key
+    under ``drop``, :func:`counters_to_int64`."""
+    state = strip_prefix(unwrap_state_dict(obj, where=where, wrapper_keys=wrapper_keys), "module.")
+    for prefix in strip:
+        state = strip_prefix(state, prefix)
+    return counters_to_int64(drop_prefixes(state, drop))

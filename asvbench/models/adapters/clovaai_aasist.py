@@ -11,11 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from asvbench.models.adapters import counters_to_int64, strip_prefix, unwrap_state_dict
+from asvbench.models.adapters import clean_state, register_adapter
 
 
+@register_adapter("clovaai-aasist")
 def adapt_clovaai_aasist(obj: Any, *, where: str | Path) -> dict[str, Any]:
     """AASIST checkpoint object -> our state dict (to load strictly)."""
-    state = unwrap_state_dict(obj, where=where)
-    state = strip_prefix(state, "module.")
-    return counters_to_int64(state)
+    return clean_state(obj, where=where)

@@ -14,14 +14,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from asvbench.models.adapters import WRAPPER_KEYS, counters_to_int64, strip_prefix, unwrap_state_dict
+from asvbench.models.adapters import WRAPPER_KEYS, clean_state, register_adapter
 
 SPEECHBRAIN_WRAPPER_KEYS = ("ecapa_state_dict",) + WRAPPER_KEYS
 
 
+@register_adapter("speechbrain")
 def adapt_speechbrain(obj: Any, *, where: str | Path) -> dict[str, Any]:
     """SpeechBrain ECAPA checkpoint object -> state dict of the ``speechbrain`` layout."""
-    state = unwrap_state_dict(obj, where=where, wrapper_keys=SPEECHBRAIN_WRAPPER_KEYS)
-    state = strip_prefix(state, "module.")
-    state = strip_prefix(state, "embedding_model.")
-    return counters_to_int64(state)
+    return clean_state(obj, where=where, strip=("embedding_model.",), wrapper_keys=SPEECHBRAIN_WRAPPER_KEYS)

@@ -13,16 +13,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from asvbench.models.adapters import counters_to_int64, drop_prefixes, strip_prefix, unwrap_state_dict
+from asvbench.models.adapters import clean_state, register_adapter
 
 ENCODER_PREFIX = "speaker_encoder."
 DROPPED_PREFIXES = ("speaker_loss.",)
 
 
+@register_adapter("taoruijie")
 def adapt_taoruijie(obj: Any, *, where: str | Path) -> dict[str, Any]:
     """TaoRuijie checkpoint object -> state dict of :class:`~asvbench.models.ecapa_tdnn` ``taoruijie`` layout."""
-    state = unwrap_state_dict(obj, where=where)
-    state = strip_prefix(state, "module.")
-    state = drop_prefixes(state, DROPPED_PREFIXES)
-    state = strip_prefix(state, ENCODER_PREFIX)
-    return counters_to_int64(state)
+    return clean_state(obj, where=where, strip=(ENCODER_PREFIX,), drop=DROPPED_PREFIXES)

@@ -13,15 +13,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from asvbench.models.adapters import counters_to_int64, drop_prefixes, strip_prefix, unwrap_state_dict
+from asvbench.models.adapters import clean_state, register_adapter
 
 DROPPED_PREFIXES = ("classifier.",)
 
 
+@register_adapter("3dspeaker")
 def adapt_threedspeaker(obj: Any, *, where: str | Path) -> dict[str, Any]:
     """3D-Speaker checkpoint object -> our state dict (to load strictly)."""
-    state = unwrap_state_dict(obj, where=where)
-    state = strip_prefix(state, "module.")
-    state = strip_prefix(state, "embedding_model.")
-    state = drop_prefixes(state, DROPPED_PREFIXES)
-    return counters_to_int64(state)
+    return clean_state(obj, where=where, strip=("embedding_model.",), drop=DROPPED_PREFIXES)
