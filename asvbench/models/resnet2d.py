@@ -131,31 +131,33 @@ def _candidates() -> list[tuple[str, dict[str, tuple[int, ...]]]]:
     return out
 
 
-def _models_of(labels: Sequence[str]) -> list[str]:
-    """Registry names whose loader builds one of the presets ``labels`` name."""
+def _models_of(labels: Sequence[str], layout: str) -> list[str]:
+    """Registry names whose loader reads the ``layout`` and builds one of the presets ``labels`` name."""
     from asvbench.models.registry import list_models
 
     names = []
     for entry in list_models():
         kwargs = dict(getattr(entry.loader, "kwargs", ()))
         family = next((f for f, module, _ in FAMILIES if getattr(entry.loader, "module", None) == module), None)
-        if family is not None and _preset_label(family, kwargs.get("preset", "")) in labels:
+        if family is not None and kwargs.get("layout") == layout and \
+                _preset_label(family, kwargs.get("preset", "")) in labels:
             names.append(entry.name)
     return names
 
 
-def check_preset(state: dict[str, Any], *, family: str, preset: str, where: Path,
+def check_preset(state: dict[str, Any], *, family: str, preset: str, where: Path, layout: str = "wespeaker",
                  module: nn.Module | None = None) -> None:
     """Refuse a checkpoint of another preset of these families, naming the preset(s) it fits
-    and the registry models built from them. ``module``: the network built for ``preset``
-    (when the checkpoint fits it, the other presets are not built at all)."""
+    and the registry models that read it (``layout``, the one ``state`` was adapted from) into
+    them. ``module``: the network built for ``preset`` (when the checkpoint fits it, the other
+    presets are not built at all)."""
     from asvbench.models.preset_fit import fitting, refuse_other_presets, state_shapes
 
     if module is not None and state_shapes(state) == state_shapes(module.state_dict()):
         return
     candidates = _candidates()
     fits = fitting(state_shapes(state), candidates)
-    models = _models_of(fits)
+    models = _models_of(fits, layout)
     hint = f"use --model {' or '.join(models)}" if models else None
     refuse_other_presets(state, expected=_preset_label(family, preset), candidates=candidates, where=where, hint=hint)
 
@@ -172,7 +174,7 @@ def load_2d_family(entry: "ModelEntry", path: Path, *, family: str, build: Calla
 
     module = build(preset)
     state = get_adapter(layout)(load_state_dict_file(path), where=path)
-    check_preset(state, family=family, preset=preset, where=path, module=module)
+    check_preset(state, family=family, preset=preset, where=path, layout=layout, module=module)
     load_strict(module, state, where=path, family=f"{family} ({preset})")
     module.eval()
     frontend = get_frontend(entry.frontend)
