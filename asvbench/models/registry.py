@@ -295,6 +295,104 @@ _add(ModelEntry(
 ))
 
 
+# ------------------------------------------------------------------ clovaai ResNetSE34V2 (voxceleb_trainer, SASV DoubleRoc)
+# min_samples 257: the centred STFT reflect-pads 256 samples (needs more), the instance norm 2 frames
+# (1 + N // 160 >= 2); resnet_se.min_samples(). The three entries have the same keys and shapes.
+
+
+def _resnet_se_loader(name: str) -> LazyLoader:
+    return LazyLoader(name, "asvbench.models.resnet_se", "load_resnet_se",
+                      (("preset", "resnetse34v2"), ("layout", "voxceleb-trainer")))
+
+
+_RESNET_SE_SIGNATURE = CheckpointSignature(
+    ("conv1.bias", "layer1.0.se.fc.0.weight", "torchfb.1.mel_scale.fb", "attention.0.weight", "fc.weight"),
+    (("fc.weight", (512, 4096)), ("torchfb.1.mel_scale.fb", (257, 64))), prefixes=("__S__.", ""),
+    size="half-width SE-ResNet-34, 64 mels, embed 512",
+    layout="voxceleb_trainer ResNetSE (__S__.conv1 with bias, layer*.se.fc.*, torchfb.*, attention.*)")
+_RESNET_SE_PARITY = (_parity("voxceleb_trainer_resnetse34v2", "tests/models/test_resnetse34v2_parity.py"),)
+
+_add(ModelEntry(
+    name="resnetse34v2-clovaai-ap", family="resnet-se", kind="embedding", source="clovaai/voxceleb_trainer",
+    embed_dim=512, sample_rate=16000, frontend="clovaai-mel-64-x32768",
+    licence="MIT (repository); trained on VoxCeleb2 (CC-BY-4.0)",
+    loader=_resnet_se_loader("resnetse34v2-clovaai-ap"),
+    url="http://www.robots.ox.ac.uk/~joon/data/baseline_v2_ap.model",
+    min_samples=257,
+    description="voxceleb_trainer ResNetSE34V2 baseline_v2_ap.model (half-width SE-ResNet-34, ASP, 512-d; "
+                "8,028,492 params; Vox1-O EER 1.1771 % with --eval_frames 400, README until 2022-09); "
+                "trained and evaluated on int16-scaled input (scipy wavfile), hence x32768",
+    default=True, signature=_RESNET_SE_SIGNATURE, verified_by=_RESNET_SE_PARITY,
+))
+_add(ModelEntry(
+    name="resnetse34v2-clovaai-smproto", family="resnet-se", kind="embedding", source="clovaai/voxceleb_trainer",
+    embed_dim=512, sample_rate=16000, frontend="clovaai-mel-64",
+    licence="MIT (repository); trained on VoxCeleb2 (CC-BY-4.0)",
+    loader=_resnet_se_loader("resnetse34v2-clovaai-smproto"),
+    url="http://www.robots.ox.ac.uk/~joon/data/baseline_v2_smproto.model",
+    min_samples=257,
+    description="voxceleb_trainer ResNetSE34V2 baseline_v2_smproto.model (softmax + prototypical loss; "
+                "8,028,492 params; Vox1-O EER 1.0180 %, README since 2022-09); published after the recipe "
+                "read audio with soundfile (2021-04), so fed [-1, 1] as that evaluation was (inferred)",
+    signature=_RESNET_SE_SIGNATURE, verified_by=_RESNET_SE_PARITY,
+))
+_add(ModelEntry(
+    name="resnetse34v2-doubleroc", family="resnet-se", kind="embedding", source="WebPrague/SASV2022_DoubleRoc",
+    embed_dim=512, sample_rate=16000, frontend="clovaai-mel-64-x32768",
+    licence="Apache-2.0 (DoubleRoc code); weights = clovaai baseline_v2_ap.model (MIT repository)",
+    loader=_resnet_se_loader("resnetse34v2-doubleroc"),
+    url="http://www.robots.ox.ac.uk/~joon/data/baseline_v2_ap.model",
+    min_samples=257,
+    description="SASV2022 DoubleRoc 'SE-ResNet-34' (ASV/models/ResNet34V2.py, seed 001): run_spk_ebd_extract.sh "
+                "downloads baseline_v2_ap.model as resnet34v2.model; x32768 inside its forward = our front-end; "
+                "SASV protocol: full utterance + 5 crops of 48,240 samples",
+    signature=_RESNET_SE_SIGNATURE, verified_by=_RESNET_SE_PARITY,
+))
+
+
+# ------------------------------------------------------------------ open-speaker-verification ResNet34 (mmcls)
+# min_samples 400: one Kaldi frame; the neck's population std of one frame is 0, not NaN.
+
+
+def _osv_loader(name: str) -> LazyLoader:
+    return LazyLoader(name, "asvbench.models.osv_resnet", "load_osv_resnet",
+                      (("preset", "resnet34"), ("layout", "mmcls-osv")))
+
+
+_OSV_SIGNATURE = CheckpointSignature(
+    ("backbone.conv1.weight", "backbone.layer2.0.downsample.0.weight", "neck.embedding.0.weight"),
+    (("backbone.conv1.weight", (32, 1, 3, 3)), ("neck.embedding.0.weight", (256, 5632))),
+    size="ResNet_CIFAR depth 34, 81-dim input, embed 256",
+    layout="mmclassification ImageClassifier (backbone.*, neck.embedding.*, head.W)")
+_OSV_PARITY = (_parity("osv_resnet34_am", "tests/models/test_osv_resnet_parity.py"),)
+_OSV_FRONTEND_NOTE = ("the repository publishes no front-end: kaldi-fbank-81-energy is the parity fixture's "
+                      "stand-in (Kaldi compute-fbank-feats defaults, 80 bins + log energy, dither 0, utterance CMN)")
+
+_add(ModelEntry(
+    name="osv-resnet34-am", family="osv-resnet", kind="embedding", source="1017549629/open-speaker-verification",
+    embed_dim=256, sample_rate=16000, frontend="kaldi-fbank-81-energy",
+    licence="Apache-2.0 (repository); trained on VoxCeleb2 (CC-BY-4.0)",
+    loader=_osv_loader("osv-resnet34-am"),
+    min_samples=400,
+    description="ResNet34-AM-VoxCeleb2 (mmcls ResNet_CIFAR-34 + StatsPooling, AM-softmax head dropped; "
+                "6,765,920 params; Vox1-O cleaned EER 1.207 %); Google Drive only: https://drive.google.com/file/"
+                "d/1d5cJQsLNUrZ3-IIiBPI8l-7W7G_jqKV8/view; " + _OSV_FRONTEND_NOTE,
+    default=True, signature=_OSV_SIGNATURE, verified_by=_OSV_PARITY,
+))
+_add(ModelEntry(
+    name="osv-resnet34-am-syncbn", family="osv-resnet", kind="embedding",
+    source="1017549629/open-speaker-verification",
+    embed_dim=256, sample_rate=16000, frontend="kaldi-fbank-81-energy",
+    licence="Apache-2.0 (repository); trained on VoxCeleb2 (CC-BY-4.0)",
+    loader=_osv_loader("osv-resnet34-am-syncbn"),
+    min_samples=400,
+    description="ResNet34-AM-VoxCeleb2-syncBN (vox2_resnet34_b128x4_syncBN.py: the same network, SyncBN in "
+                "the neck, same keys; Vox1-O cleaned EER 1.196 %); Google Drive only: https://drive.google.com/"
+                "file/d/1rJ9tMGU4OVXQwF66e0Z-0scDc9MmipHo/view; file not examined; " + _OSV_FRONTEND_NOTE,
+    signature=_OSV_SIGNATURE, verified_by=_OSV_PARITY,
+))
+
+
 # ------------------------------------------------------------------ WeSpeaker ResNet, Gemini DF-ResNet (2-D ResNets)
 # Releases: wenet-e2e/wespeaker docs/pretrained.md (VoxCeleb2 dev; zip = avg_model.pt + config.yaml; CC-BY-4.0
 # as VoxCeleb). Only ResNet34 has a base release: ResNet152/221/293 and Gemini DF-ResNet114 are LM only.
