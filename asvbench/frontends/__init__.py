@@ -63,6 +63,14 @@ FRONTENDS.register("kaldi-fbank-81-energy", FrontendEntry(
 FRONTENDS.register("raw-64600-repeat", FrontendEntry(
     "raw-64600-repeat", "asvbench.frontends.raw", "aasist_raw_64600",
     "clovaai AASIST: the raw waveform, first 64,600 samples, tiled (repeat-padded) when shorter"))
+FRONTENDS.register("resemblyzer-mel-40", FrontendEntry(
+    "resemblyzer-mel-40", "asvbench.frontends.resemblyzer", "resemblyzer_mel40",
+    "Resemblyzer GE2E: librosa melspectrogram 40 bands (n_fft 400, hop 160, Hann, zero-padded centre, Slaney "
+    "mel + norm), power, no log, input in [-1, 1]; the GE2E model adds preprocess_wav and 1.6 s partial windows"))
+FRONTENDS.register("nii-lfcc-60", FrontendEntry(
+    "nii-lfcc-60", "asvbench.frontends.lfcc", "nii_lfcc60",
+    "NII LFCC-LCNN: pre-emphasis 0.97, STFT 512 (320/160 Hamming, zero-padded centre), 20 linear triangular "
+    "filters, log10, orthonormal DCT, c0 = log energy, + delta + delta-delta (60), input in [-1, 1]"))
 FRONTENDS.register("clovaai-mel-80", FrontendEntry(
     "clovaai-mel-80", "asvbench.frontends.doubleroc", "clovaai_mel80",
     "SASV2022 DoubleRoc SE-Res2Net-50 (Res2Net50V2 torchfb): clovaai-mel-64 with 80 mels (0-8000 Hz), "
