@@ -37,7 +37,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from asvbench.frontends.clovaai import CLOVAAI_MEL64
-from asvbench.frontends.taoruijie import build_fbank_module
+from asvbench.frontends import taoruijie
 from asvbench.models import _presets
 from asvbench.models.layers import ASP, SqueezeExcitation, frame_mask, zero_padded_frames
 from asvbench.models.resnet2d import Mask, strided_mask
@@ -121,7 +121,7 @@ class ResNetSE(nn.Module):
             self.add_module(f"layer{i + 1}", nn.Sequential(*blocks))
             in_planes = planes
         with torch.device("cpu"):  # torchaudio computes the filterbank's values (not on the meta device)
-            self.torchfb = build_fbank_module(replace(CLOVAAI_MEL64, n_mels=config.n_mels))
+            self.torchfb = taoruijie.build_fbank_module(replace(CLOVAAI_MEL64, n_mels=config.n_mels))
         self.attention = ASP(config.pooled_channels, config.attention_dim, eps=config.asp_eps)
         self.fc = nn.Linear(2 * config.pooled_channels, config.embed_dim)
 
