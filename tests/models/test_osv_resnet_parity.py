@@ -16,9 +16,6 @@ rule-B input sensitivity).
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
-
 import numpy as np
 import pytest
 import torch
@@ -31,6 +28,7 @@ from asvbench.models.osv_resnet import MIN_SAMPLES, build_osv_resnet
 from asvbench.models.registry import get_model
 from tests.models._batch import assert_batch_equals_one_at_a_time, speechlike
 from tests.models._parity import cosine, parity_case
+from tests.models._resnet_se_osv import mmcv_file
 
 pytestmark = [pytest.mark.shared, pytest.mark.usefixtures("two_torch_threads")]
 
@@ -42,13 +40,6 @@ END_TO_END_TOL = 1e-3
 
 def _rel(e: np.ndarray, ref: np.ndarray) -> float:
     return float(np.linalg.norm(e.astype(np.float64) - ref) / np.linalg.norm(ref))
-
-
-def mmcv_file(state: dict[str, Any], path: Path) -> Path:
-    """``state`` saved as mmcv ``save_checkpoint`` saves the classifier (with the AM head ``head.W``)."""
-    torch.save({"meta": {"mmcls_version": "0.6.0", "epoch": 16},
-                "state_dict": {**state, "head.W": torch.zeros(5994, 256)}}, path)
-    return path
 
 
 @pytest.fixture(scope="module")

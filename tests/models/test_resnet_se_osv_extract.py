@@ -18,8 +18,7 @@ from asvbench.io.embeddings import load_embeddings
 from asvbench.models.registry import get_model
 from tests.conftest import shared_path
 from tests.models._parity import parity_case
-from tests.models.test_osv_resnet_parity import mmcv_file
-from tests.models.test_resnetse34v2_parity import _filled, speakernet_file
+from tests.models._resnet_se_osv import mmcv_file, resnetse_filled, speakernet_file
 
 pytestmark = [pytest.mark.shared, pytest.mark.slow, pytest.mark.usefixtures("two_torch_threads")]
 
@@ -30,7 +29,7 @@ LIBRI = ["3005/3005-163389-0007.flac", "3005/3005-163389-0004.flac", "367/367-13
 def _checkpoint(shared_dir: Path, entry: str, tmp: Path) -> Path:
     if entry.startswith("osv"):
         return mmcv_file(parity_case(shared_dir, "osv_resnet34_am").filled("B"), tmp / "latest.pth")
-    return speakernet_file(_filled(parity_case(shared_dir, "voxceleb_trainer_resnetse34v2"), "B"),
+    return speakernet_file(resnetse_filled(parity_case(shared_dir, "voxceleb_trainer_resnetse34v2"), "B"),
                            tmp / "baseline_v2_ap.model")
 
 

@@ -15,7 +15,6 @@ Features: tests/models/test_clovaai_osv_frontends.py.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
@@ -27,7 +26,8 @@ from asvbench.models.layers import count_parameters
 from asvbench.models.registry import get_model
 from asvbench.models.resnet_se import build_resnet_se, min_samples
 from tests.models._batch import assert_batch_equals_one_at_a_time, speechlike
-from tests.models._parity import cosine, fill_state_dict, parity_case
+from tests.models._parity import cosine, parity_case
+from tests.models._resnet_se_osv import resnetse_filled, speakernet_file
 
 pytestmark = [pytest.mark.shared, pytest.mark.usefixtures("two_torch_threads")]
 
@@ -38,29 +38,6 @@ REL_TOL = 2e-4
 
 def _rel(e: np.ndarray, ref: np.ndarray) -> float:
     return float(np.linalg.norm(e.astype(np.float64) - ref) / np.linalg.norm(ref))
-
-
-def _filled(case, rule: str) -> dict[str, Any]:
-    """The reference-layout state dict under ``rule``; the front-end buffers (skipped by the fill)
-    at their constructed values, as a real checkpoint stores them."""
-    template = case.template()
-    constructed = build_resnet_se().state_dict()
-    for key in template:
-        if key.startswith("torchfb."):
-            template[key] = constructed[key].clone()
-    return fill_state_dict(template, rule)
-
-
-def speakernet_file(state: dict[str, Any], path: Path, *, wrapped: bool = False) -> Path:
-    """``state`` saved as voxceleb_trainer saves ``SpeakerNet.state_dict()`` (a softmaxproto head under ``__L__.``)."""
-    speakernet = {**{f"__S__.{k}": v for k, v in state.items()},
-                  "__L__.softmax.fc.weight": torch.zeros(7, 512), "__L__.softmax.fc.bias": torch.zeros(7),
-                  "__L__.angleproto.w": torch.tensor(10.0), "__L__.angleproto.b": torch.tensor(-5.0)}
-    if wrapped:
-        speakernet = {"model_state_dict": speakernet, "optimizer_state_dict": {"state": {}, "param_groups": []},
-                      "scheduler_state_dict": {}, "epoch": 3}
-    torch.save(speakernet, path)
-    return path
 
 
 def _embed(model, wav: np.ndarray) -> np.ndarray:
@@ -75,7 +52,7 @@ def case(shared_dir):
 
 @pytest.fixture(scope="module")
 def checkpoint(case, tmp_path_factory) -> Path:
-    return speakernet_file(_filled(case, "B"), tmp_path_factory.mktemp("ckpt") / "baseline_v2_ap.model")
+    return speakernet_file(resnetse_filled(case, "B"), tmp_path_factory.mktemp("ckpt") / "baseline_v2_ap.model")
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +71,7 @@ def test_keys_shapes_and_parameter_count(case):
 @pytest.mark.slow
 @pytest.mark.parametrize("rule", ["B", "A"])
 def test_embeddings_match_reference(case, tmp_path, rule):
-    path = speakernet_file(_filled(case, rule), tmp_path / "baseline_v2_ap.model")
+    path = speakernet_file(resnetse_filled(case, rule), tmp_path / "baseline_v2_ap.model")
     model = get_model(ENTRY).loader(path)
     ours = {x: _embed(model, case.inputs[x]) for x in ("a", "b")}
     for x in ("a", "b"):
@@ -110,7 +87,7 @@ def test_embeddings_match_reference(case, tmp_path, rule):
 def test_2026_checkpoint_format_and_doubleroc_entry_load_the_same(case, tmp_path, loaded):
     """The ``model_state_dict`` wrapper of today's saveParameters, and the DoubleRoc entry (the
     same file as resnet34v2.model, x32768 inside its forward = our front-end), give the same embedding."""
-    wrapped = speakernet_file(_filled(case, "B"), tmp_path / "model000000003.model", wrapped=True)
+    wrapped = speakernet_file(resnetse_filled(case, "B"), tmp_path / "model000000003.model", wrapped=True)
     doubleroc = get_model("resnetse34v2-doubleroc").loader(wrapped)
     a = case.inputs["a"]
     np.testing.assert_array_equal(_embed(doubleroc, a), _embed(loaded, a))
@@ -121,7 +98,7 @@ def test_frontend_buffers_come_from_the_checkpoint(case, tmp_path):
     # a checkpoint with a zero STFT window: every mel energy is 0, every log-mel log(1e-6), constant
     # over time, so the instance norm gives zero features (up to the rounding of a constant's mean,
     # amplified by 1 / sqrt(1e-5)); the constructed window would not
-    state = _filled(case, "B")
+    state = resnetse_filled(case, "B")
     state["torchfb.1.spectrogram.window"] = torch.zeros(400)
     model = get_model(ENTRY).loader(speakernet_file(state, tmp_path / "zero_window.model"))
     emb = _embed(model, case.inputs["a"])
