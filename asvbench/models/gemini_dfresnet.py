@@ -35,13 +35,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from asvbench.models._presets import resolve_config
+from asvbench.models import _presets
 from asvbench.models.layers import zero_padded_frames
 from asvbench.models.resnet2d import Mask, WeSpeaker2dNet, conv_bn_relu, load_2d_family, strided_mask
 
 if TYPE_CHECKING:  # pragma: no cover
     from asvbench.models.base import LoadedModel, ModelEntry
 
+FAMILY = "Gemini DF-ResNet"
 #: the T14c plan: (frequency, time) stride of downsample_layers.1..4
 STRIDES: tuple[tuple[int, int], ...] = ((2, 1), (2, 2), (2, 1), (2, 1))
 #: time is halved once: the pooling sees ceil(T / 2) frames
@@ -92,6 +93,11 @@ PRESETS: dict[str, GeminiDFResNetConfig] = {
     "golden-gemini-dfresnet114": _golden((3, 3, 27, 3)),
     "golden-gemini-dfresnet183": _golden((3, 8, 45, 3)),
 }
+
+
+def get_preset(name: str) -> GeminiDFResNetConfig:
+    """``PRESETS[name]``; an unknown name is :class:`~asvbench.models._presets.UnknownPresetError`."""
+    return _presets.get_preset(FAMILY, PRESETS, name)
 
 
 class InvertedBottleneck(nn.Module):
@@ -157,7 +163,7 @@ class GeminiDFResNet(WeSpeaker2dNet):
 def build_gemini_dfresnet(config: GeminiDFResNetConfig | str = "gemini-dfresnet114", **overrides: Any) -> GeminiDFResNet:
     """Build a Gemini DF-ResNet from a config or a preset name (``PRESETS``), with field
     overrides; eval mode. Unknown preset: :class:`~asvbench.models._presets.UnknownPresetError`."""
-    return GeminiDFResNet(resolve_config("Gemini DF-ResNet", PRESETS, config, **overrides)).eval()
+    return GeminiDFResNet(_presets.resolve_config(FAMILY, PRESETS, config, **overrides)).eval()
 
 
 def min_samples(frontend: str = "kaldi-fbank-80-wespeaker") -> int:
@@ -171,5 +177,4 @@ def min_samples(frontend: str = "kaldi-fbank-80-wespeaker") -> int:
 
 def load_gemini_dfresnet(entry: "ModelEntry", path: Path, *, preset: str, layout: str) -> "LoadedModel":
     """Registry loader: build ``preset``, adapt the ``layout`` checkpoint, load strictly, eval mode."""
-    return load_2d_family(entry, path, family="Gemini DF-ResNet", build=build_gemini_dfresnet, preset=preset,
-                          layout=layout)
+    return load_2d_family(entry, path, family=FAMILY, build=build_gemini_dfresnet, preset=preset, layout=layout)

@@ -31,12 +31,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from asvbench.models._presets import resolve_config
+from asvbench.models import _presets
 from asvbench.models.resnet2d import Mask, WeSpeaker2dNet, conv_bn_relu, load_2d_family, strided_mask
 
 if TYPE_CHECKING:  # pragma: no cover
     from asvbench.models.base import LoadedModel, ModelEntry
 
+FAMILY = "WeSpeaker ResNet"
 BlockType = Literal["basic", "bottleneck"]
 EXPANSION: dict[str, int] = {"basic": 1, "bottleneck": 4}
 
@@ -82,6 +83,11 @@ PRESETS: dict[str, ResNetConfig] = {
 
 #: time is halved by stages 2, 3 and 4: the pooling sees ceil(T / 8) frames
 TIME_STRIDE = 8
+
+
+def get_preset(name: str) -> ResNetConfig:
+    """``PRESETS[name]``; an unknown name is :class:`~asvbench.models._presets.UnknownPresetError`."""
+    return _presets.get_preset(FAMILY, PRESETS, name)
 
 
 def _shortcut(in_planes: int, out_planes: int, stride: int) -> nn.Sequential:
@@ -186,7 +192,7 @@ class ResNet(WeSpeaker2dNet):
 def build_resnet(config: ResNetConfig | str = "resnet34", **overrides: Any) -> ResNet:
     """Build a WeSpeaker ResNet from a config or a preset name (``PRESETS``), with field
     overrides; eval mode. Unknown preset: :class:`~asvbench.models._presets.UnknownPresetError`."""
-    return ResNet(resolve_config("WeSpeaker ResNet", PRESETS, config, **overrides)).eval()
+    return ResNet(_presets.resolve_config(FAMILY, PRESETS, config, **overrides)).eval()
 
 
 def min_samples(frontend: str = "kaldi-fbank-80-wespeaker") -> int:
@@ -200,8 +206,8 @@ def min_samples(frontend: str = "kaldi-fbank-80-wespeaker") -> int:
 
 def load_resnet(entry: "ModelEntry", path: Path, *, preset: str, layout: str) -> "LoadedModel":
     """Registry loader: build ``preset``, adapt the ``layout`` checkpoint, load strictly, eval mode."""
-    return load_2d_family(entry, path, family="WeSpeaker ResNet", build=build_resnet, preset=preset, layout=layout)
+    return load_2d_family(entry, path, family=FAMILY, build=build_resnet, preset=preset, layout=layout)
 
 
-__all__ = ["PRESETS", "BasicBlock", "Bottleneck", "ResNet", "ResNetConfig", "build_resnet", "load_resnet",
-           "min_samples"]
+__all__ = ["FAMILY", "PRESETS", "BasicBlock", "Bottleneck", "ResNet", "ResNetConfig", "build_resnet", "get_preset",
+           "load_resnet", "min_samples"]

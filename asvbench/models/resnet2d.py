@@ -105,6 +105,9 @@ def fold_for_inference(model: nn.Module, *, in_place: bool = False) -> nn.Module
 
 # ---------------------------------------------------------------- registry loader
 
+#: what :func:`fold_for_inference` does, for the extraction manifest
+OPTIMISATIONS = "inference form: BatchNorm folded into the preceding convolutions, channels-last weights"
+
 
 #: the families whose checkpoints a loader compares against (label prefix, module, builder)
 FAMILIES: tuple[tuple[str, str, str], ...] = (
@@ -169,23 +172,12 @@ def load_2d_family(entry: "ModelEntry", path: Path, *, family: str, build: Calla
     folds the BatchNorms (:func:`fold_for_inference`)."""
     from asvbench.frontends import get_frontend
     from asvbench.models.adapters import get_adapter
-    from asvbench.models.base import LoadedModel, load_state_dict_file, load_strict
-    from asvbench.models.glue import frontend_network_forward
+    from asvbench.models.base import load_state_dict_file, load_strict
+    from asvbench.models.glue import embedding_model
 
     module = build(preset)
     state = get_adapter(layout)(load_state_dict_file(path), where=path)
     check_preset(state, family=family, preset=preset, where=path, layout=layout, module=module)
     load_strict(module, state, where=path, family=f"{family} ({preset})")
-    module.eval()
-    frontend = get_frontend(entry.frontend)
-
-    def with_network(network: nn.Module) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
-        return frontend_network_forward(frontend, network, min_samples=entry.min_samples, name=entry.name)
-
-    def for_inference(in_place: bool = False) -> LoadedModel:
-        folded = fold_for_inference(module, in_place=in_place)
-        model = LoadedModel(entry, folded, with_network(folded))
-        model.optimisations = "inference form: BatchNorm folded into the preceding convolutions, channels-last weights"
-        return model
-
-    return LoadedModel(entry, module, with_network(module), for_inference=for_inference)
+    return embedding_model(entry, module.eval(), get_frontend(entry.frontend), inference_form=fold_for_inference,
+                           optimisations=OPTIMISATIONS)

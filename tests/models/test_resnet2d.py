@@ -3,6 +3,8 @@ minimum-length guard, checkpoints of another preset, signatures, the inference f
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
@@ -18,7 +20,7 @@ from asvbench.models.gemini_dfresnet import GeminiDFResNetConfig, build_gemini_d
 from asvbench.models.identify import identify
 from asvbench.models.registry import get_model, list_models
 from asvbench.models.resnet import ResNetConfig, build_resnet
-from asvbench.models.resnet2d import check_preset, strided_mask
+from asvbench.models.resnet2d import FAMILIES, check_preset, strided_mask
 from tests.models._batch import padded_batch
 from tests.models._parity import fill_state_dict
 from tests.models._resnet2d_parity import rel, wespeaker_checkpoint
@@ -212,6 +214,22 @@ def test_check_preset_accepts_its_own_and_leaves_unknown_layouts_to_the_strict_l
     torch.save(obj, truncated)
     with pytest.raises(AsvbenchError, match="1 missing keys: seg_1.bias"):
         get_model(RESNET).loader(truncated)
+
+
+@pytest.mark.parametrize(("family", "build", "preset"), [
+    (resnet, build_resnet, "resnet221"), (gemini_dfresnet, build_gemini_dfresnet, "gemini-dfresnet60"),
+])
+def test_family_shape(family, build, preset):
+    # the recipe of asvbench/models/README.md: frozen config, build by preset name or by config, eval mode
+    config = family.get_preset(preset)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        config.embed_dim = 1  # type: ignore[misc]
+    with torch.device("meta"):
+        by_name, by_config = build(preset), build(config)
+    assert not by_name.training and by_name.config == by_config.config == config
+    assert build("resnet34" if family is resnet else "gemini-dfresnet114", embed_dim=16).seg_1.out_features == 16
+    # resnet2d.FAMILIES names each family by its FAMILY label (the preset-fit errors use it)
+    assert (family.FAMILY, family.__name__, build.__name__) in FAMILIES
 
 
 def test_unknown_preset_is_the_shared_error():

@@ -14,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from asvbench.models.adapters import counters_to_int64, drop_prefixes, register_adapter, strip_prefix, unwrap_state_dict
+from asvbench.models.adapters import clean_state, register_adapter
 
 DROPPED_PREFIXES = ("projection.",)
 RENAMED = ("embedding.", "seg_1.")
@@ -23,9 +23,6 @@ RENAMED = ("embedding.", "seg_1.")
 @register_adapter("golden-gemini")
 def adapt_golden_gemini(obj: Any, *, where: str | Path) -> dict[str, Any]:
     """Golden-Gemini checkpoint object -> our Gemini DF-ResNet state dict (to load strictly)."""
-    state = unwrap_state_dict(obj, where=where)
-    state = strip_prefix(state, "module.")
-    state = drop_prefixes(state, DROPPED_PREFIXES)
     old, new = RENAMED
-    state = {(new + k.removeprefix(old) if k.startswith(old) else k): v for k, v in state.items()}
-    return counters_to_int64(state)
+    state = clean_state(obj, where=where, drop=DROPPED_PREFIXES)
+    return {(new + k.removeprefix(old) if k.startswith(old) else k): v for k, v in state.items()}
