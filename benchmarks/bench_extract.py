@@ -21,12 +21,16 @@ Needs ../shared (CAM++ checkpoint, LibriSpeech test-other 10x10). CPU only unles
 (then ``--dtype bfloat16`` measures bf16 autocast). ``--model`` times another registry entry:
 with ``--checkpoint`` its real weights, without one a checkpoint of its architecture filled by
 rule B of ``shared/parity/FILL_RULE.md`` (random-like weights: the same work per frame, so the
-same timing; the embeddings mean nothing), e.g. ``--model resnet34-wespeaker-lm``.
+same timing; the embeddings mean nothing), e.g. ``--model resnet34-wespeaker-lm``. A CM entry
+(``--model lcnn-nii-toy --checkpoint ../shared/models/lcnn_nii_toy/trained_network.pt --audio
+../shared/audio/asvspoof2019_LA_eval_5utts``) is compared on its bona fide logits; give the LCNN its real
+checkpoint (a rule-B fill overwrites its stored LFCC filterbank, whose negative entries make NaN scores).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import tempfile
@@ -64,6 +68,7 @@ def main() -> None:
     from asvbench.extract import ExtractConfig, run_extract
     from asvbench.io.audio import list_audio
     from asvbench.io.embeddings import load_embeddings
+    from asvbench.io.scores import read_cm_scores
     from asvbench.models.registry import get_model
 
     if args.threads:
@@ -74,6 +79,7 @@ def main() -> None:
     elif args.checkpoint is None:
         args.checkpoint = rule_b_checkpoint(get_model(args.model), Path(tmp_weights.name) / "rule_b.pt")
         print(f"weights: rule-B fill of FILL_RULE.md (timing only) in {args.checkpoint}")
+    is_cm = get_model(args.model).kind == "cm"
     items = list_audio(args.audio)[: args.n]
     print(f"model {args.model}; {len(items)} utterances from {args.audio}; device {args.device}; "
           f"torch threads {torch.get_num_threads()}; cpus {os.cpu_count()}; load average {os.getloadavg()[0]:.2f}")
@@ -101,15 +107,22 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="bench-extract-") as tmp:
             lst = Path(tmp) / "list.txt"
             lst.write_text("".join(f"{it.path}\n" for it in items))
-            cfg = ExtractConfig(model=args.model, audio=lst, out=Path(tmp) / "store", checkpoint=args.checkpoint,
+            out = Path(tmp) / ("cm.tsv" if is_cm else "store")  # a CM writes a score TSV, not a store
+            cfg = ExtractConfig(model=args.model, audio=lst, out=out, checkpoint=args.checkpoint,
                                 batch_size=args.batch_size, num_workers=args.num_workers, device=args.device,
                                 dtype=args.dtype, progress=False, key_style="stem")
             t0 = time.perf_counter()
             res = run_extract(cfg)
             seconds = time.perf_counter() - t0
-            store = load_embeddings(res.out, mmap=False)
-            how = f"{store.manifest['bucketing']} batches, {store.manifest['compute']}, {store.manifest.get('optimisations')}"
-            return seconds, {k: np.asarray(store.matrix[i]) for i, k in enumerate(store.keys)}, how
+            if is_cm:  # rows [0, bona fide logit], compared with the loop's logits[:, 1] below
+                manifest = json.loads(Path(f"{res.out}.manifest.json").read_text())
+                rows = {k: np.array([0.0, v]) for k, v in read_cm_scores(res.out)["cm_logit"].items()}
+            else:
+                store = load_embeddings(res.out, mmap=False)
+                manifest = store.manifest
+                rows = {k: np.asarray(store.matrix[i]) for i, k in enumerate(store.keys)}
+            how = f"{manifest['bucketing']} batches, {manifest['compute']}, {manifest.get('optimisations')}"
+            return seconds, rows, how
 
     loop_times, engine_times, fused_times = [], [], []
     for r in range(args.repeat):  # alternate, so that load from other work hits all alike
@@ -136,7 +149,11 @@ def main() -> None:
               f"-> the inference form gives {loop_s / fused_s:.2f}x, the workers {fused_s / engine_s:.2f}x")
     print(f"speed-up engine / loop: {loop_s / engine_s:.2f}x (best vs best); "
           f"median of rounds {np.median(np.array(loop_times) / np.array(engine_times)):.2f}x")
-    print(f"agreement: min cosine engine vs loop {min(cos):.7f}")
+    if is_cm:  # CM outputs: one score per utterance, a cosine would say nothing
+        diff = max(abs(float(loop_emb[k][1]) - float(engine_emb[k][1])) for k in loop_emb)
+        print(f"agreement: max |bona fide logit engine - loop| {diff:.2e}")
+    else:
+        print(f"agreement: min cosine engine vs loop {min(cos):.7f}")
     print(f"load average at the end: {os.getloadavg()[0]:.2f} (the 2 cores are shared with other work)")
 
 
