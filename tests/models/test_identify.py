@@ -229,28 +229,45 @@ def test_speechbrain_layout_of_an_unregistered_size(shared_dir):
         resolve_model("ecapa-speechbrain", path)
 
 
-@pytest.mark.parametrize("relative, holds", [
-    (LCNN, "60 tensors: input_mean (1), input_std (1), output_mean (1), output_std (1), m_frontend.0.lfcc_fb "
-           "(257, 20)"),
-    (GE2E, "no tensor dict at its top level or under a known wrapper key (its keys: step, model_state, "
-           "optimizer_state)"),
-])
-def test_unknown_checkpoint_lists_what_it_holds_and_the_families(shared_dir, relative, holds):
-    path = shared_path(shared_dir, relative)
-    with pytest.raises(AsvbenchError) as exc:
-        resolve_model(None, path)
-    assert "matches no registered model; it holds " + holds in exc.value.what
-    assert exc.value.where == str(path)
-    families = exc.value.hint.split("known families: ")[1].split(";")[0].split(", ")
-    assert OUR_FAMILIES <= set(families)
+@pytest.mark.parametrize("relative, name", [(LCNN, "lcnn-nii-toy"), (GE2E, "ge2e-resemblyzer")])
+def test_the_lcnn_and_ge2e_checkpoints_are_identified(shared_dir, relative, name):
+    """Both real checkpoints that no family read before issue 12 now identify as their entries."""
+    entry, how = resolve_model(None, shared_path(shared_dir, relative))
+    assert entry.name == name
+    assert "identified from keys/shapes" in how
 
 
-def test_an_entry_name_with_an_unrecognised_file_is_left_to_the_strict_load(shared_dir):
-    entry, how = resolve_model("campplus-3dspeaker-e192", shared_path(shared_dir, LCNN))
+def _unknown_checkpoints(tmp_path):
+    import torch
+
+    tensors = tmp_path / "tensors.pt"
+    torch.save({"encoder.weight": torch.zeros(4, 4), "head.bias": torch.zeros(3)}, tensors)
+    no_tensors = tmp_path / "no_tensors.pt"
+    torch.save({"step": 7, "config": {"layers": 2}}, no_tensors)
+    return tensors, no_tensors
+
+
+def test_unknown_checkpoint_lists_what_it_holds_and_the_families(tmp_path):
+    tensors, no_tensors = _unknown_checkpoints(tmp_path)
+    for path, holds in [
+        (tensors, "2 tensors: encoder.weight (4, 4), head.bias (3)"),
+        (no_tensors, "no tensor dict at its top level or under a known wrapper key (its keys: step, config)"),
+    ]:
+        with pytest.raises(AsvbenchError) as exc:
+            resolve_model(None, path)
+        assert "matches no registered model; it holds " + holds in exc.value.what
+        assert exc.value.where == str(path)
+        families = exc.value.hint.split("known families: ")[1].split(";")[0].split(", ")
+        assert OUR_FAMILIES <= set(families)
+
+
+def test_an_entry_name_with_an_unrecognised_file_is_left_to_the_strict_load(tmp_path):
+    tensors, _ = _unknown_checkpoints(tmp_path)
+    entry, how = resolve_model("campplus-3dspeaker-e192", tensors)
     assert entry.name == "campplus-3dspeaker-e192"
     assert "matches no registered checkpoint signature; loading it as campplus-3dspeaker-e192" in how
     with pytest.raises(AsvbenchError, match="does not match the CAM"):
-        entry.loader(shared_path(shared_dir, LCNN))
+        entry.loader(tensors)
 
 
 def test_missing_checkpoint(tmp_path):
