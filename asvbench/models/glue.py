@@ -10,8 +10,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from asvbench.errors import AsvbenchError
-
 if TYPE_CHECKING:  # pragma: no cover
     import torch
 
@@ -36,13 +34,12 @@ def load_checkpoint(module: "torch.nn.Module", path: Path, *, layout: str, famil
     return module.eval()
 
 
-def require_min_samples(lengths: "torch.Tensor", min_samples: int, name: str) -> None:
-    """The minimum-length guard: :class:`AsvbenchError` if a row has fewer than ``min_samples``."""
-    if len(lengths) and int(lengths.min()) < min_samples:
-        raise AsvbenchError(
-            f"{name} needs at least {min_samples} samples per utterance, got {int(lengths.min())}",
-            hint="skip utterances shorter than the model's min_samples",
-        )
+def require_min_samples(lengths: "torch.Tensor", min_samples: int, name: str, sample_rate: int = 16000) -> None:
+    """The minimum-length guard on a lengths tensor (:func:`~asvbench.models.length_guard.require_min_length`:
+    the message gives samples and seconds)."""
+    from asvbench.models.length_guard import require_min_length
+
+    require_min_length(lengths.tolist(), min_samples, sample_rate, name)
 
 
 def frames_to_samples(frames: int, frontend: str) -> int:

@@ -54,6 +54,7 @@ from torch import nn
 from asvbench.frontends.taoruijie import TaoRuijieMelConfig
 from asvbench.models._presets import resolve_config
 from asvbench.models.layers import ASP, SqueezeExcitation, frame_mask
+from asvbench.models.length_guard import require_min_length
 
 if TYPE_CHECKING:  # pragma: no cover
     from asvbench.models.base import LoadedModel, ModelEntry
@@ -447,18 +448,6 @@ def min_samples(preset: str, hop_length: int = 160) -> int:
     return hop_length * (resolve_config(FAMILY, PRESETS, preset).min_frames - 1)
 
 
-def require_seconds(lengths: torch.Tensor, minimum: int, sample_rate: int, name: str) -> None:
-    """The minimum-length guard, in samples and seconds (:class:`~asvbench.errors.AsvbenchError`)."""
-    from asvbench.errors import AsvbenchError
-
-    if len(lengths) and int(lengths.min()) < minimum:
-        n = int(lengths.min())
-        raise AsvbenchError(
-            f"{name} needs at least {minimum} samples ({minimum / sample_rate:.3f} s) per utterance, got {n} "
-            f"({n / sample_rate:.3f} s)",
-            hint="skip utterances shorter than the model's min_samples (asvbench extract records them as too short)")
-
-
 def _frontend(entry: "ModelEntry", module: nn.Module) -> Any:
     """The entry's front-end; DoubleRoc models' with the loaded checkpoint's buffers."""
     from asvbench.frontends import get_frontend
@@ -498,7 +487,7 @@ def load_res2net(entry: "ModelEntry", path: Path, *, preset: str, layout: str) -
         inner = frontend_network_forward(frontend, network, min_samples=minimum, name=entry.name)
 
         def forward(wavs: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-            require_seconds(torch.as_tensor(lengths), minimum, entry.sample_rate, entry.name)
+            require_min_length(torch.as_tensor(lengths).tolist(), minimum, entry.sample_rate, entry.name)
             return inner(wavs, lengths)
 
         return forward

@@ -86,7 +86,7 @@ def test_minimum_length_guard(tmp_path, preset, entry, minimum):
     path = tmp_path / "ckpt.pth"
     torch.save(_state(preset), path)
     model = get_model(entry).loader(path)
-    with pytest.raises(AsvbenchError, match=rf"at least {minimum} samples \({minimum / 16000:.3f} s\)"):
+    with pytest.raises(AsvbenchError, match=rf"at least {minimum} samples \({minimum / 16000:.3f} s at 16000 Hz\)"):
         model.forward(torch.zeros(1, minimum - 1), torch.tensor([minimum - 1]))
     wav = 0.1 * torch.sin(torch.arange(minimum) / 7.0)
     assert torch.isfinite(model.forward(wav[None], torch.tensor([minimum]))).all()
