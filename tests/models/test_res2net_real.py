@@ -112,7 +112,7 @@ def test_minimum_length_guard_names_seconds(model):
     # N = 16 * 160 = 2,560 samples = 0.160 s
     assert get_model(NAME).min_samples == 2560
     short = torch.zeros(1, 2559)
-    with pytest.raises(AsvbenchError, match=r"2560 samples \(0\.160 s\).*got 2559 \(0\.160 s\)"):
+    with pytest.raises(AsvbenchError, match=r"2560 samples \(0\.160 s at 16000 Hz\).*got 2559 samples \(0\.160 s\)"):
         model.forward(short, torch.tensor([2559]))
     assert np.isfinite(_embed(model, (0.1 * np.sin(np.arange(2560) / 7.0)).astype(np.float32))).all()
 
