@@ -11,18 +11,16 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import soundfile as sf
 import torch
 
 from asvbench.models.aasist import cm_scores
 from asvbench.models.registry import get_model
 from tests.conftest import shared_path
 from tests.models._batch import padded_batch
+from tests.models._la_eval import SPOOF, UTTS, read_la_eval
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("two_torch_threads")]
 
-UTTS = ["LA_E_4311043", "LA_E_8411060", "LA_E_8411845", "LA_E_9296375", "LA_E_9297933"]
-SPOOF = "LA_E_8411845"
 # bona fide logit (out[:, 1]) of the released AASIST.pth, published
 AASIST_PUBLISHED = {"LA_E_4311043": 3.8465, "LA_E_8411060": 5.0664, "LA_E_8411845": -2.7513,
                     "LA_E_9296375": 6.3667, "LA_E_9297933": 5.6164}
@@ -30,13 +28,7 @@ AASIST_PUBLISHED = {"LA_E_4311043": 3.8465, "LA_E_8411060": 5.0664, "LA_E_841184
 
 @pytest.fixture(scope="module")
 def la_eval(shared_dir) -> dict[str, torch.Tensor]:
-    folder = shared_path(shared_dir, "audio/asvspoof2019_LA_eval_5utts")
-    out = {}
-    for u in UTTS:
-        wav, sr = sf.read(folder / f"{u}.flac", dtype="float32")
-        assert sr == 16000 and wav.ndim == 1
-        out[u] = torch.from_numpy(wav)
-    return out
+    return read_la_eval(shared_dir)
 
 
 def _reference_table(shared_dir) -> dict[tuple[str, str], float]:

@@ -17,7 +17,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import soundfile as sf
 import torch
 from typer.testing import CliRunner
 
@@ -28,13 +27,12 @@ from asvbench.models.layers import count_parameters
 from asvbench.models.registry import get_model, resolve_model
 from tests.conftest import shared_path
 from tests.models._batch import padded_batch
+from tests.models._la_eval import SPOOF, UTTS, read_la_eval
 
 pytestmark = [pytest.mark.shared, pytest.mark.usefixtures("two_torch_threads")]
 
 NAME = "lcnn-nii-toy"
 CKPT = "models/lcnn_nii_toy/trained_network.pt"
-UTTS = ("LA_E_4311043", "LA_E_8411060", "LA_E_8411845", "LA_E_9296375", "LA_E_9297933")
-SPOOF = "LA_E_8411845"
 
 
 @pytest.fixture(scope="module")
@@ -44,13 +42,7 @@ def ckpt(shared_dir) -> Path:
 
 @pytest.fixture(scope="module")
 def la_eval(shared_dir) -> dict[str, torch.Tensor]:
-    folder = shared_path(shared_dir, "audio/asvspoof2019_LA_eval_5utts")
-    out = {}
-    for u in UTTS:
-        wav, sr = sf.read(folder / f"{u}.flac", dtype="float32")
-        assert sr == 16000 and wav.ndim == 1
-        out[u] = torch.from_numpy(wav)
-    return out
+    return read_la_eval(shared_dir)
 
 
 def _invoke(*args):
