@@ -33,3 +33,16 @@ def assert_batch_equals_one_at_a_time(model, lengths: list[int], embed_dim: int,
         one = model.forward(w[None], torch.tensor([len(w)]))[0]
         assert torch.nn.functional.cosine_similarity(one, emb[i], dim=0).item() >= min_cosine, lengths[i]
         assert torch.allclose(one, emb[i], rtol=rtol, atol=atol), lengths[i]
+
+
+def assert_store_equals_one_at_a_time(store, model, files: dict, *, min_cosine: float = 0.99999) -> None:
+    """Each row of an extracted embedding ``store`` against ``model`` run alone on its file
+    (``files``: store key -> audio path), cosine at least ``min_cosine``."""
+    import numpy as np
+    import soundfile as sf
+
+    for i, key in enumerate(store.keys):
+        wav, _ = sf.read(files[key], dtype="float32")
+        one = model.forward(torch.from_numpy(wav)[None], torch.tensor([len(wav)]))[0].numpy()
+        got = store.matrix[i]
+        assert float(got @ one / (np.linalg.norm(got) * np.linalg.norm(one))) >= min_cosine, key

@@ -12,12 +12,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-import torch
 
 from asvbench.extract import ExtractConfig, run_extract
 from asvbench.io.embeddings import load_embeddings
 from asvbench.models.registry import get_model
 from tests.conftest import shared_path
+from tests.models._batch import assert_store_equals_one_at_a_time
 from tests.models._parity import parity_case
 from tests.models._resnet2d_parity import wespeaker_checkpoint
 
@@ -48,8 +48,4 @@ def test_extract_equals_one_at_a_time(shared_dir, tmp_path, entry, folder, too_s
     store = load_embeddings(res.out)
     assert "BatchNorm folded" in store.manifest["optimisations"]
     model = get_model(entry).loader(ckpt)  # as loaded: no inference form
-    for i, key in enumerate(store.keys):
-        wav, _ = sf.read(root / next(r for r in LIBRI if Path(r).stem == key), dtype="float32")
-        one = model.forward(torch.from_numpy(wav)[None], torch.tensor([len(wav)]))[0].numpy()
-        got = store.matrix[i]
-        assert float(got @ one / (np.linalg.norm(got) * np.linalg.norm(one))) >= 0.99999, key
+    assert_store_equals_one_at_a_time(store, model, {Path(r).stem: root / r for r in LIBRI})
