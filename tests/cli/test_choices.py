@@ -43,12 +43,15 @@ def _commands(group=None, path=()):
             yield (*path, name), command
 
 
+COMMANDS = dict(_commands())
+
+
 def _has_out(argv) -> bool:
-    return any("--out" in param.opts for a, command in _commands() if a == argv for param in command.params)
+    return any("--out" in param.opts for param in COMMANDS[argv].params)
 
 
 def _choice_options():
-    for argv, command in _commands():
+    for argv, command in COMMANDS.items():
         for param in command.params:
             if getattr(param.type, "name", "") == "choice" and param.param_type_name == "option":
                 yield argv, max(param.opts, key=len), tuple(param.type.choices)
