@@ -57,7 +57,8 @@ class CohortNormaliser:
             raise AsvbenchError(f"cohort embeddings are {store.dim}-d, trial embeddings "
                                 f"{scored.enroll_side.matrix.shape[1]}-d", where=self.cohort,
                                 hint="build the cohort with the same model")
-        vectors = store.pooled(pool_norm=self.pool_norm)  # type: ignore[arg-type]
+        # single-row stores: the stored (float32) matrix as it is, no float64 copy of it
+        vectors = store.matrix if store.offsets is None else store.pooled(pool_norm=self.pool_norm)  # type: ignore[arg-type]
         mapping = read_utt2spk(self.utt2spk) if self.utt2spk else None
         cohort = build_cohort(store.keys, vectors, mapping, center=scored.center, source=str(self.cohort))
         k = None if self.method == "snorm" else self.top_k
