@@ -317,6 +317,20 @@ def _write_scores_bytes(path: str | Path, enroll: "ByteKeys", test: "ByteKeys", 
     after another (enroll, tab, test, tab, score, tab + label word + newline); dropping the
     NULs leaves the lines. The ids come from an ASCII trial file without control
     characters, so a NUL byte can only be padding."""
+    with atomic_open(path, "wb") as handle:
+        handle.write(SCORE_HEADER)
+        write_score_rows(handle, enroll, test, score_lines, labels)
+    return Path(path)
+
+
+#: first line of the canonical score TSV
+SCORE_HEADER = b"enroll\ttest\tscore\tlabel\n"
+
+
+def write_score_rows(handle, enroll: "ByteKeys", test: "ByteKeys", score_lines: bytes,
+                     labels: np.ndarray | None) -> None:
+    """The data lines of :func:`_write_scores_bytes` into an open binary ``handle`` (no header),
+    so that a list scored a chunk at a time is written with the same bytes."""
     from asvbench.io._bytes import fixed_width
 
     n = len(enroll)
@@ -331,20 +345,17 @@ def _write_scores_bytes(path: str | Path, enroll: "ByteKeys", test: "ByteKeys", 
     widths = [int(enroll.lengths.max(initial=0)), 1, int(test.lengths.max(initial=0)), 1,
               int((score_end - score_start).max(initial=0)), suffix_rows.shape[1]]
     edges = np.cumsum([0] + widths)
-    with atomic_open(path, "wb") as handle:
-        handle.write(b"enroll\ttest\tscore\tlabel\n")
-        for lo in range(0, n, _LINES_PER_CHUNK):
-            hi = min(n, lo + _LINES_PER_CHUNK)
-            lines = np.zeros((hi - lo, int(edges[-1])), np.uint8)
-            lines[:, edges[0] : edges[1]] = fixed_width(enroll.buf, enroll.starts[lo:hi], enroll.lengths[lo:hi], widths[0])
-            lines[:, edges[1]] = 9
-            lines[:, edges[2] : edges[3]] = fixed_width(test.buf, test.starts[lo:hi], test.lengths[lo:hi], widths[2])
-            lines[:, edges[3]] = 9
-            lines[:, edges[4] : edges[5]] = fixed_width(score_text, score_start[lo:hi], score_end[lo:hi] - score_start[lo:hi],
-                                                        widths[4])
-            lines[:, edges[5] : edges[6]] = suffix_rows[which[lo:hi]]
-            handle.write(lines[lines != 0].tobytes())
-    return Path(path)
+    for lo in range(0, n, _LINES_PER_CHUNK):
+        hi = min(n, lo + _LINES_PER_CHUNK)
+        lines = np.zeros((hi - lo, int(edges[-1])), np.uint8)
+        lines[:, edges[0] : edges[1]] = fixed_width(enroll.buf, enroll.starts[lo:hi], enroll.lengths[lo:hi], widths[0])
+        lines[:, edges[1]] = 9
+        lines[:, edges[2] : edges[3]] = fixed_width(test.buf, test.starts[lo:hi], test.lengths[lo:hi], widths[2])
+        lines[:, edges[3]] = 9
+        lines[:, edges[4] : edges[5]] = fixed_width(score_text, score_start[lo:hi], score_end[lo:hi] - score_start[lo:hi],
+                                                    widths[4])
+        lines[:, edges[5] : edges[6]] = suffix_rows[which[lo:hi]]
+        handle.write(lines[lines != 0].tobytes())
 
 
 # ----------------------------------------------------------------------------- CM score stores

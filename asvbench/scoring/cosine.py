@@ -258,6 +258,7 @@ def score_trials(
     pool_norm: PoolNorm = "none",
     allow_missing: bool = False,
     precision: str = "float32",
+    allow_none_kept: bool = False,
 ) -> ScoredTrials:
     """Cosine-score every trial; see the module docstring for the pooling and centring order.
 
@@ -265,6 +266,8 @@ def score_trials(
     the peers' recipes do (their embeddings are float32 and so is their cosine), accurate to
     about 1e-7; ``"float64"`` computes every dot product in float64 (about 3x slower on the
     dot products). Either way scores are written in full, never rounded.
+    ``allow_none_kept``: with ``allow_missing``, a list whose every trial is missing gives
+    no scores instead of an error (one chunk of a streamed list).
     """
     if precision not in PRECISIONS:
         raise AsvbenchError(f"unknown precision {precision!r}", hint=f"choose one of: {', '.join(PRECISIONS)}")
@@ -296,7 +299,7 @@ def score_trials(
     if missing and not allow_missing:
         raise _missing_error(missing)
     kept = (e_rows >= 0)[enroll_codes] & (t_rows >= 0)[test_codes]
-    if not kept.any():
+    if not kept.any() and not (allow_none_kept and allow_missing):
         raise _missing_error(missing) if missing else AsvbenchError("the trial list is empty")
     if e_matrix is t_matrix:  # one store on both sides: each used row's norm once
         e_inv, t_inv = _shared_inverse_norms(e_matrix, e_rows, t_rows, center, enroll_ids, test_ids)

@@ -30,6 +30,11 @@ class ScoreSettings:
     trust_pickle: bool = False
     compute_metrics: bool = True
     precision: str = "float32"
+    #: read the trial list a chunk at a time (bounded memory): None = when the list is large
+    #: (``scoring.stream.STREAM_MIN_BYTES``) and nothing needs it whole (no enrolment map,
+    #: no score normalisation); False = never; True = whenever the format allows
+    stream: bool | None = None
+    stream_chunk_bytes: int = 64 * 1024 * 1024
 
 
 @dataclass
@@ -71,8 +76,15 @@ def run_scoring(
 
     Two steps run in a helper thread, overlapping GIL-bound text work with numpy work that
     releases the GIL: reading the test store while the trial list is parsed, and writing
-    the score file while the metrics are computed.
+    the score file while the metrics are computed. Large lists are streamed instead (see
+    :class:`ScoreSettings` ``stream`` and :mod:`asvbench.scoring.stream`), with the same output.
     """
+    if normalise is None and not enroll_maps and settings.stream is not False:
+        from asvbench.scoring.stream import run_streamed
+
+        streamed = run_streamed(trials_path, embeddings, out, trials_format, enroll_embeddings, center, settings)
+        if streamed is not None:
+            return streamed
     with ThreadPoolExecutor(max_workers=1) as pool:
         store_job = pool.submit(_load_for_scoring, embeddings, settings.trust_pickle)
         try:

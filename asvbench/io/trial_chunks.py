@@ -1,0 +1,92 @@
+"""Reading a trial list a chunk of whole lines at a time, so that memory does not grow with it.
+
+Only plain-ASCII lists in the three-column formats (VoxCeleb, Kaldi, CN-Celeb) are read this
+way, with the byte-level parser of :mod:`asvbench.io._bytes`. Anything that parser would hand
+to the text parser (a non-ASCII byte, a control character, a wrong column count, an unknown
+label, a byte-order mark) raises :class:`NotStreamable`: the caller then reads the whole list
+with :func:`asvbench.io.trials.read_trials`, which gives the same result or reports the
+first bad line exactly as it always has.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from asvbench.errors import AsvbenchError
+from asvbench.io._bytes import ascii_fast_path_ok, split_ascii
+from asvbench.io._text import head_text
+from asvbench.io.trials import _ASCII_FORMATS, _LAYOUTS, Trials, _ascii_labels, detect_trials_format
+
+_UTF8_BOM = b"\xef\xbb\xbf"
+#: bytes read per chunk: about 1 M VoxCeleb trials (~60 bytes a line)
+CHUNK_BYTES = 64 * 1024 * 1024
+
+
+class NotStreamable(Exception):
+    """This list (or one of its chunks) needs the whole-file reader."""
+
+
+def stream_format(path: str | Path, fmt: str = "auto") -> str | None:
+    """The format in which ``path`` can be streamed, or None (read it whole instead)."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(65536)
+    except OSError:
+        return None  # the whole-file reader reports it
+    if head.startswith(_UTF8_BOM):
+        return None
+    if fmt == "auto":
+        try:
+            fmt = detect_trials_format(head_text(head, path), path)
+        except AsvbenchError:
+            return None  # the whole-file reader reports it
+    return fmt if fmt in _ASCII_FORMATS else None
+
+
+def iter_trial_chunks(path: str | Path, fmt: str, chunk_bytes: int = CHUNK_BYTES) -> Iterator[Trials]:
+    """The trials of ``path`` in chunks of about ``chunk_bytes`` (cut after a line feed).
+
+    Each chunk's ids are byte keys into that chunk's buffer (as :func:`read_trials` gives
+    for a whole list). Raises :class:`NotStreamable` at the first chunk the byte parser
+    cannot take, and for a list with no trial at all.
+    """
+    if fmt not in _ASCII_FORMATS:
+        raise NotStreamable(fmt)
+    carry = b""
+    n_trials = 0
+    with open(path, "rb") as handle:
+        while True:
+            block = handle.read(chunk_bytes)
+            data = carry + block if carry else block
+            if block:
+                cut = data.rfind(b"\n") + 1
+                if cut == 0:  # a line longer than the chunk: read on
+                    carry = data
+                    continue
+                piece, carry = data[:cut], data[cut:]
+            else:
+                piece, carry = data, b""
+            if piece.strip():
+                trials = _parse_chunk(piece, path, fmt)
+                n_trials += len(trials)
+                yield trials
+            if not block:
+                break
+    if not n_trials:
+        raise NotStreamable("no trials")
+
+
+def _parse_chunk(piece: bytes, path: str | Path, fmt: str) -> Trials:
+    if not ascii_fast_path_ok(piece):
+        raise NotStreamable("not plain ASCII")
+    names, spellings = _LAYOUTS[fmt]
+    try:
+        columns = split_ascii(piece, names, path)
+    except AsvbenchError:  # its line number would count from the chunk's start
+        raise NotStreamable("bad line") from None
+    labels = _ascii_labels(columns.column(names.index("label")), spellings)
+    if labels is None:
+        raise NotStreamable("unknown label")
+    keys = {side: columns.column(names.index(side)) for side in ("enroll", "test")}
+    return Trials(None, None, labels, fmt, str(path), key_bytes=keys)

@@ -1,0 +1,212 @@
+"""``asvbench score`` on a trial list read a chunk at a time: memory bounded at any list length.
+
+Each chunk of whole lines (:func:`asvbench.io.trial_chunks.iter_trial_chunks`) is parsed,
+looked up in the stores, scored, and its lines of the score file are written; only the
+scores (float64, 8 bytes a trial), the labels (1 byte) and which trials were kept (1 byte)
+stay, for the metrics. Every trial's score is computed exactly as for the whole list (dot
+products, norms and centring are per row), and the lines are written by the same code
+(:func:`asvbench.io.scores.write_score_rows`), so the score file is byte-identical.
+
+A list the chunked reader cannot take, a missing key without ``allow_missing``, or a
+repeated trial makes :func:`score_streamed` raise
+:class:`~asvbench.io.trial_chunks.NotStreamable` before anything is written at ``out``:
+the caller then runs the whole-list path, which reports those cases as it always has.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from asvbench._atomic import atomic_open
+from asvbench.io._score_text import ScoreText
+from asvbench.io.trial_chunks import CHUNK_BYTES, NotStreamable, iter_trial_chunks
+from asvbench.io.trials import Trials
+from asvbench.scoring.cosine import score_trials
+
+if TYPE_CHECKING:  # pragma: no cover
+    from asvbench.scoring.pipeline import ScoreRun
+
+#: lists at least this large are streamed by default (about 4 M VoxCeleb trials)
+STREAM_MIN_BYTES = 256 * 1024 * 1024
+
+
+@dataclass
+class StreamedScores:
+    """What :class:`~asvbench.scoring.cosine.ScoredTrials` tells about a streamed list."""
+
+    scores: np.ndarray  # (n_kept,) float64
+    kept: np.ndarray  # (n_trials,) bool
+    missing: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def n_missing_trials(self) -> int:
+        return int((~self.kept).sum())
+
+
+class StreamedTrials(Trials):
+    """The labels of a streamed list; its ids are read again from the file on first use."""
+
+    def __init__(self, labels: np.ndarray, fmt: str, source: str):
+        super().__init__(None, None, labels, fmt, source)
+
+    def _side(self, which: str) -> np.ndarray:
+        if self._ids[which] is None:
+            from asvbench.io.trials import read_trials
+
+            whole = read_trials(self.source, self.fmt)
+            self._ids = {"enroll": whole.enroll, "test": whole.test}
+        return self._ids[which]
+
+
+@dataclass
+class StreamedRun:
+    trials: StreamedTrials
+    scored: StreamedScores
+    labels: np.ndarray  # labels of the kept trials
+    out: Path | None
+
+
+class _PairHashes:
+    """Hashes of every (enrolment, test) pair seen, to find a trial repeated across chunks.
+
+    Uses the trial reader's duplicate check when it has one (``pair_hashes``); a repeat
+    found here is confirmed by the whole-list reader (the caller falls back to it).
+    """
+
+    def __init__(self):
+        from asvbench.io import trials as trial_io
+
+        self._hash = getattr(trial_io, "pair_hashes", None)
+        self._parts: list[np.ndarray] = []
+
+    def add(self, chunk: Trials) -> None:
+        if self._hash is not None:
+            self._parts.append(self._hash(chunk.key_bytes["enroll"], chunk.key_bytes["test"]))
+
+    def any_repeated(self) -> bool:
+        if not self._parts:
+            return False
+        hashes = np.concatenate(self._parts)
+        hashes.sort()
+        return bool((hashes[1:] == hashes[:-1]).any())
+
+
+def score_streamed(trials_path: str | Path, fmt: str, test_store, *, out: str | Path | None, enroll_store=None,
+                   center: np.ndarray | None = None, pool_norm: str = "none", allow_missing: bool = False,
+                   precision: str = "float32", chunk_bytes: int = CHUNK_BYTES,
+                   finish=None) -> StreamedRun:
+    """Score ``trials_path`` a chunk at a time, writing ``out`` (atomically) as it goes.
+
+    ``finish(run)`` is called before ``out`` is put in place (metrics, checks): if it raises,
+    nothing is left at ``out``. Raises :class:`NotStreamable` for the cases the whole-list
+    path must handle (see the module docstring).
+    """
+    parts: dict[str, list[np.ndarray]] = {"scores": [], "kept": [], "labels": []}
+    missing: dict[str, list[str]] = {}
+    pairs = _PairHashes()
+    with atomic_open(out, "wb") if out is not None else contextlib.nullcontext() as handle:
+        if handle is not None:
+            from asvbench.io.scores import SCORE_HEADER
+
+            handle.write(SCORE_HEADER)
+        for chunk in iter_trial_chunks(trials_path, fmt, chunk_bytes):
+            pairs.add(chunk)
+            scored = score_trials(chunk, test_store, enroll_store=enroll_store, center=center,
+                                  pool_norm=pool_norm,  # type: ignore[arg-type]
+                                  allow_missing=True, precision=precision, allow_none_kept=True)
+            if scored.missing and not allow_missing:
+                raise NotStreamable("missing keys")  # the whole-list path names all of them
+            for what, keys in scored.missing.items():
+                missing.setdefault(what, []).extend(keys)
+            if handle is not None:
+                _write_chunk(handle, chunk, scored.kept, scored.scores)
+            parts["scores"].append(scored.scores)
+            parts["kept"].append(scored.kept)
+            parts["labels"].append(chunk.labels)
+            del chunk, scored
+        if pairs.any_repeated():
+            raise NotStreamable("repeated trials")
+        all_labels = np.concatenate(parts.pop("labels"))
+        kept = np.concatenate(parts.pop("kept"))
+        run = StreamedRun(StreamedTrials(all_labels, fmt, str(trials_path)),
+                          StreamedScores(np.concatenate(parts.pop("scores")), kept,
+                                         {k: list(dict.fromkeys(v)) for k, v in missing.items()}),
+                          all_labels[kept], Path(out) if out is not None else None)
+        if finish is not None:
+            finish(run)
+    return run
+
+
+def _write_chunk(handle, chunk: Trials, kept: np.ndarray, scores: np.ndarray) -> None:
+    from asvbench.io.scores import write_score_rows
+
+    rows = np.flatnonzero(kept)
+    # from the main thread, while no worker thread runs: it may fork a helper process
+    text = ScoreText.start(scores)
+    try:
+        lines = text.result()
+    finally:
+        text.close()
+    enroll, test = chunk.key_bytes["enroll"], chunk.key_bytes["test"]
+    write_score_rows(handle, enroll.take(rows), test.take(rows), lines, chunk.labels[kept])
+
+
+def run_streamed(trials_path, embeddings, out, trials_format: str, enroll_embeddings, center,
+                 settings) -> ScoreRun | None:
+    """:func:`~asvbench.scoring.pipeline.run_scoring` a chunk at a time, or None when the list is
+    not to be streamed or turns out not streamable (the whole-list path then reads it; nothing
+    has been written at ``out``)."""
+    from asvbench.io.trial_chunks import stream_format
+
+    fmt = stream_format(trials_path, trials_format)
+    if fmt is None or (settings.stream is None and Path(trials_path).stat().st_size < STREAM_MIN_BYTES):
+        return None
+    from asvbench.metrics.summary import summarize
+    from asvbench.scoring.cosine import load_center
+    from asvbench.scoring.pipeline import ScoreRun, _check_two_classes, _load_for_scoring
+
+    test_store = _load_for_scoring(embeddings, settings.trust_pickle)
+    enroll_store = _load_for_scoring(enroll_embeddings, settings.trust_pickle) if enroll_embeddings else None
+    center_vec = load_center(center, trust_pickle=settings.trust_pickle) if center else None
+    summary = []
+
+    def finish(run: StreamedRun) -> None:  # before the score file is put in place
+        if settings.compute_metrics:
+            _check_two_classes(run.trials)
+            _check_two_classes_left(run.labels, run.scored.n_missing_trials, trials_path)
+            summary.append(summarize(run.scored.scores, run.labels, eer_method=settings.eer_method,
+                                     p_targets=settings.p_targets, c_miss=settings.c_miss, c_fa=settings.c_fa))
+
+    try:
+        run = score_streamed(trials_path, fmt, test_store, out=out, enroll_store=enroll_store, center=center_vec,
+                             pool_norm=settings.pool_norm, allow_missing=settings.allow_missing,
+                             precision=settings.precision, chunk_bytes=settings.stream_chunk_bytes, finish=finish)
+    except NotStreamable:
+        return None
+    return ScoreRun(run.trials, run.scored, run.scored.scores, run.labels, run.out,  # type: ignore[arg-type]
+                    summary[0] if summary else None, _missing_notes(run.scored, len(run.trials)))
+
+
+def _missing_notes(scored: StreamedScores, n_trials: int) -> list[str]:
+    """The whole-list path's note on skipped trials, word for word."""
+    if not scored.n_missing_trials:
+        return []
+    return [f"skipped {scored.n_missing_trials} of {n_trials} trials whose embeddings are missing "
+            f"({'; '.join(f'{len(set(v))} {k}' for k, v in scored.missing.items())})"]
+
+
+def _check_two_classes_left(labels: np.ndarray, n_missing: int, trials_path) -> None:
+    """The whole-list path's check after skipping missing trials, word for word."""
+    from asvbench.errors import AsvbenchError
+    from asvbench.types import Label
+
+    if not ((labels == Label.TARGET).any() and (labels != Label.TARGET).any()):
+        raise AsvbenchError(
+            f"after skipping {n_missing} trials with missing embeddings only one class is left",
+            where=trials_path, hint="fix the missing embeddings, or pass --no-metrics to only write scores",
+        )
