@@ -303,6 +303,8 @@ class ResultRecord:
     asvbench_version: str = __version__
     created: str = field(default_factory=_now)
     schema: str = SCHEMA
+    #: per-condition breakdowns (``--by``), each :meth:`asvbench.stats.breakdown.Breakdown.to_dict`; optional
+    breakdowns: tuple[dict[str, Any], ...] = ()
 
     @property
     def label(self) -> str:
@@ -324,6 +326,8 @@ class ResultRecord:
             "asvbench_version": self.asvbench_version, "created": self.created,
             "det": self.det.to_dict() if self.det else None,
         }
+        if self.breakdowns:
+            out["breakdowns"] = list(self.breakdowns)
         if self.simulated:
             out = {"SIMULATED": "simulated data: these numbers say nothing about any real system", **out}
         return out
@@ -371,6 +375,7 @@ class ResultRecord:
             scores=data.get("scores"), simulated=bool(data.get("simulated", False)),
             command=str(data.get("command") or ""),
             asvbench_version=str(data.get("asvbench_version", "")), created=str(data.get("created", "")),
+            breakdowns=_breakdowns(data.get("breakdowns"), where),
         )
 
     @classmethod
@@ -382,6 +387,17 @@ class ResultRecord:
             raise AsvbenchError(f"result record is not valid JSON ({exc.msg}, column {exc.colno})", where=loc,
                                 hint="was the file truncated or edited by hand?") from None
         return cls.from_dict(data, where)
+
+
+def _breakdowns(data: Any, where: str) -> tuple[dict[str, Any], ...]:
+    """The optional ``breakdowns`` list of a record (absent in records before it existed)."""
+    if data is None:
+        return ()
+    if not isinstance(data, list) or not all(isinstance(b, dict) and isinstance(b.get("conditions"), list)
+                                             for b in data):
+        raise AsvbenchError("malformed 'breakdowns' in the record: a list of objects with a 'conditions' list",
+                            where=where)
+    return tuple(data)
 
 
 _NUMBER_ARRAY = re.compile(r"\[\s*((?:-?[0-9][0-9.eE+-]*,\s*)*-?[0-9][0-9.eE+-]*)\s*\]")
@@ -474,7 +490,8 @@ def make_record(metrics: Mapping[str, Any], *, system: str, benchmark: str | Non
                 scores_path: str | Path | None = None, definitions: Mapping[str, Any] | None = None,
                 normalization: Mapping[str, Any] | None = None, fusion: Mapping[str, Any] | None = None,
                 model: tuple[ModelInfo, ...] | list[ModelInfo] = (), det: DetData | None = None,
-                simulated: bool = False, command: str = "") -> ResultRecord:
+                simulated: bool = False, command: str = "",
+                breakdowns: tuple[dict[str, Any], ...] | list[dict[str, Any]] = ()) -> ResultRecord:
     """Assemble a :class:`ResultRecord` (fingerprints ``trials_path`` and resolves the benchmark)."""
     if trials is None and trials_path is not None:
         trials = fingerprint_trials(trials_path)
@@ -487,6 +504,7 @@ def make_record(metrics: Mapping[str, Any], *, system: str, benchmark: str | Non
         model=tuple(model), normalization=dict(normalization) if normalization else None,
         fusion=dict(fusion) if fusion else None, definitions=dict(definitions or {}), det=det,
         scores=str(scores_path) if scores_path else None, simulated=simulated, command=command,
+        breakdowns=tuple(json_safe(dict(b)) for b in breakdowns),
     )
 
 

@@ -29,6 +29,11 @@ PTargetOpt = Annotated[
 CMissOpt = Annotated[float, typer.Option("--c-miss", help="Cost of a miss.")]
 CFaOpt = Annotated[float, typer.Option("--c-fa", help="Cost of a false alarm.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object to stdout instead of a table.")]
+#: ``--by`` of metrics / score / fuse / det (asvbench.stats.breakdown); repeatable
+ByOpt = Annotated[list[str] | None, typer.Option(
+    "--by", help="Also break the metrics down per condition (repeatable): source (per attack, SASV lists), gender "
+                 "(enrolment lists named female/male, or the list's gender column), or a map FILE of "
+                 "'KEY CONDITION' lines (utterance or model -> condition) or 'ENROLL TEST CONDITION' (per trial).")]
 
 #: what ``--device`` / ``--norm-device`` accept (torch device strings this tool runs on)
 DEVICE_PATTERN = r"cpu|cuda|cuda:\d+|mps"

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from asvbench.cli._common import err_console, handle_user_errors, out_console, print_json, to_json
-from asvbench.cli._options import DeviceOpt, EerMethodOpt, JsonOpt, choice
+from asvbench.cli._options import ByOpt, DeviceOpt, EerMethodOpt, JsonOpt, choice
 from asvbench.fusion.options import CM_SCORE_CHOICES, FUSION_METHODS, SASV_OUT_FORMATS, TDCF_ASV_SOURCES
 from asvbench.io.audio import KEY_STYLES
 from asvbench.io.formats import TRIAL_FORMATS
@@ -119,6 +119,10 @@ def fuse(
     system: SystemOpt = None,
     benchmark: BenchmarkOpt = None,
     variant: VariantOpt = "",
+    by: ByOpt = None,
+    enroll_map: Annotated[list[Path] | None, typer.Option(
+        "--enroll-map", help="--by gender: enrolment lists whose file names say the gender of their models "
+                             "(ASVspoof2019.LA.asv.eval.female.trn.txt, ...male.trn.txt); repeatable.")] = None,
 ) -> None:
     """Fuse ASV and CM scores into SASV scores and report SASV metrics (fused, ASV only, CM only).
 
@@ -131,6 +135,13 @@ def fuse(
     from asvbench.fusion.options import LLR_METHODS
     from asvbench.fusion.run import fuse_trials
 
+    from asvbench.stats.breakdown import check_by
+
+    check_by(by)
+    if enroll_map and "gender" not in (by or ()):
+        from asvbench.errors import AsvbenchError
+
+        raise AsvbenchError("--enroll-map: only with --by gender", hint="add --by gender, or drop it")
     source = resolve_cm(cm)
     model_options = {"--audio": audio, "--checkpoint": checkpoint, "--key-style": key_style, "--cm-cache": cm_cache,
                      "--device": device}
@@ -162,6 +173,10 @@ def fuse(
     result = {**info, "eval": metrics}
     if outcome.dev_fused is not None and dev is not None:
         result["dev"] = {"fused": score_set_metrics(outcome.dev_fused, dev.labels, eer_method, adcf_costs)}
+    breakdowns = _breakdowns(by, data, outcome.fused, enroll_map, eer_method=eer_method, adcf_costs=adcf_costs,
+                             where=str(trials or asv))
+    if breakdowns:
+        result["breakdowns"] = [b.to_dict() for b in breakdowns]
     _write_outputs(result, data, outcome.fused, out=out, out_format=out_format, report=report,
                    save_result=save_result, record={"system": system, "benchmark": benchmark, "variant": variant,
                                                     "trials_path": trials, "scores_path": asv})
@@ -169,7 +184,24 @@ def fuse(
     if json_out:
         print_json(result)
     else:
+        from asvbench.cli._breakdown import print_breakdowns
+
         out_console().print(_table(result))
+        print_breakdowns(breakdowns)
+
+
+def _breakdowns(by: list[str] | None, data, fused, enroll_maps: list[Path] | None, *, eer_method: str,
+                adcf_costs: str, where: str) -> list:
+    """``--by``: SASV-EER / SV-EER / SPF-EER / min a-DCF of the fused scores per condition."""
+    if not by:
+        return []
+    from asvbench.cli._breakdown import compute_breakdowns
+    from asvbench.stats.breakdown import sasv_evaluator
+
+    return compute_breakdowns(by, fused, data.labels, evaluator=sasv_evaluator(eer_method=eer_method,
+                                                                               adcf_costs=adcf_costs),
+                              scores_name="fused", enroll=data.enroll, test=data.test, sources=data.source,
+                              enroll_maps=[str(p) for p in enroll_maps or ()], where=where)
 
 
 def _cm_scores(source, needed: list[str], *, audio: Path | None, checkpoint: Path | None, key_style: str | None,

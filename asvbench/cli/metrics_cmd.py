@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from asvbench.cli._common import err_console, handle_user_errors, out_console, print_json
-from asvbench.cli._options import CFaOpt, CMissOpt, EerMethodOpt, JsonOpt, PTargetOpt, choice
+from asvbench.cli._options import ByOpt, CFaOpt, CMissOpt, EerMethodOpt, JsonOpt, PTargetOpt, choice
 from asvbench.io.formats import CM_PROTOCOL_FORMATS, SCORE_FORMATS
 from asvbench.report.save import BenchmarkOpt, SaveResultOpt, SystemOpt, VariantOpt
 
@@ -49,11 +49,20 @@ def metrics(
     system: SystemOpt = None,
     benchmark: BenchmarkOpt = None,
     variant: VariantOpt = "",
+    by: ByOpt = None,
+    enroll_map: Annotated[list[Path] | None, typer.Option(
+        "--enroll-map", help="--by gender: enrolment lists whose file names say the gender of their models "
+                             "(ASVspoof2019.LA.asv.eval.female.trn.txt, ...male.trn.txt); repeatable.")] = None,
 ) -> None:
     """Compute EER / minDCF / actDCF / Cllr / minCllr (+ SASV-EER, SV-EER, SPF-EER with spoof trials).
 
     With --protocol: the CM metrics of SCORES (bona fide = positive class) and a per-attack table.
     """
+    if protocol is not None and (by or enroll_map):
+        from asvbench.errors import AsvbenchError
+
+        raise AsvbenchError("--by / --enroll-map: not with --protocol (the CM evaluation has its own per-attack "
+                            "table)", hint="drop them, or evaluate ASV / SASV scores without --protocol")
     if protocol is not None:
         # the CM definitions default to the ASVspoof 5 Track 1 package's, not to the ASV ones
         given = {name: value if _given(ctx, name) else None
@@ -65,27 +74,59 @@ def metrics(
                                  "--label-column": label_column is not None, "--label-map": label_map is not None})
         return
     _check_no_cm_options(protocol_format=protocol_format, allow_missing=allow_missing)
+    from asvbench.stats.breakdown import check_by
+
+    check_by(by)
     from asvbench.io.scores import read_scores
     from asvbench.metrics.summary import summarize
 
     from asvbench.types import parse_label_map
 
     table = read_scores(scores, fmt, score_column=score_column, label_column=label_column,
-                        label_map=parse_label_map(label_map) if label_map else None, with_ids=False)
+                        label_map=parse_label_map(label_map) if label_map else None, with_ids=bool(by))
     summary = summarize(table.scores, table.labels, eer_method=eer_method,
                         p_targets=tuple(p_target or (0.01,)), c_miss=c_miss, c_fa=c_fa)
+    breakdowns = _breakdowns(by, table, scores, enroll_map, eer_method=eer_method,
+                             p_targets=tuple(p_target or (0.01,)), c_miss=c_miss, c_fa=c_fa)
     if save_result is not None:
         from asvbench.report.save import save_summary_result
 
         save_summary_result(save_result, summary, system=system, benchmark=benchmark, variant=variant,
                             scores=table.scores, labels=table.labels, scores_path=scores, enroll=table.enroll,
-                            test=table.test, command="asvbench metrics")
+                            test=table.test, command="asvbench metrics",
+                            breakdowns=[b.to_dict() for b in breakdowns])
     if json_out:
-        print_json(summary.to_dict())
+        payload = summary.to_dict()
+        if breakdowns:
+            payload["breakdowns"] = [b.to_dict() for b in breakdowns]
+        print_json(payload)
     else:
+        from asvbench.cli._breakdown import print_breakdowns
         from asvbench.report.summary_table import metrics_table
 
         out_console().print(metrics_table(summary, title=str(scores)))
+        print_breakdowns(breakdowns)
+
+
+def _breakdowns(by: list[str] | None, table, scores: Path, enroll_map: list[Path] | None, **settings) -> list:
+    """``--by``: the breakdowns of the score table (the source column of a SASV 5-column file)."""
+    if not by:
+        if enroll_map:
+            from asvbench.errors import AsvbenchError
+
+            raise AsvbenchError("--enroll-map: only with --by gender", hint="add --by gender, or drop it")
+        return []
+    from asvbench.cli._breakdown import compute_breakdowns
+    from asvbench.stats.breakdown import summary_evaluator
+
+    sources = None
+    if "source" in by and table.fmt == "sasv":
+        from asvbench.io.conditions import read_score_sources
+
+        sources = read_score_sources(scores)
+    return compute_breakdowns(by, table.scores, table.labels, evaluator=summary_evaluator(**settings),
+                              enroll=table.enroll, test=table.test, sources=sources,
+                              enroll_maps=[str(p) for p in enroll_map or ()], where=str(scores))
 
 
 def _check_no_cm_options(*, protocol_format: str, allow_missing: bool) -> None:

@@ -34,6 +34,10 @@ def report(
     title: Annotated[str, typer.Option("--title", help="Table title.")] = "",
     det: Annotated[Path | None, typer.Option("--det", help="Also draw DET curves of the records to FILE "
                                              "(.png/.pdf/.svg; one file per benchmark when there are several).")] = None,
+    breakdown: Annotated[bool, typer.Option("--breakdown", help="Also render the per-condition breakdowns the "
+                                            "records carry (written with --by), one table each, after the "
+                                            "results table (json: one object with 'results' and "
+                                            "'breakdowns').")] = False,
 ) -> None:
     """Render result records as a table: rows = systems, columns = benchmarks x metrics, best in bold."""
     from asvbench.report.tables import build_table, render, render_rich
@@ -44,20 +48,47 @@ def report(
     records = [load_result(p) for p in results]
     table = build_table(records, metrics=_split(metrics), benchmarks=_split(benchmarks),
                         allow_missing=allow_missing, sources=[str(p) for p in results], title=title)
+    tables = [table, *_breakdown_tables(records, results)] if breakdown else [table]
     if out is not None:
         from asvbench._atomic import atomic_write_text
 
-        atomic_write_text(out, render(table, fmt))
-        err_console.print(f"wrote {fmt} table to {out}", highlight=False)
+        atomic_write_text(out, _render_all(tables, fmt))
+        err_console.print(f"wrote {fmt} table{'s' if len(tables) > 1 else ''} to {out}", highlight=False)
     elif fmt == "rich":
-        out_console().print(render_rich(table))
+        for t in tables:
+            out_console().print(render_rich(t))
     else:
-        typer.echo(render(table, fmt), nl=False)
+        typer.echo(_render_all(tables, fmt), nl=False)
     if det is not None:
         from asvbench.report.records_det import plot_records_det
 
         for path in plot_records_det(records, det, sources=[str(p) for p in results], title=title):
             err_console.print(f"wrote DET plot {path}", highlight=False)
+
+
+def _breakdown_tables(records, paths: list[Path]) -> list:
+    from asvbench.errors import AsvbenchError
+    from asvbench.report.tables import record_breakdown_tables
+
+    tables = record_breakdown_tables(records, sources=[str(p) for p in paths])
+    if not tables:
+        raise AsvbenchError("--breakdown: no record carries a per-condition breakdown",
+                            hint="write records with --save-result and --by (e.g. asvbench fuse ... --by source)")
+    return tables
+
+
+def _render_all(tables: list, fmt: str) -> str:
+    """The results table, then each breakdown table (json: one object holding them all)."""
+    from asvbench.report.tables import render, table_to_dict
+
+    if len(tables) == 1:
+        return render(tables[0], fmt)
+    if fmt == "json":
+        import json
+
+        return json.dumps({"results": table_to_dict(tables[0]),
+                           "breakdowns": [table_to_dict(t) for t in tables[1:]]}, indent=2) + "\n"
+    return "\n".join(render(t, fmt) for t in tables)
 
 
 def register(app: typer.Typer) -> None:

@@ -8,7 +8,8 @@ from typing import Annotated
 import typer
 
 from asvbench.cli._common import err_console, handle_user_errors, out_console, print_json
-from asvbench.cli._options import CFaOpt, CMissOpt, DeviceOpt, EerMethodOpt, JsonOpt, PTargetOpt, choice
+from asvbench.cli._options import ByOpt, CFaOpt, CMissOpt, DeviceOpt, EerMethodOpt, JsonOpt, PTargetOpt, choice
+from asvbench.errors import AsvbenchError
 from asvbench.io.formats import POOL_NORMS, TRIAL_FORMATS
 from asvbench.report.save import BenchmarkOpt, SaveResultOpt, SystemOpt, VariantOpt
 from asvbench.scoring.options import NORM_METHODS, PRECISIONS
@@ -42,9 +43,13 @@ def score(
     system: SystemOpt = None,
     benchmark: BenchmarkOpt = None,
     variant: VariantOpt = "",
+    by: ByOpt = None,
 ) -> None:
     """Cosine-score TRIALS with EMBEDDINGS; write OUT and print the metrics."""
     from asvbench.scoring.pipeline import ScoreSettings, run_scoring
+    from asvbench.stats.breakdown import check_by
+
+    check_by(by)
 
     settings = ScoreSettings(eer_method=eer_method, p_targets=tuple(p_target or (0.01,)), c_miss=c_miss, c_fa=c_fa,
                              pool_norm=pool_norm, allow_missing=allow_missing, trust_pickle=trust_pickle,
@@ -52,11 +57,18 @@ def score(
     from asvbench.scoring._cohort import make_normaliser
 
     normaliser = make_normaliser(norm, cohort, top_k, cohort_utt2spk, pool_norm, trust_pickle, norm_device)
+    existed = out.exists()
     run = run_scoring(trials, embeddings, out=out, trials_format=trials_format, enroll_embeddings=enroll_embeddings,
                       enroll_maps=enroll_map or (), center=center, settings=settings, normalise=normaliser)
     for note in [*(normaliser.notes if normaliser else []), *run.notes]:
         err_console.print(f"note: {note}", highlight=False)
     err_console.print(f"wrote {len(run.scores):,} scores to {run.out}", highlight=False)
+    try:
+        breakdowns = _breakdowns(by, run, enroll_map, settings) if run.summary is not None else []
+    except AsvbenchError:
+        if not existed and run.out is not None:
+            Path(run.out).unlink(missing_ok=True)  # a failed command leaves no new output
+        raise
     if save_result is not None and run.summary is not None:
         from asvbench.report.save import save_summary_result
 
@@ -64,17 +76,37 @@ def score(
                             scores=run.scores, labels=run.labels, trials_path=trials, scores_path=run.out,
                             normalization={"center": str(center) if center else None, "pool_norm": pool_norm,
                                            **(normaliser.settings() if normaliser else {"norm": "none"})},
-                            model=_models_of(embeddings, enroll_embeddings), command="asvbench score")
+                            model=_models_of(embeddings, enroll_embeddings), command="asvbench score",
+                            breakdowns=[b.to_dict() for b in breakdowns])
         err_console.print(f"wrote result record {save_result}", highlight=False)
     if json_out:
         payload = run.summary.to_dict() if run.summary else {}
         payload.update({"n_trials": len(run.trials), "n_scored": int(len(run.scores)),
                         "n_missing": run.scored.n_missing_trials, "scores_file": str(run.out)})
+        if breakdowns:
+            payload["breakdowns"] = [b.to_dict() for b in breakdowns]
         print_json(payload)
     elif run.summary is not None:
+        from asvbench.cli._breakdown import print_breakdowns
         from asvbench.report.summary_table import metrics_table
 
         out_console().print(metrics_table(run.summary, title=str(trials)))
+        print_breakdowns(breakdowns)
+
+
+def _breakdowns(by: list[str] | None, run, enroll_maps: list[Path] | None, settings) -> list:
+    """``--by``: breakdowns of the scored trials (source / gender columns of the list, --enroll-map lists)."""
+    if not by:
+        return []
+    from asvbench.cli._breakdown import compute_breakdowns
+    from asvbench.stats.breakdown import summary_evaluator, trial_columns
+
+    kept = run.scored.kept
+    evaluator = summary_evaluator(eer_method=settings.eer_method, p_targets=settings.p_targets,
+                                  c_miss=settings.c_miss, c_fa=settings.c_fa)
+    return compute_breakdowns(by, run.scores, run.labels, evaluator=evaluator, enroll=run.trials.enroll[kept],
+                              test=run.trials.test[kept], enroll_maps=[str(p) for p in enroll_maps or ()],
+                              where=str(run.trials.source), **trial_columns(run.trials.extra, kept))
 
 
 def _models_of(*stores: Path | None) -> list:

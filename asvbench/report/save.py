@@ -43,6 +43,7 @@ def save_summary_result(
     fusion: Mapping[str, Any] | None = None,
     definitions: Mapping[str, Any] | None = None,
     command: str = "",
+    breakdowns: Sequence[Mapping[str, Any]] = (),
 ) -> ResultRecord:
     """Build the record of one run and write it to ``path`` (atomically).
 
@@ -62,7 +63,7 @@ def save_summary_result(
         summary, system=name, scores=scores, labels=labels, benchmark=benchmark, variant=variant,
         trials_path=trials_path, trials=trials, scores_path=scores_path, enroll=enroll, test=test,
         model=tuple(model), normalization=normalization, fusion=fusion, definitions=definitions,
-        command=command,
+        command=command, breakdowns=tuple(breakdowns),
     )
     save_result(path, record)
     return record
@@ -97,6 +98,7 @@ def save_fusion_result(
     scores_path: str | Path | None = None,
     enroll: Sequence[str] | None = None,
     test: Sequence[str] | None = None,
+    breakdowns: Sequence[Mapping[str, Any]] = (),
 ) -> ResultRecord:
     """Record of one ``asvbench fuse`` run: fused-system SASV metrics, fusion settings, DET of the
     fused scores (target vs all other trials)."""
@@ -111,11 +113,12 @@ def save_fusion_result(
         det = det_data_from_scores(np.asarray(fused, np.float64), lab == Label.TARGET)
         if trials_path is None:
             trials = fingerprint_labels(lab, enroll, test, source=str(scores_path or ""))
-    settings = {k: v for k, v in result.items() if k not in ("eval", "dev")}
+    settings = {k: v for k, v in result.items() if k not in ("eval", "dev", "breakdowns")}
     record = make_record(
         fusion_metrics(result), system=system or f"{settings.get('method', 'fused')} fusion", benchmark=benchmark,
         variant=variant, trials_path=trials_path, trials=trials, scores_path=scores_path,
         definitions=dict(result["eval"].get("definitions", {})), fusion=settings, det=det, command="asvbench fuse",
+        breakdowns=tuple(breakdowns or result.get("breakdowns", ())),
     )
     save_result(path, record)
     return record

@@ -373,3 +373,83 @@ def render(table: ResultTable, fmt: str) -> str:
     if fmt not in RENDERERS:
         raise AsvbenchError(f"unknown table format {fmt!r}", hint=f"choose one of: {', '.join(FORMATS)}")
     return RENDERERS[fmt](table)
+
+
+# --------------------------------------------------------------------------- per-condition breakdowns
+
+_COUNT_SPECS = {"n_target": "target trials", "n_nontarget": "non-target trials", "n_spoof": "spoof trials"}
+
+
+def breakdown_table(breakdown, *, title: str = "", simulated: bool = False) -> ResultTable:
+    """A :class:`ResultTable` of one :class:`~asvbench.stats.breakdown.Breakdown`: a row per
+    condition under the pooled row; columns: trial counts, then the metrics (flattened keys).
+    No best-value highlighting (conditions are not competitors)."""
+    from asvbench.results import flatten_metrics
+
+    rows_in = (breakdown.pooled, *breakdown.rows)
+    flat = [flatten_metrics(r.metrics or {}) for r in rows_in]
+    keys: list[str] = []
+    for f in flat:
+        keys.extend(k for k in f if k not in keys and k not in NOT_METRICS)
+    counts = [k for k in _COUNT_SPECS if any(getattr(r, k) for r in rows_in)]
+    group = ""  # the table title names the condition; headers stay short
+    columns = [Column(breakdown.by, group, MetricSpec(k, _COUNT_SPECS[k], 1.0, 0)) for k in counts]
+    columns += [Column(breakdown.by, group, metric_spec(k)) for k in keys]
+    rows = [Row(r.condition, r.condition, "", tuple([float(getattr(r, k)) for k in counts] + [f.get(k) for k in keys]))
+            for r, f in zip(rows_in, flat)]
+    notes = list(breakdown.not_computable())
+    if breakdown.note:
+        notes.append(breakdown.note)
+    if simulated and SIMULATED_BANNER not in title:
+        title = f"{SIMULATED_BANNER}: {title}" if title else SIMULATED_BANNER
+    return ResultTable(tuple(columns), tuple(rows), tuple(frozenset() for _ in columns), title, simulated,
+                       tuple(notes))
+
+
+def record_breakdown_tables(records: Sequence[ResultRecord], sources: Sequence[str] | None = None) -> list[ResultTable]:
+    """Every breakdown the records carry, one table each (titled with the system and benchmark)."""
+    from asvbench.stats.breakdown import Breakdown
+
+    sources = list(sources) if sources is not None else [f"record #{i + 1}" for i in range(len(records))]
+    tables = []
+    for rec, src in zip(records, sources):
+        for data in rec.breakdowns:
+            b = Breakdown.from_dict(data, src)
+            what = f" ({b.scores} scores)" if b.scores else ""
+            tables.append(breakdown_table(b, title=f"{rec.label} on {rec.benchmark}{what}: by {b.by}",
+                                          simulated=rec.simulated))
+    return tables
+
+
+#: metrics the terminal breakdown table shows, when present (JSON and records keep them all)
+TERMINAL_BREAKDOWN_METRICS = ("eer", "min_dcf", "sasv_eer", "sv_eer", "spf_eer", "min_a_dcf")
+
+
+def render_breakdown_rich(breakdown, title: str = ""):
+    """The terminal table of one breakdown (``--by`` of metrics / score / fuse): a row per
+    condition under the pooled row, trial counts in one column, the headline rates."""
+    from rich.table import Table
+
+    from asvbench.results import flatten_metrics
+
+    rows_in = (breakdown.pooled, *breakdown.rows)
+    flat = [flatten_metrics(r.metrics or {}) for r in rows_in]
+    keys = [k for base in TERMINAL_BREAKDOWN_METRICS for k in dict.fromkeys(k for f in flat for k in f)
+            if k.partition("@")[0] == base]
+    if "sasv_eer" in keys and "eer" in keys:  # with spoof trials, EER (target vs all others) is the SASV-EER
+        keys.remove("eer")
+    specs = [metric_spec(k) for k in keys]
+    out = Table(title=title or f"by {breakdown.by} (rates in %)", header_style="bold")
+    out.add_column(breakdown.by if breakdown.by in ("source", "gender") else "condition")
+    out.add_column("trials tgt / non / spf", justify="right")
+    for spec in specs:
+        out.add_column(spec.label, justify="right")
+    for r, f in zip(rows_in, flat):
+        cells = [spec.display(f.get(spec.key)) for spec in specs]
+        if r.metrics is None:
+            cells = [f"not computable: {r.not_computable}"] + [""] * (len(specs) - 1)
+        out.add_row(r.condition, f"{r.n_target:,} / {r.n_nontarget:,} / {r.n_spoof:,}", *cells,
+                    end_section=r is breakdown.pooled)
+    if breakdown.note:
+        out.caption = breakdown.note
+    return out

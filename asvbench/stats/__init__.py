@@ -1,0 +1,1 @@
+"""Statistics over score sets: per-condition breakdowns (and confidence intervals)."""
