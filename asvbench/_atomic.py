@@ -1,4 +1,8 @@
-"""Atomic file output: write to a temporary file beside the target, then rename."""
+"""Atomic file output: write to a temporary file beside the target, then rename.
+
+The temporary file is ``.NAME.<pid>.XXXX.tmp``: the writer's pid lets the next run of a
+command that writes NAME remove what a killed writer left (:mod:`asvbench._outputs`).
+"""
 
 from __future__ import annotations
 
@@ -26,7 +30,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.{os.getpid()}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
     tmp = Path(tmp_name)
     os.chmod(tmp, default_mode())

@@ -43,6 +43,10 @@ def handle_user_errors(func: F) -> F:
         except KeyboardInterrupt:
             Console(stderr=True).print("interrupted", style="yellow")
             raise typer.Exit(130) from None
+        finally:
+            from asvbench._outputs import release_claims
+
+            release_claims()  # the output locks of asvbench._outputs.claim_outputs
 
     return wrapper  # type: ignore[return-value]
 

@@ -28,6 +28,7 @@ def score(
     allow_missing: Annotated[bool, typer.Option("--allow-missing", help="Skip trials whose embeddings are missing (and report how many).")] = False,
     trust_pickle: Annotated[bool, typer.Option("--trust-pickle", help="Allow reading pickled (.pk) embedding dicts.")] = False,
     precision: Annotated[choice(PRECISIONS), typer.Option("--precision", help="Dot products of float32 unit vectors (as the peers) or float64.")] = "float32",
+    allow_duplicates: Annotated[bool, typer.Option("--allow-duplicates", help="Keep trials listed twice (each line counts; noted) instead of refusing the list.")] = False,
     no_metrics: Annotated[bool, typer.Option("--no-metrics", help="Only write scores (e.g. one-class lists).")] = False,
     norm: Annotated[choice(NORM_METHODS), typer.Option("--norm", help="Score normalisation (cohort-based).")] = "none",
     cohort: Annotated[Path | None, typer.Option("--cohort", help="Embedding store of the normalisation cohort.")] = None,
@@ -53,7 +54,15 @@ def score(
 
     settings = ScoreSettings(eer_method=eer_method, p_targets=tuple(p_target or (0.01,)), c_miss=c_miss, c_fa=c_fa,
                              pool_norm=pool_norm, allow_missing=allow_missing, trust_pickle=trust_pickle,
-                             compute_metrics=not no_metrics, precision=precision)
+    from asvbench._outputs import claim_outputs
+    from asvbench.cli import _validate
+
+    _validate.metric_options(p_target=p_target, c_miss=c_miss, c_fa=c_fa, bench=benchmark)
+    claim_outputs({"--out": out, "--save-result": save_result},
+                  {"--trials": trials, "--embeddings": embeddings, "--enroll-embeddings": enroll_embeddings,
+                   "--enroll-map": enroll_map, "--center": center, "--cohort": cohort,
+                   "--cohort-utt2spk": cohort_utt2spk})
+                             compute_metrics=not no_metrics, precision=precision, allow_duplicates=allow_duplicates)
     from asvbench.scoring._cohort import make_normaliser
 
     normaliser = make_normaliser(norm, cohort, top_k, cohort_utt2spk, pool_norm, trust_pickle, norm_device)

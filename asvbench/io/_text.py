@@ -24,16 +24,45 @@ def _existing_file(path: str | Path) -> Path:
     return p
 
 
+def _check_regular(p: Path) -> None:
+    """A pipe or device would block or never end: only regular files are read."""
+    import stat
+
+    if not stat.S_ISREG(p.stat().st_mode):
+        raise AsvbenchError("not a regular file (a pipe, socket or device)", where=p,
+                            hint="give the path of a text file")
+
+
 def read_bytes(path: str | Path) -> bytes:
-    return _existing_file(path).read_bytes()
+    p = _existing_file(path)
+    _check_regular(p)
+    return strip_bom(p.read_bytes())
+
+
+UTF8_BOM = b"\xef\xbb\xbf"
+
+
+def strip_bom(raw: bytes) -> bytes:
+    """``raw`` without a leading UTF-8 byte-order mark (editors on Windows write one)."""
+    return raw[3:] if raw.startswith(UTF8_BOM) else raw
+
+
+def utf8_error(raw: bytes, exc: UnicodeDecodeError, path: str | Path) -> AsvbenchError:
+    """A decoding error at the file line (and column) of the bad byte, not a byte offset."""
+    line_no = raw.count(b"\n", 0, exc.start) + 1
+    line_start = raw.rfind(b"\n", 0, exc.start) + 1
+    return AsvbenchError(f"not a UTF-8 text file: byte 0x{raw[exc.start]:02x} ({exc.reason}) in column "
+                         f"{exc.start - line_start + 1}", where=at_line(path, line_no),
+                         hint="save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)")
 
 
 def decode_text(raw: bytes, path: str | Path) -> str:
-    """``raw`` as UTF-8 text with universal newlines (as ``Path.read_text``)."""
+    """``raw`` as UTF-8 text with universal newlines (as ``Path.read_text``); a leading BOM is dropped."""
+    raw = strip_bom(raw)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise AsvbenchError(f"not a UTF-8 text file ({exc.reason} at byte {exc.start})", where=path) from None
+        raise utf8_error(raw, exc, path) from None
     return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
 
@@ -43,20 +72,22 @@ def read_text(path: str | Path) -> str:
 
 def head_text(raw: bytes, path: str | Path, n_bytes: int = 65536) -> str:
     """The first ``n_bytes`` of ``raw`` (whole lines only) as text, for format detection."""
+    raw = strip_bom(raw)
     head = raw[:n_bytes]
     if len(raw) > n_bytes and b"\n" in head:  # cut before the line that runs past n_bytes
         head = head[: head.rindex(b"\n") + 1]
     try:
         return head.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise AsvbenchError(f"not a UTF-8 text file ({exc.reason} at byte {exc.start})", where=path) from None
+        raise utf8_error(head, exc, path) from None
 
 
 def read_head(path: str | Path, n_bytes: int = 65536) -> str:
     """The first ``n_bytes`` of a text file (whole lines only), for format detection."""
     p = _existing_file(path)
+    _check_regular(p)
     with open(p, "rb") as handle:
-        return head_text(handle.read(n_bytes + 1), p, n_bytes)
+        return head_text(handle.read(n_bytes + 4), p, n_bytes)
 
 
 def first_data_line(text: str) -> tuple[int, str]:

@@ -59,6 +59,7 @@ class ScoreTable:
     test: np.ndarray | None = None
     fmt: str = ""
     source: str = ""
+    n_duplicates: int = 0  # repeated (enroll, test) pairs kept with allow_duplicates
 
     def __len__(self) -> int:
         return int(self.scores.shape[0])
@@ -96,12 +97,18 @@ def detect_score_format(text: str, path: str | Path) -> str:
 
 def read_scores(path: str | Path, fmt: str = "auto", *, score_column: str | None = None,
                 label_column: str | None = None, label_map: dict[str, int] | None = None,
-                with_ids: bool = True) -> ScoreTable:
+                with_ids: bool = True, allow_duplicates: bool = False) -> ScoreTable:
     """Read a score file with labels. See the module docstring for the formats.
 
     ``label_map`` (see :func:`asvbench.types.parse_label_map`) replaces the default label spellings;
     numeric labels other than 0/1 (e.g. 2) are ambiguous between conventions and need one.
     ``with_ids=False`` skips the enrolment/test id columns (faster, for metrics only).
+
+    A trial (enroll, test) on two lines is an error naming both lines (with
+    ``allow_duplicates``: kept and counted in ``n_duplicates``); with two different labels it
+    always is. Without ids, repeated lines are looked for among the rows with equal scores (a
+    repeated line repeats its score; distinct trials with one score are rare): only then are
+    the ids read. SASV 5-column files: target/nontarget rows must name the source bonafide.
     """
     if fmt not in SCORE_FORMATS:
         raise AsvbenchError(f"unknown score format {fmt!r}", hint=f"choose one of: {', '.join(SCORE_FORMATS)}")
@@ -118,7 +125,54 @@ def read_scores(path: str | Path, fmt: str = "auto", *, score_column: str | None
         layout = _table_layout(text, path, score_column, label_column)
     table = _read_layout(path, text, layout, spellings, with_ids)
     table.fmt = fmt
+    if fmt == "sasv":
+        _check_sasv_score_sources(path, layout)
+    if layout.enroll is not None and layout.test is not None:
+        ids = table
+        if not with_ids and _has_ties(table.scores):
+            ids = _read_layout(path, text, layout, spellings, True)
+        if ids.enroll is not None and ids.test is not None:
+            table.n_duplicates = _check_duplicate_scores(path, ids, layout, allow_duplicates)
     return table
+
+
+def _has_ties(scores: np.ndarray) -> bool:
+    ordered = np.sort(scores)
+    return bool((ordered[1:] == ordered[:-1]).any())
+
+
+def _check_duplicate_scores(path: str | Path, table: ScoreTable, layout: "_Layout", allow: bool) -> int:
+    from asvbench.io.trials import duplicate_rows
+
+    pairs = duplicate_rows(table.enroll, table.test)
+    if not pairs.shape[0]:
+        return 0
+    conflict = table.labels[pairs[:, 0]] != table.labels[pairs[:, 1]]
+    if allow and not conflict.any():
+        return int(pairs.shape[0])
+    text = read_text(path)
+    a, b = (int(r) for r in pairs[int(np.flatnonzero(conflict)[0]) if conflict.any() else 0])
+    no_a, no_b = file_line(text, a, layout.skiprows), file_line(text, b, layout.skiprows)
+    if conflict.any():
+        raise AsvbenchError(f"the same trial has two labels: line {no_a} {line_of(text, no_a)!r} and line {no_b} "
+                            f"{line_of(text, no_b)!r}", where=f"{path}:{no_b}",
+                            hint="fix the wrong label, or drop one of the lines")
+    raise AsvbenchError(
+        f"trial scored twice: line {no_b} {line_of(text, no_b)!r} repeats the trial of line {no_a} "
+        f"({pairs.shape[0]} repeated trials in all); each would be counted twice in the metrics",
+        where=f"{path}:{no_b}", hint="remove the repeated lines, or pass --allow-duplicates to keep them")
+
+
+def _check_sasv_score_sources(path: str | Path, layout: "_Layout") -> None:
+    """A spoof source with key target/nontarget (or bonafide with key spoof) is an error, as in trial lists."""
+    from asvbench.io.trials import _SASV_KEYS, _check_sasv_sources
+
+    text = read_text(path)
+    frame = split_columns(text, path, len(layout.names), layout.names, skiprows=layout.skiprows)
+    keys = frame["key"].str.strip().str.lower().map(_SASV_KEYS)
+    if keys.isna().any():  # other key spellings (1/0, label maps): the source cannot be checked against them
+        return
+    _check_sasv_sources(frame["source"].to_numpy(object), keys.to_numpy(np.int8), text, path)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from asvbench.errors import AsvbenchError
 from asvbench.io.embeddings import load_embeddings
 from asvbench.io._score_text import ScoreText
 from asvbench.io.scores import write_trial_scores
-from asvbench.io.trials import Trials, read_enroll_map, read_trials
+from asvbench.io.trials import Trials, check_duplicate_trials, duplicate_code_pairs, read_enroll_map, read_trials
 from asvbench.metrics.summary import MetricsSummary, summarize
 from asvbench.scoring.cosine import ScoredTrials, load_center, score_trials
 from asvbench.types import Label
@@ -35,6 +35,7 @@ class ScoreSettings:
     #: no score normalisation); False = never; True = whenever the format allows
     stream: bool | None = None
     stream_chunk_bytes: int = 64 * 1024 * 1024
+    allow_duplicates: bool = False  # keep repeated trials (counted in the notes) instead of refusing them
 
 
 @dataclass
@@ -88,7 +89,8 @@ def run_scoring(
     with ThreadPoolExecutor(max_workers=1) as pool:
         store_job = pool.submit(_load_for_scoring, embeddings, settings.trust_pickle)
         try:
-            trials = read_trials(trials_path, trials_format)
+            # repeated trials are found after scoring, on integer id codes (cheaper than on the ids)
+            trials = read_trials(trials_path, trials_format, check_duplicates=False)
             if settings.compute_metrics:
                 _check_two_classes(trials)
         except BaseException:
@@ -103,9 +105,14 @@ def run_scoring(
         pool_norm=settings.pool_norm,  # type: ignore[arg-type]
         allow_missing=settings.allow_missing, precision=settings.precision,
     )
+    trials.n_duplicates = check_duplicate_trials(
+        trials, allow_duplicates=settings.allow_duplicates,
+        pairs=duplicate_code_pairs(scored.kept, scored.enroll_index, scored.test_index))
     scores = normalise(scored) if normalise is not None else scored.scores
     labels = trials.labels[scored.kept]
     notes = []
+    if trials.n_duplicates:
+        notes.append(f"{trials.n_duplicates} repeated trials kept (--allow-duplicates): each counts once per line")
     if scored.n_missing_trials:
         notes.append(f"skipped {scored.n_missing_trials} of {len(trials)} trials whose embeddings are missing "
                      f"({'; '.join(f'{len(set(v))} {k}' for k, v in scored.missing.items())})")

@@ -81,8 +81,8 @@ METRICS_BAD = [
     ("bracket_style", ["{bracket_style}"], ["bracket_style.txt:2", "unknown label '[bold]': 'e u 0.1 [bold]'"]),
     ("bracket_close", ["{bracket_close}"], ["bracket_close.txt:2", "unknown label '[/x]'"]),
     # --eer-method and --format typos are refused by the parser (tests/cli/test_choices.py)
-    ("bad_prior", ["{good}", "--p-target", "1.5"], ["p_target must lie strictly between 0 and 1"]),
-    ("bad_cost", ["{good}", "--c-fa", "0"], ["costs must be positive"]),
+    ("bad_prior", ["{good}", "--p-target", "1.5"], ["--p-target must lie strictly between 0 and 1"]),
+    ("bad_cost", ["{good}", "--c-fa", "0"], ["--c-fa must be a positive number"]),
     ("bad_label_map", ["{good}", "--label-map", "1=maybe"], ["bad --label-map item '1=maybe'"]),
     ("bad_column", ["{good}", "--score-column", "nope"], ["no score column 'nope'"]),
 ]

@@ -242,8 +242,8 @@ _ID = st.text(alphabet="abcdefghijklmnopqrstuvwxyzABC0123456789_-./", min_size=1
 @st.composite
 def trial_lists(draw, sasv: bool):
     n = draw(st.integers(1, 25))
-    enroll = draw(st.lists(_ID, min_size=n, max_size=n))
-    test = draw(st.lists(_ID, min_size=n, max_size=n))
+    pairs = draw(st.lists(st.tuples(_ID, _ID), min_size=n, max_size=n, unique=True))  # a repeated trial is an error
+    enroll, test = [e for e, _ in pairs], [t for _, t in pairs]
     choices = [T, N, S] if sasv else [T, N]
     labels = draw(st.lists(st.sampled_from(choices), min_size=n, max_size=n))
     return enroll, test, labels
