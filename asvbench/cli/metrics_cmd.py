@@ -58,6 +58,11 @@ def metrics(
 
     With --protocol: the CM metrics of SCORES (bona fide = positive class) and a per-attack table.
     """
+    from asvbench._outputs import claim_outputs
+    from asvbench.cli import _validate
+
+    _validate.metric_options(p_target=p_target, c_miss=c_miss, c_fa=c_fa, bench=benchmark)
+    claim_outputs({"--save-result": save_result}, {"SCORES": scores, "--protocol": protocol})
     if protocol is not None and (by or enroll_map):
         from asvbench.errors import AsvbenchError
 
@@ -65,16 +70,6 @@ def metrics(
                             "table)", hint="drop them, or evaluate ASV / SASV scores without --protocol")
     if protocol is not None:
         # the CM definitions default to the ASVspoof 5 Track 1 package's, not to the ASV ones
-    from asvbench._outputs import claim_outputs
-    from asvbench.cli import _validate
-
-    _validate.metric_options(p_target=p_target, c_miss=c_miss, c_fa=c_fa, bench=benchmark)
-    claim_outputs({"--save-result": save_result}, {"SCORES": scores, "--protocol": protocol})
-    ci_set = ci_settings(ci, ci_unit, ci_reps, seed, utt2spk)
-    if protocol is not None and ci_set is not None:
-        from asvbench.errors import AsvbenchError
-
-        raise AsvbenchError("--ci: not with --protocol (yet)", hint="drop --ci, or evaluate ASV / SASV scores")
         given = {name: value if _given(ctx, name) else None
                  for name, value in (("eer_method", eer_method), ("c_miss", c_miss), ("c_fa", c_fa))}
         _cm_metrics(scores, protocol, protocol_format=protocol_format, allow_missing=allow_missing,
