@@ -26,9 +26,9 @@ def score(
     center: Annotated[Path | None, typer.Option("--center", help="Store (or .npy vector) whose mean is subtracted before cosine.")] = None,
     pool_norm: Annotated[choice(POOL_NORMS), typer.Option("--pool-norm", help="Multi-row pooling: none (raw mean) or l2 (normalise rows first).")] = "none",
     allow_missing: Annotated[bool, typer.Option("--allow-missing", help="Skip trials whose embeddings are missing (and report how many).")] = False,
+    allow_duplicates: Annotated[bool, typer.Option("--allow-duplicates", help="Keep trials listed twice (each line counts; noted) instead of refusing the list.")] = False,
     trust_pickle: Annotated[bool, typer.Option("--trust-pickle", help="Allow reading pickled (.pk) embedding dicts.")] = False,
     precision: Annotated[choice(PRECISIONS), typer.Option("--precision", help="Dot products of float32 unit vectors (as the peers) or float64.")] = "float32",
-    allow_duplicates: Annotated[bool, typer.Option("--allow-duplicates", help="Keep trials listed twice (each line counts; noted) instead of refusing the list.")] = False,
     no_metrics: Annotated[bool, typer.Option("--no-metrics", help="Only write scores (e.g. one-class lists).")] = False,
     norm: Annotated[choice(NORM_METHODS), typer.Option("--norm", help="Score normalisation (cohort-based).")] = "none",
     cohort: Annotated[Path | None, typer.Option("--cohort", help="Embedding store of the normalisation cohort.")] = None,
@@ -47,13 +47,6 @@ def score(
     by: ByOpt = None,
 ) -> None:
     """Cosine-score TRIALS with EMBEDDINGS; write OUT and print the metrics."""
-    from asvbench.scoring.pipeline import ScoreSettings, run_scoring
-    from asvbench.stats.breakdown import check_by
-
-    check_by(by)
-
-    settings = ScoreSettings(eer_method=eer_method, p_targets=tuple(p_target or (0.01,)), c_miss=c_miss, c_fa=c_fa,
-                             pool_norm=pool_norm, allow_missing=allow_missing, trust_pickle=trust_pickle,
     from asvbench._outputs import claim_outputs
     from asvbench.cli import _validate
 
@@ -62,6 +55,13 @@ def score(
                   {"--trials": trials, "--embeddings": embeddings, "--enroll-embeddings": enroll_embeddings,
                    "--enroll-map": enroll_map, "--center": center, "--cohort": cohort,
                    "--cohort-utt2spk": cohort_utt2spk})
+    from asvbench.scoring.pipeline import ScoreSettings, run_scoring
+    from asvbench.stats.breakdown import check_by
+
+    check_by(by)
+
+    settings = ScoreSettings(eer_method=eer_method, p_targets=tuple(p_target or (0.01,)), c_miss=c_miss, c_fa=c_fa,
+                             pool_norm=pool_norm, allow_missing=allow_missing, trust_pickle=trust_pickle,
                              compute_metrics=not no_metrics, precision=precision, allow_duplicates=allow_duplicates)
     from asvbench.scoring._cohort import make_normaliser
 
