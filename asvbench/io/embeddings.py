@@ -121,7 +121,46 @@ class EmbeddingStore:
         total = np.zeros(self.dim, dtype=np.float64)
         for start in range(0, self.matrix.shape[0], 65536):
             total += np.asarray(self.matrix[start : start + 65536], dtype=np.float64).sum(axis=0)
-        return total / self.matrix.shape[0]
+        mean = total / self.matrix.shape[0]
+        if not np.isfinite(mean).all():  # finite rows whose sum overflows float64
+            raise AsvbenchError("the mean of the store's embeddings is not finite (values too large)",
+                                where=self.source, hint="check the store: embeddings are normally of order 1-100")
+        return mean
+
+    def key_of_row(self, row: int) -> str:
+        if self.offsets is None:
+            return self.keys[row]
+        return self.keys[int(np.searchsorted(self.offsets, row, side="right")) - 1]
+
+
+#: rows per block of the finiteness check (bounded memory on a memory-mapped store)
+_CHECK_BLOCK = 65536
+
+
+def check_finite(store: EmbeddingStore) -> None:
+    """Every value of the store is finite, or an :class:`AsvbenchError` names the first key and row that is not.
+
+    One float32 pass: a row sum is non-finite when the row holds NaN or inf (or, rarely, when
+    finite values overflow, which the exact re-check of that block clears).
+    """
+    matrix = store.matrix
+    for lo in range(0, matrix.shape[0], _CHECK_BLOCK):
+        block = np.asarray(matrix[lo : lo + _CHECK_BLOCK])
+        with np.errstate(over="ignore", invalid="ignore"):
+            sums = block.sum(axis=1)
+        if np.isfinite(sums).all():
+            continue
+        bad = np.flatnonzero(~np.isfinite(block).all(axis=1))
+        if bad.shape[0]:
+            row = lo + int(bad[0])
+            values = np.asarray(matrix[row])
+            what = "NaN" if np.isnan(values).any() else "an infinite value"
+            raise AsvbenchError(
+                f"the embedding of key {store.key_of_row(row)!r} (row {row}, column "
+                f"{int(np.flatnonzero(~np.isfinite(values))[0])}) holds {what}",
+                where=store.source,
+                hint="the extraction failed for that utterance: re-extract it, or drop it from the store",
+            )
 
 
 def l2_normalise_rows(x: np.ndarray, *, what: str = "embedding", keys: Sequence[str] | None = None) -> np.ndarray:
@@ -236,30 +275,54 @@ def read_manifest(path: str | Path) -> dict[str, Any] | None:
     if not manifest.is_file():
         return None
     try:
-        return json.loads(manifest.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise AsvbenchError(f"corrupt manifest: {exc}", where=manifest) from None
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise AsvbenchError(f"corrupt manifest: {exc}", where=manifest, hint="the store is damaged; re-create it") \
+            from None
+    if not isinstance(data, dict):
+        raise AsvbenchError(f"the manifest holds a JSON {type(data).__name__}, not an object", where=manifest,
+                            hint="the store is damaged; re-create it")
+    return data
 
 
-def load_embeddings(path: str | Path, *, trust_pickle: bool = False, mmap: bool = True) -> EmbeddingStore:
+def load_embeddings(path: str | Path, *, trust_pickle: bool = False, mmap: bool = True,
+                    allow_empty: bool = False, check_values: bool = True) -> EmbeddingStore:
     """Read an embedding store, choosing the reader from what ``path`` is.
 
     * a directory with ``manifest.json``: native store (memory-mapped);
-    * ``*.scp`` / ``*.ark``: Kaldi (vectors, or matrices for multi-row keys), via kaldiio;
-    * ``*.npz``: one array per key;
+    * ``*.scp`` / ``*.ark``: Kaldi (vectors, or matrices for multi-row keys), read by
+      :mod:`asvbench.io.kaldi` (kaldiio for compressed matrices, text arks and pipes);
+    * ``*.npz``: one array per key (:mod:`asvbench.io.npz`);
     * ``*.pk`` / ``*.pkl`` / ``*.pickle``: a pickled ``{key: array}`` dict, only with ``trust_pickle``
       (unpickling runs arbitrary code).
+
+    Every store is checked when read: a store without keys is an error (unless ``allow_empty``,
+    for the extraction's shard markers), and so is a NaN or inf anywhere in it (``check_values``),
+    named by key and row.
     """
     p = Path(path)
     if not p.exists():
         raise AsvbenchError("embedding store not found", where=p)
+    store = _load_by_type(p, trust_pickle, mmap)
+    if not store.keys and not allow_empty:
+        raise AsvbenchError("embedding store is empty (it holds no keys)", where=p,
+                            hint="re-create it; an extraction whose every utterance failed writes no embeddings")
+    if check_values:
+        check_finite(store)
+    return store
+
+
+def _load_by_type(p: Path, trust_pickle: bool, mmap: bool) -> EmbeddingStore:
     if p.is_dir():
         return _load_native(p, mmap)
     suffix = p.suffix.lower()
     if suffix in (".scp", ".ark"):
         return _load_kaldi(p)
     if suffix == ".npz":
-        return _from_mapping(dict(np.load(p, allow_pickle=False)), str(p))
+        from asvbench.io.npz import read_npz_store
+
+        records = read_npz_store(p)
+        return _from_records(records.keys, records.matrix, records.counts, str(p))
     if suffix in (".pk", ".pkl", ".pickle"):
         if not trust_pickle:
             raise AsvbenchError(
@@ -294,16 +357,73 @@ def _load_native(p: Path, mmap: bool) -> EmbeddingStore:
         )
     if manifest.get("format") != STORE_FORMAT:
         raise AsvbenchError(f"manifest format is {manifest.get('format')!r}, expected {STORE_FORMAT!r}", where=p)
+    matrix = _open_npy(p / "embeddings.npy", mmap, kinds="f")
+    offsets = _open_npy(p / "offsets.npy", False, kinds="iu") if (p / "offsets.npy").exists() else None
     try:
-        matrix = np.load(p / "embeddings.npy", mmap_mode="r" if mmap else None, allow_pickle=False)
-        offsets = np.load(p / "offsets.npy", allow_pickle=False) if (p / "offsets.npy").exists() else None
         keys = (p / "keys.txt").read_text(encoding="utf-8").splitlines()
     except (OSError, ValueError) as exc:
-        raise AsvbenchError(f"cannot read embedding store: {exc}", where=p, hint="re-create the store") from None
+        raise AsvbenchError(f"cannot read embedding store keys: {exc}", where=p / "keys.txt",
+                            hint="the store is damaged; re-create it") from None
+    if matrix.ndim == 2 and matrix.shape[1] == 0 and keys:
+        raise AsvbenchError("the embeddings have zero columns", where=p / "embeddings.npy",
+                            hint="the store is damaged; re-create it")
+    if offsets is not None:
+        _check_offsets(offsets, len(keys), matrix.shape[0] if matrix.ndim else 0, p / "offsets.npy")
     return EmbeddingStore(keys=keys, matrix=matrix, offsets=offsets, manifest=manifest, source=str(p))
 
 
+def _open_npy(path: Path, mmap: bool, *, kinds: str) -> np.ndarray:
+    """A ``.npy`` of the store, its header checked first: numeric only, never unpickled."""
+    from numpy.lib import format as npy_format
+
+    hint = "the store is damaged; re-create it"
+    try:
+        with open(path, "rb") as handle:
+            if handle.read(6) != b"\x93NUMPY":
+                raise AsvbenchError(f"cannot read embedding store file {path.name}: not a .npy file (it does not "
+                                    "start with the .npy signature)", where=path, hint=hint)
+            handle.seek(0)
+            major, _ = npy_format.read_magic(handle)
+            read_header = npy_format.read_array_header_1_0 if major == 1 else npy_format.read_array_header_2_0
+            _, _, dtype = read_header(handle)
+    except (OSError, ValueError) as exc:
+        raise AsvbenchError(f"cannot read embedding store file {path.name}: {exc}", where=path, hint=hint) from None
+    if dtype.hasobject or dtype.kind not in kinds:
+        raise AsvbenchError(f"{path.name} holds {'Python objects' if dtype.hasobject else dtype} values, "
+                            f"not {'integers' if kinds == 'iu' else 'floats'}", where=path, hint=hint)
+    try:
+        return np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise AsvbenchError(f"cannot read embedding store file {path.name}: {exc}", where=path, hint=hint) from None
+
+
+def _check_offsets(offsets: np.ndarray, n_keys: int, n_rows: int, where: Path) -> None:
+    hint = "the store is damaged; re-create it"
+    if offsets.shape != (n_keys + 1,):
+        raise AsvbenchError(f"offsets.npy has shape {offsets.shape}, expected ({n_keys + 1},) for {n_keys} keys",
+                            where=where, hint=hint)
+    if offsets[0] != 0 or offsets[-1] != n_rows:
+        raise AsvbenchError(f"offsets.npy runs from {int(offsets[0])} to {int(offsets[-1])}, expected 0 to "
+                            f"{n_rows} (the number of rows)", where=where, hint=hint)
+    steps = np.diff(offsets)
+    if (steps <= 0).any():
+        i = int(np.flatnonzero(steps <= 0)[0])
+        raise AsvbenchError(f"offsets.npy is not increasing: entry {i + 1} is {int(offsets[i + 1])} after "
+                            f"{int(offsets[i])} (every key owns at least one row, in order)", where=where, hint=hint)
+
+
 def _load_kaldi(p: Path) -> EmbeddingStore:
+    from asvbench.io.kaldi import Unsupported, read_ark_store, read_scp_store
+
+    try:
+        records = read_scp_store(p) if p.suffix.lower() == ".scp" else read_ark_store(p)
+    except Unsupported:
+        return _load_kaldi_with_kaldiio(p)
+    return _from_records(records.keys, records.matrix, records.counts, str(p))
+
+
+def _load_kaldi_with_kaldiio(p: Path) -> EmbeddingStore:
+    """Stores the numpy reader leaves to kaldiio: compressed matrices, text-mode arks, pipes, ranges."""
     import kaldiio
 
     try:
@@ -322,6 +442,12 @@ def _load_kaldi(p: Path) -> EmbeddingStore:
     return _from_mapping(dict(pairs), str(p))
 
 
+def _from_records(keys: list[str], matrix: np.ndarray, counts: np.ndarray, source: str) -> EmbeddingStore:
+    multi = bool((counts != 1).any())
+    offsets = np.concatenate(([0], np.cumsum(counts))).astype(np.int64) if multi else None
+    return EmbeddingStore(keys=keys, matrix=matrix, offsets=offsets, manifest={"dim": matrix.shape[1]}, source=source)
+
+
 def _from_mapping(mapping: dict[str, np.ndarray], source: str) -> EmbeddingStore:
     if not mapping:
         raise AsvbenchError("embedding store is empty", where=source)
@@ -329,7 +455,24 @@ def _from_mapping(mapping: dict[str, np.ndarray], source: str) -> EmbeddingStore
     dims = {np.atleast_2d(v).shape[1] for v in mapping.values()}
     if len(dims) != 1:
         raise AsvbenchError(f"embeddings of different dimensions in one store: {sorted(dims)}", where=source)
+    if dims == {0}:
+        raise AsvbenchError("the embeddings have zero columns", where=source, hint="re-create the store")
     matrix, offsets = stack_rows(mapping[k] for k in keys)
     multi = bool((np.diff(offsets) != 1).any())
     return EmbeddingStore(keys=keys, matrix=matrix, offsets=offsets if multi else None,
                           manifest={"dim": matrix.shape[1]}, source=source)
+
+
+def load_vector_npy(path: str | Path) -> np.ndarray:
+    """One float64 vector from a ``.npy`` (shape (dim,) or (1, dim)), checked: numeric, finite, never unpickled."""
+    p = Path(path)
+    vec = _open_npy(p, False, kinds="fiu")
+    if vec.ndim == 2 and vec.shape[0] == 1:
+        vec = vec[0]
+    if vec.ndim != 1 or vec.shape[0] == 0:
+        raise AsvbenchError(f"the .npy must hold one vector, got shape {vec.shape}", where=p)
+    bad = np.flatnonzero(~np.isfinite(vec))
+    if bad.shape[0]:
+        raise AsvbenchError(f"the vector holds {'NaN' if np.isnan(vec[bad[0]]) else 'an infinite value'} at index "
+                            f"{int(bad[0])}", where=p, hint="re-compute it (e.g. the mean of finite embeddings)")
+    return vec.astype(np.float64)
