@@ -471,8 +471,9 @@ def load_ecapa(entry: "ModelEntry", path: Path, *, preset: str, layout: str) -> 
 
     The returned model computes each utterance's features on its own samples and masks padded
     frames in the network, so a padded batch of different lengths gives the one-at-a-time
-    embeddings (see the module docstring). TaoRuijie checkpoints carry their front-end constants;
-    those stored values are the ones used.
+    embeddings (see the module docstring). Its ``for_inference()`` form is
+    :func:`~asvbench.models.ecapa_inference.ecapa_for_inference`. TaoRuijie checkpoints carry
+    their front-end constants; those stored values are the ones used.
     """
     from asvbench.frontends import get_frontend
     from asvbench.frontends.taoruijie import TaoRuijieMel
@@ -481,5 +482,8 @@ def load_ecapa(entry: "ModelEntry", path: Path, *, preset: str, layout: str) -> 
     config = get_preset(preset)
     module = load_checkpoint(build_ecapa(config), path, layout=layout, family=f"{FAMILY} ({preset})")
     frontend = TaoRuijieMel(module.torchfbank) if config.layout == "taoruijie" else get_frontend(entry.frontend)
+    from asvbench.models.ecapa_inference import OPTIMISATIONS, ecapa_for_inference
+
     minimum = max(entry.min_samples, min_samples_for(config, entry.frontend))
-    return embedding_model(entry, module, frontend, min_samples=minimum)
+    return embedding_model(entry, module, frontend, min_samples=minimum, inference_form=ecapa_for_inference,
+                           optimisations=OPTIMISATIONS)
