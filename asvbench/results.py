@@ -305,6 +305,8 @@ class ResultRecord:
     schema: str = SCHEMA
     #: per-condition breakdowns (``--by``), each :meth:`asvbench.stats.breakdown.Breakdown.to_dict`; optional
     breakdowns: tuple[dict[str, Any], ...] = ()
+    #: confidence intervals (``--ci``): :meth:`asvbench.stats.ci.Intervals.to_dict` with replicates; optional
+    ci: dict[str, Any] | None = None
 
     @property
     def label(self) -> str:
@@ -328,6 +330,8 @@ class ResultRecord:
         }
         if self.breakdowns:
             out["breakdowns"] = list(self.breakdowns)
+        if self.ci:
+            out["ci"] = self.ci
         if self.simulated:
             out = {"SIMULATED": "simulated data: these numbers say nothing about any real system", **out}
         return out
@@ -376,6 +380,7 @@ class ResultRecord:
             command=str(data.get("command") or ""),
             asvbench_version=str(data.get("asvbench_version", "")), created=str(data.get("created", "")),
             breakdowns=_breakdowns(data.get("breakdowns"), where),
+            ci=_ci(data.get("ci"), where),
         )
 
     @classmethod
@@ -398,6 +403,15 @@ def _breakdowns(data: Any, where: str) -> tuple[dict[str, Any], ...]:
         raise AsvbenchError("malformed 'breakdowns' in the record: a list of objects with a 'conditions' list",
                             where=where)
     return tuple(data)
+
+
+def _ci(data: Any, where: str) -> dict[str, Any] | None:
+    """The optional ``ci`` object of a record (absent in records before it existed, or without ``--ci``)."""
+    if data is None:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("intervals"), dict):
+        raise AsvbenchError("malformed 'ci' in the record: an object with an 'intervals' object", where=where)
+    return data
 
 
 _NUMBER_ARRAY = re.compile(r"\[\s*((?:-?[0-9][0-9.eE+-]*,\s*)*-?[0-9][0-9.eE+-]*)\s*\]")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import typer
@@ -34,6 +35,39 @@ ByOpt = Annotated[list[str] | None, typer.Option(
     "--by", help="Also break the metrics down per condition (repeatable): source (per attack, SASV lists), gender "
                  "(enrolment lists named female/male, or the list's gender column), or a map FILE of "
                  "'KEY CONDITION' lines (utterance or model -> condition) or 'ENROLL TEST CONDITION' (per trial).")]
+
+#: ``--ci`` and its settings (metrics / score / fuse / significance; asvbench.stats.ci)
+CiOpt = Annotated[float | None, typer.Option(
+    "--ci", help="Add a LEVEL % confidence interval to every metric (e.g. --ci 95): percentile bootstrap over "
+                 "--ci-unit (default: the enrolment speaker).")]
+CiUnitOpt = Annotated[str, typer.Option(
+    "--ci-unit", help="What --ci resamples: speaker (enrolment speaker, from the ids or --utt2spk), trial "
+                      "(trials as independent: too narrow when speakers repeat), or a map FILE of 'KEY UNIT' "
+                      "lines (enrolment id, else test id -> unit).")]
+CiRepsOpt = Annotated[int, typer.Option("--ci-reps", help="Bootstrap replicates of --ci.")]
+SeedOpt = Annotated[int, typer.Option("--seed", help="Seed of the bootstrap resamples (same seed, same resamples).")]
+Utt2spkOpt = Annotated[Path | None, typer.Option(
+    "--utt2spk", help="Map 'ENROLL_ID SPEAKER' per line: the speakers of --ci-unit speaker, when the ids do not "
+                      "say (VoxCeleb 'idXXXXX/...', CN-Celeb 'idXXXXX-...', ASVspoof 'LA_0073' ids do).")]
+
+
+def ci_settings(ci: float | None, ci_unit: str, ci_reps: int, seed: int, utt2spk: Path | None) -> Any:
+    """The :class:`~asvbench.stats.ci.CiSettings` of the ``--ci`` options, or ``None`` without ``--ci``
+    (then the other ``--ci-*`` options are errors)."""
+    from asvbench.errors import AsvbenchError
+
+    if ci is None:
+        given = [flag for flag, on in (("--ci-unit", ci_unit != "speaker"), ("--ci-reps", ci_reps != 1000),
+                                       ("--seed", seed != 0), ("--utt2spk", utt2spk is not None)) if on]
+        if given:
+            raise AsvbenchError(f"{', '.join(given)}: only with --ci LEVEL", hint="add e.g. --ci 95, or drop them")
+        return None
+    from asvbench.stats.ci import CiSettings
+
+    settings = CiSettings(level=ci, unit=ci_unit, reps=ci_reps, seed=seed, utt2spk=utt2spk)
+    settings.check()
+    return settings
+
 
 #: what ``--device`` / ``--norm-device`` accept (torch device strings this tool runs on)
 DEVICE_PATTERN = r"cpu|cuda|cuda:\d+|mps"

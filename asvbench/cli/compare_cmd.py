@@ -23,13 +23,17 @@ def compare(
         "--tolerance", help="Allowed worsening per metric, in table units (EER in % points): "
                             "e.g. eer=0.01,min_dcf=0.005. Unnamed metrics must not get worse.")] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print the comparison as JSON.")] = False,
+    significant_only: Annotated[bool, typer.Option(
+        "--significant-only", help="Fail only on a worsening beyond tolerance that is also significant in the paired "
+                                   "bootstrap of the two records (both saved with --ci and the same --ci-unit, "
+                                   "--ci-reps, --seed).")] = False,
 ) -> None:
     """Compare NEW with BASELINE; exit 1 if a metric got worse beyond tolerance or the trial list changed."""
     from asvbench.report.compare import REGRESSION_EXIT_CODE, compare_records, comparison_table, parse_tolerance
     from asvbench.results import load_result
 
     tol = parse_tolerance(tolerance)
-    result = compare_records(load_result(baseline), load_result(new), tol)
+    result = compare_records(load_result(baseline), load_result(new), tol, significant_only=significant_only)
     if json_out:
         print_json({"ok": result.ok, "regressions": result.regressions, "notes": list(result.notes),
                     "metrics": [{"metric": d.key, "baseline": d.baseline, "new": d.new, "change": d.delta,

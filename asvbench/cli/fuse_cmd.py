@@ -7,8 +7,10 @@ from typing import Annotated
 
 import typer
 
+from asvbench.cli import _ci
 from asvbench.cli._common import err_console, handle_user_errors, out_console, print_json, to_json
 from asvbench.cli._options import ByOpt, DeviceOpt, EerMethodOpt, JsonOpt, choice
+from asvbench.cli._options import CiOpt, CiRepsOpt, CiUnitOpt, SeedOpt, Utt2spkOpt, ci_settings
 from asvbench.fusion.options import CM_SCORE_CHOICES, FUSION_METHODS, SASV_OUT_FORMATS, TDCF_ASV_SOURCES
 from asvbench.io.audio import KEY_STYLES
 from asvbench.io.formats import TRIAL_FORMATS
@@ -123,6 +125,11 @@ def fuse(
     enroll_map: Annotated[list[Path] | None, typer.Option(
         "--enroll-map", help="--by gender: enrolment lists whose file names say the gender of their models "
                              "(ASVspoof2019.LA.asv.eval.female.trn.txt, ...male.trn.txt); repeatable.")] = None,
+    ci: CiOpt = None,
+    ci_unit: CiUnitOpt = "speaker",
+    ci_reps: CiRepsOpt = 1000,
+    seed: SeedOpt = 0,
+    utt2spk: Utt2spkOpt = None,
 ) -> None:
     """Fuse ASV and CM scores into SASV scores and report SASV metrics (fused, ASV only, CM only).
 
@@ -138,6 +145,7 @@ def fuse(
     from asvbench.stats.breakdown import check_by
 
     check_by(by)
+    ci_set = ci_settings(ci, ci_unit, ci_reps, seed, utt2spk)
     if enroll_map and "gender" not in (by or ()):
         from asvbench.errors import AsvbenchError
 
@@ -177,9 +185,13 @@ def fuse(
                              where=str(trials or asv))
     if breakdowns:
         result["breakdowns"] = [b.to_dict() for b in breakdowns]
+    intervals = _ci.fusion_ci(ci_set, outcome.fused, data.labels, data.enroll, data.test, where=str(trials or asv),
+                              eer_method=eer_method, adcf_costs=adcf_costs)
+    _ci.add_to_json(result, intervals)
     _write_outputs(result, data, outcome.fused, out=out, out_format=out_format, report=report,
                    save_result=save_result, record={"system": system, "benchmark": benchmark, "variant": variant,
                                                     "trials_path": trials, "scores_path": asv})
+    _ci.add_to_saved_record(save_result, intervals)
     _notes(result, metrics)
     if json_out:
         print_json(result)
@@ -187,6 +199,9 @@ def fuse(
         from asvbench.cli._breakdown import print_breakdowns
 
         out_console().print(_table(result))
+        fused = result["eval"]["fused"]
+        _ci.print_intervals(intervals, {**fused, "min_a_dcf": fused.get("min_adcf")},
+                            title=f"fused: {intervals.level:g} % confidence intervals" if intervals else "")
         print_breakdowns(breakdowns)
 
 

@@ -9,6 +9,7 @@ from asvbench.cli import metrics_cmd, score_cmd
 from asvbench.cli import calibrate_cmd, fuse_cmd  # calibration, SASV fusion
 from asvbench.cli import extract_cmd, models_cmd  # extraction, model registry
 from asvbench.cli import compare_cmd, demo_cmd, det_cmd, report_cmd, trials_cmd  # results, plots, registry, CI
+from asvbench.cli import significance_cmd  # paired significance of two systems
 
 app = typer.Typer(
     name="asvbench",
@@ -39,7 +40,7 @@ fuse_cmd.register(app)
 calibrate_cmd.register(app)
 extract_cmd.register(app)
 models_cmd.register(app)
-for _mod in (report_cmd, det_cmd, trials_cmd, compare_cmd, demo_cmd):
+for _mod in (report_cmd, det_cmd, trials_cmd, compare_cmd, significance_cmd, demo_cmd):
     _mod.register(app)
 
 

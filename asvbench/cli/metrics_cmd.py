@@ -8,8 +8,10 @@ from typing import Annotated
 
 import typer
 
+from asvbench.cli import _ci
 from asvbench.cli._common import err_console, handle_user_errors, out_console, print_json
 from asvbench.cli._options import ByOpt, CFaOpt, CMissOpt, EerMethodOpt, JsonOpt, PTargetOpt, choice
+from asvbench.cli._options import CiOpt, CiRepsOpt, CiUnitOpt, SeedOpt, Utt2spkOpt, ci_settings
 from asvbench.io.formats import CM_PROTOCOL_FORMATS, SCORE_FORMATS
 from asvbench.report.save import BenchmarkOpt, SaveResultOpt, SystemOpt, VariantOpt
 
@@ -50,6 +52,11 @@ def metrics(
     benchmark: BenchmarkOpt = None,
     variant: VariantOpt = "",
     by: ByOpt = None,
+    ci: CiOpt = None,
+    ci_unit: CiUnitOpt = "speaker",
+    ci_reps: CiRepsOpt = 1000,
+    seed: SeedOpt = 0,
+    utt2spk: Utt2spkOpt = None,
     enroll_map: Annotated[list[Path] | None, typer.Option(
         "--enroll-map", help="--by gender: enrolment lists whose file names say the gender of their models "
                              "(ASVspoof2019.LA.asv.eval.female.trn.txt, ...male.trn.txt); repeatable.")] = None,
@@ -63,6 +70,11 @@ def metrics(
 
     _validate.metric_options(p_target=p_target, c_miss=c_miss, c_fa=c_fa, bench=benchmark)
     claim_outputs({"--save-result": save_result}, {"SCORES": scores, "--protocol": protocol})
+    ci_set = ci_settings(ci, ci_unit, ci_reps, seed, utt2spk)
+    if protocol is not None and ci_set is not None:
+        from asvbench.errors import AsvbenchError
+
+        raise AsvbenchError("--ci: not with --protocol (yet)", hint="drop --ci, or evaluate ASV / SASV scores")
     if protocol is not None and (by or enroll_map):
         from asvbench.errors import AsvbenchError
 
@@ -88,20 +100,24 @@ def metrics(
     from asvbench.types import parse_label_map
 
     table = read_scores(scores, fmt, score_column=score_column, label_column=label_column,
-                        label_map=parse_label_map(label_map) if label_map else None, with_ids=bool(by))
+                        label_map=parse_label_map(label_map) if label_map else None,
+                        with_ids=bool(by) or ci_set is not None)
     summary = summarize(table.scores, table.labels, eer_method=eer_method,
                         p_targets=tuple(p_target or (0.01,)), c_miss=c_miss, c_fa=c_fa)
     breakdowns = _breakdowns(by, table, scores, enroll_map, eer_method=eer_method,
                              p_targets=tuple(p_target or (0.01,)), c_miss=c_miss, c_fa=c_fa)
+    intervals = _ci.summary_ci(ci_set, table.scores, table.labels, table.enroll, table.test, where=str(scores),
+                               eer_method=eer_method, p_targets=tuple(p_target or (0.01,)), c_miss=c_miss, c_fa=c_fa)
     if save_result is not None:
         from asvbench.report.save import save_summary_result
 
-        save_summary_result(save_result, summary, system=system, benchmark=benchmark, variant=variant,
+        record = save_summary_result(save_result, summary, system=system, benchmark=benchmark, variant=variant,
                             scores=table.scores, labels=table.labels, scores_path=scores, enroll=table.enroll,
                             test=table.test, command="asvbench metrics",
                             breakdowns=[b.to_dict() for b in breakdowns])
+        _ci.add_to_record(save_result, record, intervals)
     if json_out:
-        payload = summary.to_dict()
+        payload = _ci.add_to_json(summary.to_dict(), intervals)
         if breakdowns:
             payload["breakdowns"] = [b.to_dict() for b in breakdowns]
         print_json(payload)
@@ -110,6 +126,9 @@ def metrics(
         from asvbench.report.summary_table import metrics_table
 
         out_console().print(metrics_table(summary, title=str(scores)))
+        from asvbench.results import flatten_metrics
+
+        _ci.print_intervals(intervals, flatten_metrics(summary.to_dict()))
         print_breakdowns(breakdowns)
 
 

@@ -38,6 +38,9 @@ def report(
                                             "records carry (written with --by), one table each, after the "
                                             "results table (json: one object with 'results' and "
                                             "'breakdowns').")] = False,
+    ci_style: Annotated[choice(("bracket", "pm", "none")), typer.Option(
+        "--ci-style", help="Confidence intervals of records saved with --ci: bracket (1.23 [1.15, 1.31]), "
+                           "pm (1.23 ± 0.08: the larger half-width) or none.")] = "bracket",
 ) -> None:
     """Render result records as a table: rows = systems, columns = benchmarks x metrics, best in bold."""
     from asvbench.report.tables import build_table, render, render_rich
@@ -45,9 +48,13 @@ def report(
 
     if fmt is None:
         fmt = _SUFFIX_FORMATS.get(out.suffix.lower(), "rich") if out else "rich"
+    from asvbench._outputs import claim_outputs
+
+    claim_outputs({"--out": out, "--det": det}, {"RESULTS": results})
     records = [load_result(p) for p in results]
     table = build_table(records, metrics=_split(metrics), benchmarks=_split(benchmarks),
-                        allow_missing=allow_missing, sources=[str(p) for p in results], title=title)
+                        allow_missing=allow_missing, sources=[str(p) for p in results], title=title,
+                        ci_style=None if ci_style == "none" else ci_style)
     tables = [table, *_breakdown_tables(records, results)] if breakdown else [table]
     if out is not None:
         from asvbench._atomic import atomic_write_text

@@ -7,8 +7,10 @@ from typing import Annotated
 
 import typer
 
+from asvbench.cli import _ci
 from asvbench.cli._common import err_console, handle_user_errors, out_console, print_json
 from asvbench.cli._options import ByOpt, CFaOpt, CMissOpt, DeviceOpt, EerMethodOpt, JsonOpt, PTargetOpt, choice
+from asvbench.cli._options import CiOpt, CiRepsOpt, CiUnitOpt, SeedOpt, Utt2spkOpt, ci_settings
 from asvbench.errors import AsvbenchError
 from asvbench.io.formats import POOL_NORMS, TRIAL_FORMATS
 from asvbench.report.save import BenchmarkOpt, SaveResultOpt, SystemOpt, VariantOpt
@@ -45,6 +47,11 @@ def score(
     benchmark: BenchmarkOpt = None,
     variant: VariantOpt = "",
     by: ByOpt = None,
+    ci: CiOpt = None,
+    ci_unit: CiUnitOpt = "speaker",
+    ci_reps: CiRepsOpt = 1000,
+    seed: SeedOpt = 0,
+    utt2spk: Utt2spkOpt = None,
 ) -> None:
     """Cosine-score TRIALS with EMBEDDINGS; write OUT and print the metrics."""
     from asvbench._outputs import claim_outputs
@@ -59,6 +66,7 @@ def score(
     from asvbench.stats.breakdown import check_by
 
     check_by(by)
+    ci_set = ci_settings(ci, ci_unit, ci_reps, seed, utt2spk)
 
     settings = ScoreSettings(eer_method=eer_method, p_targets=tuple(p_target or (0.01,)), c_miss=c_miss, c_fa=c_fa,
                              pool_norm=pool_norm, allow_missing=allow_missing, trust_pickle=trust_pickle,
@@ -74,6 +82,7 @@ def score(
     err_console.print(f"wrote {len(run.scores):,} scores to {run.out}", highlight=False)
     try:
         breakdowns = _breakdowns(by, run, enroll_map, settings) if run.summary is not None else []
+        intervals = _intervals(ci_set, run, settings) if run.summary is not None else None
     except AsvbenchError:
         if not existed and run.out is not None:
             Path(run.out).unlink(missing_ok=True)  # a failed command leaves no new output
@@ -81,12 +90,13 @@ def score(
     if save_result is not None and run.summary is not None:
         from asvbench.report.save import save_summary_result
 
-        save_summary_result(save_result, run.summary, system=system, benchmark=benchmark, variant=variant,
+        record = save_summary_result(save_result, run.summary, system=system, benchmark=benchmark, variant=variant,
                             scores=run.scores, labels=run.labels, trials_path=trials, scores_path=run.out,
                             normalization={"center": str(center) if center else None, "pool_norm": pool_norm,
                                            **(normaliser.settings() if normaliser else {"norm": "none"})},
                             model=_models_of(embeddings, enroll_embeddings), command="asvbench score",
                             breakdowns=[b.to_dict() for b in breakdowns])
+        _ci.add_to_record(save_result, record, intervals)
         err_console.print(f"wrote result record {save_result}", highlight=False)
     if json_out:
         payload = run.summary.to_dict() if run.summary else {}
@@ -94,12 +104,13 @@ def score(
                         "n_missing": run.scored.n_missing_trials, "scores_file": str(run.out)})
         if breakdowns:
             payload["breakdowns"] = [b.to_dict() for b in breakdowns]
-        print_json(payload)
+        print_json(_ci.add_to_json(payload, intervals))
     elif run.summary is not None:
         from asvbench.cli._breakdown import print_breakdowns
         from asvbench.report.summary_table import metrics_table
 
         out_console().print(metrics_table(run.summary, title=str(trials)))
+        _ci.print_intervals(intervals, _flat(run.summary))
         print_breakdowns(breakdowns)
 
 
@@ -116,6 +127,22 @@ def _breakdowns(by: list[str] | None, run, enroll_maps: list[Path] | None, setti
     return compute_breakdowns(by, run.scores, run.labels, evaluator=evaluator, enroll=run.trials.enroll[kept],
                               test=run.trials.test[kept], enroll_maps=[str(p) for p in enroll_maps or ()],
                               where=str(run.trials.source), **trial_columns(run.trials.extra, kept))
+
+
+def _intervals(ci_set, run, settings):
+    """``--ci``: intervals of the scored trials' metrics (speakers from the list's enrolment ids)."""
+    if ci_set is None:
+        return None
+    kept = run.scored.kept
+    return _ci.summary_ci(ci_set, run.scores, run.labels, run.trials.enroll[kept], run.trials.test[kept],
+                          where=str(run.trials.source), eer_method=settings.eer_method, p_targets=settings.p_targets,
+                          c_miss=settings.c_miss, c_fa=settings.c_fa)
+
+
+def _flat(summary) -> dict:
+    from asvbench.results import flatten_metrics
+
+    return flatten_metrics(summary.to_dict())
 
 
 def _models_of(*stores: Path | None) -> list:

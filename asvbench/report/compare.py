@@ -49,7 +49,7 @@ class MetricDiff:
     baseline: float | None
     new: float | None
     tolerance: float
-    status: str  # same | better | worse-within-tolerance | REGRESSION | missing | added
+    status: str  # same | better | worse-within-tolerance | worse-not-significant | REGRESSION | missing | added
     scale: float = 1.0
 
     @property
@@ -90,9 +90,15 @@ def _tolerance_for(key: str, tolerances: dict[str, float]) -> float:
 
 
 def compare_records(baseline: ResultRecord, new: ResultRecord, tolerances: dict[str, float] | None = None,
-                    ) -> Comparison:
-    """Compare ``new`` with ``baseline``; see the module docstring."""
+                    *, significant_only: bool = False) -> Comparison:
+    """Compare ``new`` with ``baseline``; see the module docstring.
+
+    ``significant_only``: a worsening beyond tolerance is a regression only when it is also significant
+    in the paired bootstrap of the two records (:func:`paired_worsening`); otherwise its status is
+    ``worse-not-significant``.
+    """
     tolerances = dict(tolerances or {})
+    pairing = _check_paired(baseline, new) if significant_only else None
     base_flat = {k: v for k, v in baseline.flat_metrics().items() if k not in NOT_METRICS}
     new_flat = {k: v for k, v in new.flat_metrics().items() if k not in NOT_METRICS}
     unknown = [k for k in tolerances if k not in base_flat and not any(m.partition("@")[0] == k for m in base_flat)]
@@ -116,6 +122,8 @@ def compare_records(baseline: ResultRecord, new: ResultRecord, tolerances: dict[
                 status = "better"
             elif delta <= tol + 1e-12:
                 status = "worse-within-tolerance"
+            elif pairing is not None and not paired_worsening(baseline, new, key, spec.lower_better):
+                status = "worse-not-significant"
             else:
                 status = "REGRESSION"
         diffs.append(MetricDiff(key, spec.label, b, n, tol, status, spec.scale))
@@ -142,6 +150,39 @@ def compare_records(baseline: ResultRecord, new: ResultRecord, tolerances: dict[
     return Comparison(baseline, new, tuple(diffs), tuple(problems), tuple(notes))
 
 
+def _check_paired(baseline: ResultRecord, new: ResultRecord) -> str:
+    """The shared resampling of two records bootstrapped on the same resamples; anything else is an error."""
+    hint = ("save both records with --ci LEVEL and the same --ci-unit, --ci-reps and --seed, on the same trial "
+            "list (e.g. asvbench metrics SCORES --ci 95 --save-result R.json), or run asvbench significance "
+            "A_SCORES B_SCORES")
+    for name, rec in (("baseline", baseline), ("new", new)):
+        if not rec.ci or not rec.ci.get("replicates"):
+            raise AsvbenchError(f"--significant-only: the {name} record has no bootstrap replicates", hint=hint)
+    if baseline.ci["pairing"] != new.ci["pairing"]:
+        raise AsvbenchError("--significant-only: the two records were not bootstrapped on the same resamples "
+                            f"(units / seed / replicates differ: {baseline.ci.get('n_units')} {baseline.ci.get('unit')}s, "
+                            f"seed {baseline.ci.get('seed')}, {baseline.ci.get('reps')} reps vs "
+                            f"{new.ci.get('n_units')} {new.ci.get('unit')}s, seed {new.ci.get('seed')}, "
+                            f"{new.ci.get('reps')} reps)", hint=hint)
+    return str(baseline.ci["pairing"])
+
+
+def paired_worsening(baseline: ResultRecord, new: ResultRecord, key: str, lower_better: bool = True) -> bool:
+    """Whether metric ``key`` got significantly worse: the percentile interval (at the records' level) of
+    the paired replicate differences new - baseline lies wholly on the worse side of 0. A metric without
+    replicates in either record counts as significant (the check cannot clear it)."""
+    import numpy as np
+
+    from asvbench.metrics.bootstrap import percentile_interval
+
+    rep_b, rep_n = baseline.ci["replicates"].get(key), new.ci["replicates"].get(key)
+    if rep_b is None or rep_n is None:
+        return True
+    diff = np.asarray(rep_n, dtype=np.float64) - np.asarray(rep_b, dtype=np.float64)
+    lo, hi = percentile_interval(diff, float(new.ci.get("level", 95.0)))
+    return bool(lo > 0) if lower_better else bool(hi < 0)
+
+
 def comparison_table(cmp: Comparison):
     """A :class:`rich.table.Table` of the metric differences."""
     from rich.table import Table
@@ -151,7 +192,7 @@ def comparison_table(cmp: Comparison):
                           ("tolerance", "right"), ("status", "left")):
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
     style = {"REGRESSION": "bold red", "missing": "bold red", "better": "green", "same": "dim",
-             "worse-within-tolerance": "yellow", "added": "cyan"}
+             "worse-within-tolerance": "yellow", "worse-not-significant": "yellow", "added": "cyan"}
     for d in cmp.diffs:
         spec = metric_spec(d.key)
         delta = "" if d.delta is None else f"{d.delta:+.{spec.decimals + 2}f}"

@@ -92,6 +92,8 @@ class Row:
     system: str
     variant: str
     values: tuple[float | None, ...]
+    #: per column: the record's confidence interval of the value (``--ci``), or None
+    intervals: tuple[tuple[float, float] | None, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -102,9 +104,20 @@ class ResultTable:
     title: str = ""
     simulated: bool = False
     notes: tuple[str, ...] = field(default=())
+    #: how intervals are shown: "bracket" (1.23 [1.15, 1.31]), "pm" (1.23 ± 0.08), None (not shown)
+    ci_style: str | None = None
 
     def cell(self, row: int, col: int) -> str:
-        return self.columns[col].metric.display(self.rows[row].values[col])
+        spec, r = self.columns[col].metric, self.rows[row]
+        shown = spec.display(r.values[col])
+        interval = r.intervals[col] if self.ci_style and col < len(r.intervals) else None
+        if interval is None or r.values[col] is None:
+            return shown
+        lo, hi = (spec.display(x) if x is not None else "?" for x in interval)
+        if self.ci_style == "pm":
+            half = max(abs(interval[1] - r.values[col]), abs(r.values[col] - interval[0])) * spec.scale
+            return f"{shown} ± {half:.{spec.decimals}f}"
+        return f"{shown} [{lo}, {hi}]"
 
     def is_best(self, row: int, col: int) -> bool:
         return row in self.best[col]
@@ -143,14 +156,16 @@ def _check_one_list(name: str, records: Sequence[ResultRecord], sources: Sequenc
 
 def build_table(records: Sequence[ResultRecord], *, metrics: Sequence[str] | None = None,
                 benchmarks: Sequence[str] | None = None, allow_missing: bool = False,
-                sources: Sequence[str] | None = None, title: str = "") -> ResultTable:
+                sources: Sequence[str] | None = None, title: str = "", ci_style: str | None = "bracket",
+                ) -> ResultTable:
     """Arrange records into a table.
 
     ``metrics``: flattened metric keys for every benchmark (default: per benchmark kind,
     :data:`DEFAULT_METRICS`). ``benchmarks``: which benchmarks, in which order (default:
     order of first appearance). A record lacking a requested metric is an error unless
     ``allow_missing`` (then the cell shows ``–``). ``sources`` names each record (its
-    file) in error messages.
+    file) in error messages. ``ci_style``: how the confidence intervals of records saved with
+    ``--ci`` are shown (``bracket``, ``pm``), or None to leave them out.
     """
     if not records:
         raise AsvbenchError("no result records given")
@@ -195,8 +210,10 @@ def build_table(records: Sequence[ResultRecord], *, metrics: Sequence[str] | Non
     notes: list[str] = []
     for system, variant in row_keys:
         values: list[float | None] = []
+        intervals: list[tuple[float, float] | None] = []
         for col in columns:
             found = cells.get((system, variant, col.benchmark))
+            intervals.append(_interval(found[0], col.metric.key) if found else None)
             if found is None:
                 values.append(None)
                 continue
@@ -211,7 +228,7 @@ def build_table(records: Sequence[ResultRecord], *, metrics: Sequence[str] | Non
                 notes.append(f"{rec.label} has no {col.metric.label} on {col.title}")
             values.append(flat.get(col.metric.key))
         label = f"{system} ({variant})" if variant else system
-        rows.append(Row(label, system, variant, tuple(values)))
+        rows.append(Row(label, system, variant, tuple(values), tuple(intervals)))
 
     best = []
     for j, col in enumerate(columns):
@@ -225,7 +242,17 @@ def build_table(records: Sequence[ResultRecord], *, metrics: Sequence[str] | Non
     simulated = any(r.simulated for r in records)
     if simulated and SIMULATED_BANNER not in title:
         title = f"{SIMULATED_BANNER}: {title}" if title else SIMULATED_BANNER
-    return ResultTable(tuple(columns), tuple(rows), tuple(best), title, simulated, tuple(notes))
+    return ResultTable(tuple(columns), tuple(rows), tuple(best), title, simulated, tuple(notes), ci_style)
+
+
+def _interval(record: ResultRecord, key: str) -> tuple[float, float] | None:
+    found = (record.ci or {}).get("intervals", {}).get(key)
+    if not isinstance(found, (list, tuple)) or len(found) != 2:
+        return None
+    try:
+        return (float(found[0]), float(found[1]))
+    except (TypeError, ValueError):
+        return None
 
 
 # --------------------------------------------------------------------------- renderers

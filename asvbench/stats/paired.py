@@ -71,7 +71,7 @@ class Significance:
             "mcnemar": {"thresholds": {"a": self.thresholds[0], "b": self.thresholds[1]},
                         "only_a_correct": self.mcnemar.only_a_correct, "only_b_correct": self.mcnemar.only_b_correct,
                         "p_value": self.mcnemar.p_value, "method": self.mcnemar.method},
-            "verdict": self.verdict("eer"),
+            "verdict": self.verdict("eer"), "mcnemar_verdict": self.mcnemar_sentence(),
         }
 
 
