@@ -21,7 +21,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from asvbench.errors import AsvbenchError
-from asvbench.io.embeddings import EmbeddingStore, PoolNorm, l2_normalise_rows, load_embeddings, row_sums
+from asvbench.io.embeddings import (
+    EmbeddingStore, PoolNorm, l2_normalise_rows, load_embeddings, load_vector_npy, row_sums,
+)
 from asvbench.io._text import factorize
 from asvbench.io.formats import POOL_NORMS
 from asvbench.io.trials import Trials
@@ -120,17 +122,18 @@ class ScoredTrials:
         return self.__dict__["_test_emb"]
 
 
-def load_center(path: str | Path, *, trust_pickle: bool = False) -> np.ndarray:
-    """A centring vector: a ``.npy`` holding one vector, or the mean of all rows of a store."""
+def load_center(path: str | Path, *, trust_pickle: bool = False, dim: int | None = None) -> np.ndarray:
+    """A centring vector: a ``.npy`` holding one vector, or the mean of all rows of a store (both checked
+    finite when read); ``dim``, when given, is the size the embeddings to centre have."""
     p = Path(path)
     if p.suffix == ".npy" and p.is_file():
-        vec = np.load(p, allow_pickle=False)
-        if vec.ndim == 2 and vec.shape[0] == 1:
-            vec = vec[0]
-        if vec.ndim != 1:
-            raise AsvbenchError(f"centring .npy must hold one vector, got shape {vec.shape}", where=p)
-        return vec.astype(np.float64)
-    return load_embeddings(p, trust_pickle=trust_pickle).mean_vector()
+        vec = load_vector_npy(p)
+    else:
+        vec = load_embeddings(p, trust_pickle=trust_pickle).mean_vector()
+    if dim is not None and vec.shape != (dim,):
+        raise AsvbenchError(f"the centring vector has {vec.shape[0]} values, the embeddings {dim}", where=p,
+                            hint="--center must come from the same model as the embeddings it centres")
+    return vec
 
 
 def _store_index(store: EmbeddingStore, cache: dict) -> pd.Index:
@@ -229,20 +232,31 @@ def _side_models(store: EmbeddingStore, models: np.ndarray, enroll_map: dict[str
             continue
         pos = index.get_indexer(utts)
         if (pos < 0).any():
-            missing.setdefault("enrolment utterances", []).extend(u for u, p in zip(utts, pos) if p < 0)
+            where = getattr(enroll_map, "lines", {}).get(model)  # the enrolment map's path:line
+            missing.setdefault("enrolment utterances", []).extend(
+                (f"{u} (model {model}, {where})" if where else u) for u, p in zip(utts, pos) if p < 0)
             continue
         pooled[j] = sums[pos].sum(axis=0) / counts[pos].sum()
         rows[j] = j
     return pooled, rows
 
 
-def _missing_error(missing: dict[str, list[str]]) -> AsvbenchError:
+def _first_line_of(trials: Trials, rows: np.ndarray) -> str | None:
+    """``file:line`` of the first trial flagged in ``rows`` (for error messages), or None."""
+    flagged = np.flatnonzero(rows)
+    if not flagged.shape[0] or not trials.source:
+        return None
+    return f"{trials.source}:{trials.line_of(int(flagged[0]))[0]}"
+
+
+def _missing_error(missing: dict[str, list[str]], where: str | None = None, store: str = "") -> AsvbenchError:
     parts = []
     for what, keys in missing.items():
         uniq = list(dict.fromkeys(keys))
         parts.append(f"{len(uniq)} {what} (first: {', '.join(map(repr, uniq[:_SHOW]))})")
     return AsvbenchError(
-        "trial keys missing from the embedding store: " + "; ".join(parts),
+        f"trial keys missing from the embedding store{f' {store}' if store else ''}: " + "; ".join(parts)
+        + (" (this is the first trial with a missing key)" if where else ""), where=where,
         hint="check that the store and the trial list use the same keys (file names with/without extension, "
              "relative paths), or pass --allow-missing to skip those trials and report how many",
     )
@@ -296,9 +310,10 @@ def score_trials(
                                                               positions.get("test"))
     if (t_rows < 0).any():
         missing["test keys"] = _missing_names(trials.test, test_codes, t_rows)
-    if missing and not allow_missing:
-        raise _missing_error(missing)
     kept = (e_rows >= 0)[enroll_codes] & (t_rows >= 0)[test_codes]
+    if missing and not allow_missing:
+        raise _missing_error(missing, _first_line_of(trials, ~kept),
+                             " / ".join(dict.fromkeys(s.source for s in (enroll_store, test_store) if s.source)))
     if not kept.any() and not (allow_none_kept and allow_missing):
         raise _missing_error(missing) if missing else AsvbenchError("the trial list is empty")
     if e_matrix is t_matrix:  # one store on both sides: each used row's norm once

@@ -99,7 +99,7 @@ def run_scoring(
         test_store = store_job.result()
     enroll_store = _load_for_scoring(enroll_embeddings, settings.trust_pickle) if enroll_embeddings else None
     enroll_map = read_enroll_map(list(enroll_maps)) if enroll_maps else None
-    center_vec = load_center(center, trust_pickle=settings.trust_pickle) if center else None
+    center_vec = load_center(center, trust_pickle=settings.trust_pickle, dim=test_store.dim) if center else None
     scored = score_trials(
         trials, test_store, enroll_store=enroll_store, enroll_map=enroll_map, center=center_vec,
         pool_norm=settings.pool_norm,  # type: ignore[arg-type]

@@ -172,7 +172,7 @@ def run_streamed(trials_path, embeddings, out, trials_format: str, enroll_embedd
 
     test_store = _load_for_scoring(embeddings, settings.trust_pickle)
     enroll_store = _load_for_scoring(enroll_embeddings, settings.trust_pickle) if enroll_embeddings else None
-    center_vec = load_center(center, trust_pickle=settings.trust_pickle) if center else None
+    center_vec = load_center(center, trust_pickle=settings.trust_pickle, dim=test_store.dim) if center else None
     summary = []
 
     def finish(run: StreamedRun) -> None:  # before the score file is put in place
