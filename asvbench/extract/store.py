@@ -294,7 +294,8 @@ def merge_shards(out: Path, n: int | None = None, *, keep: bool = False) -> Merg
     if missing:
         raise AsvbenchError(f"{len(missing)} of {n} shards are missing or unfinished: {missing[:10]}",
                             where=out.parent, hint="run the missing --shard i/N jobs (they resume) and merge again")
-    stores = [load_embeddings(have[i], mmap=False) for i in range(n)]
+    # a shard whose every utterance failed is an empty marker store; values are the extraction's own output
+    stores = [load_embeddings(have[i], mmap=False, allow_empty=True, check_values=False) for i in range(n)]
     base = stores[0].manifest
     for i, store in enumerate(stores):
         for f in IDENTITY_FIELDS:
