@@ -326,8 +326,8 @@ def _check_markers(group: _Located, head: np.ndarray, where_of) -> None:
     binary = (head[:, 0] == 0) & (head[:, 1] == ord("B"))
     if not binary.all():
         i = int(np.flatnonzero(~binary)[0])
-        if chr(head[i, 0]) in " \t[" or chr(head[i, 1]) in " \t[":
-            raise Unsupported("text-mode ark")
+        if head[i, 0] == ord("[") or (chr(head[i, 0]) in " \t" and head[i, 1] == ord("[")):
+            raise Unsupported("text-mode ark")  # the offset points at " [ 1.0 2.0 ]"
         raise AsvbenchError(f"no Kaldi record at byte {int(group.offsets[i])} of {group.ark}",
                             where=where_of(int(group.positions[i])),
                             hint="the offset does not point at a record: the scp does not belong to this ark")
