@@ -66,6 +66,8 @@ def score(
     from asvbench.stats.breakdown import check_by
 
     check_by(by)
+    if by and no_metrics:
+        raise AsvbenchError("--by breaks the metrics down, and --no-metrics computes none", hint="drop one of them")
     ci_set = ci_settings(ci, ci_unit, ci_reps, seed, utt2spk)
 
     settings = ScoreSettings(eer_method=eer_method, p_targets=tuple(p_target or (0.01,)), c_miss=c_miss, c_fa=c_fa,

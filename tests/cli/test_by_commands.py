@@ -81,11 +81,13 @@ def test_score_gender_and_attack_columns_of_an_asvspoof5_list(tmp_path):
     assert [r["condition"] for r in gender["conditions"]] == ["F"]
 
 
-def _fuse_case(tmp_path: Path, n: int = 40, seed: int = 3):
+def _fuse_case(tmp_path: Path, n: int = 40, seed: int = 3, by_block: bool = False):
+    """A SASV set of 4 models; trial i is on model S{i % 4} (one class per model), or with ``by_block``
+    on S{(i // 4) % 4} (every class on every model)."""
     rng = np.random.default_rng(seed)
     lab = np.array([1, 0, 2, 2] * n)
     utts = [f"U{i:04d}" for i in range(lab.size)]
-    spks = [f"S{i % 4}" for i in range(lab.size)]
+    spks = [f"S{(i // 4 if by_block else i) % 4}" for i in range(lab.size)]
     attack = np.where(lab != 2, "bonafide", np.where(np.arange(lab.size) % 8 < 4, "A07", "A08"))
     words = {1: "target", 0: "nontarget", 2: "spoof"}
     (tmp_path / "proto.txt").write_text("".join(f"{s} {u} {a} {words[v]}\n" for s, u, a, v in zip(spks, utts, attack, lab)))
@@ -154,3 +156,30 @@ def test_det_one_curve_per_condition(tmp_path):
     assert "condition 'b' has no target trials" in result.stderr and (tmp_path / "e.png").exists()
     bad = runner.invoke(app, ["det", str(path), "--by", "nosuch.map", "--out", str(tmp_path / "f.png")])
     assert bad.exit_code == 2 and not (tmp_path / "f.png").exists()
+
+
+def test_score_by_with_no_metrics_is_refused(tmp_path):
+    result = _score(tmp_path, "--by", "source", "--no-metrics")
+    assert result.exit_code == 2 and "--no-metrics computes none" in result.stderr
+    assert not (tmp_path / "s.tsv").exists()
+
+
+def test_fuse_by_gender_from_enrolment_lists_and_its_errors(tmp_path):
+    lab, _attack, fused = _fuse_case(tmp_path, by_block=True)
+    (tmp_path / "x.female.trn.txt").write_text("S0 a\nS1 b\n")
+    (tmp_path / "x.male.trn.txt").write_text("S2 c\nS3 d\n")
+    base = ["fuse", "--asv", str(tmp_path / "asv.tsv"), "--cm", str(tmp_path / "cm.tsv"), "--trials",
+            str(tmp_path / "proto.txt"), "--method", "product", "--eer-method", "nearest"]
+    lists = ["--enroll-map", str(tmp_path / "x.female.trn.txt"), "--enroll-map", str(tmp_path / "x.male.trn.txt")]
+    result = runner.invoke(app, [*base, "--by", "gender", *lists, "--json"])
+    assert result.exit_code == 0, result.output
+    rows = {r["condition"]: r for r in json.loads(result.stdout)["breakdowns"][0]["conditions"]}
+    female = np.array([(i // 4) % 4 < 2 for i in range(lab.size)])  # models S0, S1
+    for name, side in (("female", female), ("male", ~female)):
+        tar, non = fused[side & (lab == 1)], fused[side & (lab == 0)]
+        assert rows[name]["n_target"] == tar.size and rows[name]["n_spoof"] == int((side & (lab == 2)).sum())
+        assert rows[name]["metrics"]["sv_eer"] == pytest.approx(nearest_eer(tar, non), abs=1e-9)
+    refused = runner.invoke(app, [*base, *lists])
+    assert refused.exit_code == 2 and "--enroll-map: only with --by gender" in refused.stderr
+    no_lists = runner.invoke(app, [*base, "--by", "gender"])
+    assert no_lists.exit_code == 2 and "--by gender needs the gender" in no_lists.stderr
