@@ -86,6 +86,11 @@ def _condition_series(by: str, table, path: Path, name: str, keep, negatives: st
     from asvbench.stats.breakdown import BONAFIDE, trial_conditions
     from asvbench.types import Label
 
+    if by == "gender":
+        from asvbench.errors import AsvbenchError
+
+        raise AsvbenchError("det --by gender: det reads no enrolment lists", hint="give --by FILE with "
+                            "'model gender' lines (one per enrolment model)")
     sources = None
     if by == "source" and table.fmt == "sasv":
         from asvbench.io.conditions import read_score_sources

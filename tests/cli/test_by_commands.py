@@ -156,6 +156,8 @@ def test_det_one_curve_per_condition(tmp_path):
     assert "condition 'b' has no target trials" in result.stderr and (tmp_path / "e.png").exists()
     bad = runner.invoke(app, ["det", str(path), "--by", "nosuch.map", "--out", str(tmp_path / "f.png")])
     assert bad.exit_code == 2 and not (tmp_path / "f.png").exists()
+    gender = runner.invoke(app, ["det", str(path), "--by", "gender", "--out", str(tmp_path / "g.png")])
+    assert gender.exit_code == 2 and "'model gender' lines" in gender.stderr
 
 
 def test_score_by_with_no_metrics_is_refused(tmp_path):
