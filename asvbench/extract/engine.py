@@ -37,7 +37,7 @@ from asvbench.errors import AsvbenchError
 from asvbench.extract import store as st
 from asvbench.extract.config import ExtractConfig, ExtractResult, Failure
 from asvbench.extract.data import BatchSource, PreparedBatch, SegmentSpec, describe_error, worker_init
-from asvbench.extract.plan import fingerprint, make_batches, plan_items, select_shard, worker_batch_size
+from asvbench.extract.plan import cpu_runtime, fingerprint, make_batches, plan_items, select_shard, worker_batch_size
 from asvbench.extract.segments import seconds_to_samples
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -115,8 +115,9 @@ def trusted_copy(checkpoint: Path, tmp_dir: Path) -> Path:
     return copy
 
 
-def default_workers(rt: "Runtime | None" = None) -> int:
-    """CPU: one worker per core (each decodes and computes); GPU: min(4, cores - 1) decoders.
+def default_workers(rt: "Runtime | None" = None, family: str | None = None) -> int:
+    """CPU: the family's :func:`~asvbench.extract.plan.cpu_runtime` (by default one worker per
+    core, each decoding and computing); GPU: min(4, cores - 1) decoders.
 
     Under torchrun the cores are shared among the ranks of a node (``LOCAL_WORLD_SIZE``)."""
     try:
@@ -125,7 +126,10 @@ def default_workers(rt: "Runtime | None" = None) -> int:
         local_world = 1
     cpus = max(1, (os.cpu_count() or 1) // local_world)
     if rt is not None and rt.device_type == "cpu":
-        return cpus if cpus >= 2 else 0
+        per_core = cpu_runtime(family or "").workers_per_core
+        if per_core == 0:
+            return max(0, min(4, cpus - 1))  # the model in the main process, workers decode
+        return cpus * per_core if cpus * per_core >= 2 else 0
     return max(0, min(4, cpus - 1))
 
 
@@ -330,10 +334,26 @@ def compute_batch(model: "LoadedModel", rt: Runtime, prep: PreparedBatch, cfg: E
 # ----------------------------------------------------------------------------- progress
 
 
-class _Progress:
-    """rich progress bar on stderr: utterances, utterances/s, real-time factor."""
+class Reporting:
+    """Where the engine's words for a person go: ``message(text, style)`` (resuming, interrupted)
+    and ``console``, the rich console of the progress bar. The engine never imports the CLI:
+    a caller passes its own (the default, :func:`stderr_reporting`, is a stderr console)."""
 
-    def __init__(self, enabled: bool, total: int, done: int, label: str):
+    def __init__(self, message: Callable[[str, "str | None"], None], console: Any):
+        self.message, self.console = message, console
+
+
+def stderr_reporting() -> Reporting:
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    return Reporting(lambda text, style=None: console.print(text, style=style), console)
+
+
+class _Progress:
+    """rich progress bar on ``console``: utterances, utterances/s, real-time factor."""
+
+    def __init__(self, enabled: bool, total: int, done: int, label: str, console: Any = None):
         self.enabled = enabled
         self.start = time.perf_counter()
         self.computed = 0
@@ -342,12 +362,10 @@ class _Progress:
             return
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-        from asvbench.cli._common import err_console
-
         self.bar = Progress(
             TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
             TextColumn("{task.fields[ups]:.1f} utt/s"), TextColumn("RTF {task.fields[rtf]:.4f}"),
-            TimeRemainingColumn(), console=err_console, transient=False,
+            TimeRemainingColumn(), console=console, transient=False,
         )
         self.bar.start()
         self.task = self.bar.add_task(label, total=total, completed=done, ups=0.0, rtf=0.0)
@@ -443,11 +461,19 @@ def _loader(dataset: Any, todo: list[int], workers: int) -> Iterator[Any]:
 _POOL_COMPUTE: "ComputeSource | None" = None
 
 
+#: torch threads of each forked compute worker (set with ``_POOL_COMPUTE``)
+_POOL_THREADS = 1
+
+
 def _pool_init() -> None:
     import signal
 
+    import torch
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     worker_init(0)
+    if _POOL_THREADS > 1:
+        torch.set_num_threads(_POOL_THREADS)
 
 
 def _pool_task(i: int) -> tuple[int, "Computed"]:
@@ -455,7 +481,8 @@ def _pool_task(i: int) -> tuple[int, "Computed"]:
     return i, _POOL_COMPUTE[i]
 
 
-def _pool_results(compute: "ComputeSource", todo: list[int], workers: int) -> Iterator[tuple[int, "Computed"]]:
+def _pool_results(compute: "ComputeSource", todo: list[int], workers: int, threads: int = 1,
+                  ) -> Iterator[tuple[int, "Computed"]]:
     """Batches computed by forked worker processes, handed out on demand in plan order (a
     worker takes the next batch when it is free, so the workers finish together), yielded as
     they finish. A worker that dies (killed, out of memory) fails the run, which can then be
@@ -463,8 +490,8 @@ def _pool_results(compute: "ComputeSource", todo: list[int], workers: int) -> It
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
-    global _POOL_COMPUTE
-    _POOL_COMPUTE = compute
+    global _POOL_COMPUTE, _POOL_THREADS
+    _POOL_COMPUTE, _POOL_THREADS = compute, threads
     pool = ProcessPoolExecutor(min(workers, len(todo)), mp_context=multiprocessing.get_context("fork"),
                                initializer=_pool_init)
     try:
@@ -473,7 +500,7 @@ def _pool_results(compute: "ComputeSource", todo: list[int], workers: int) -> It
             yield future.result()
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-        _POOL_COMPUTE = None
+        _POOL_COMPUTE, _POOL_THREADS = None, 1
 
 
 def _results(source: BatchSource, todo: list[int], workers: int, placement: str, model: "LoadedModel",
@@ -484,7 +511,8 @@ def _results(source: BatchSource, todo: list[int], workers: int, placement: str,
         return
     compute = ComputeSource(source, model, rt, cfg, bucketing)
     if placement == "workers":
-        yield from _pool_results(compute, todo, workers)
+        threads = cpu_runtime(model.entry.family).threads
+        yield from _pool_results(compute, todo, workers, threads)
         return
     if workers == 0 or len(todo) == 1:
         for i in todo:
@@ -500,13 +528,14 @@ def _identity_collate(x: Any) -> Any:
 
 
 def run_extract(cfg: ExtractConfig, *, entry: "ModelEntry | None" = None,
-                on_batch: Callable[[int], None] | None = None) -> ExtractResult:
+                on_batch: Callable[[int], None] | None = None,
+                reporting: Reporting | None = None) -> ExtractResult:
     """Extract embeddings (or CM scores) for every utterance of ``cfg.audio`` into ``cfg.out``.
 
     ``entry`` overrides the registry lookup of ``cfg.model`` (tests, benchmarks, and callers
     that resolved it already with :func:`resolve_model_entry`); otherwise the resolution notice
     comes first in the result's notices. Under torchrun (``WORLD_SIZE`` > 1) each rank takes one
-    shard and rank 0 merges.
+    shard and rank 0 merges. Messages and the progress bar go to ``reporting`` (default: stderr).
     """
     cfg.validate()
     dist = detect_distributed()
@@ -549,7 +578,8 @@ def run_extract(cfg: ExtractConfig, *, entry: "ModelEntry | None" = None,
     shard = (dist.rank, dist.world) if dist is not None else cfg.shard
     try:
         result = _run_shard(cfg, entry, model, rt, items, shard, checkpoint, identity, out,
-                            quiet=dist is not None and dist.rank != 0, on_batch=on_batch)
+                            quiet=dist is not None and dist.rank != 0, on_batch=on_batch,
+                            reporting=reporting or stderr_reporting())
         result.model = entry.name
         if how:
             result.notices.insert(0, how)
@@ -615,7 +645,7 @@ def _barrier(rt: Runtime) -> None:
 
 def _run_shard(cfg: ExtractConfig, entry: "ModelEntry", model: "LoadedModel", rt: Runtime, items: list,
                shard: tuple[int, int] | None, checkpoint: Path, identity: dict[str, Any], out: Path, *,
-               quiet: bool, on_batch: Callable[[int], None] | None) -> ExtractResult:
+               quiet: bool, on_batch: Callable[[int], None] | None, reporting: Reporting) -> ExtractResult:
     sr = entry.sample_rate
     max_samples = seconds_to_samples(cfg.max_seconds, sr) if cfg.max_seconds else None
     spec = SegmentSpec(sample_rate=sr, max_samples=max_samples, min_samples=int(entry.min_samples),
@@ -625,11 +655,14 @@ def _run_shard(cfg: ExtractConfig, entry: "ModelEntry", model: "LoadedModel", rt
     mine = select_shard(items, shard)
     multi = shard is not None and shard[1] > 1
     target = st.shard_path(out, shard) if multi else out
-    workers = default_workers(rt) if cfg.num_workers is None else cfg.num_workers
-    placement = compute_placement(rt, workers)
+    hint = cpu_runtime(entry.family)
+    workers = default_workers(rt, entry.family) if cfg.num_workers is None else cfg.num_workers
+    in_main = cfg.num_workers is None and hint.workers_per_core == 0  # the family's measured choice
+    placement = "main" if in_main else compute_placement(rt, workers)
     import torch
 
-    compute = "workers x 1 thread" if placement == "workers" else f"main process x {torch.get_num_threads()} threads"
+    compute = f"workers x {hint.threads} thread{'s' if hint.threads > 1 else ''}" \
+        if placement == "workers" else f"main process x {torch.get_num_threads()} threads"
     batch_size = worker_batch_size(cfg.batch_size, len(mine), workers) if placement == "workers" else cfg.batch_size
     batches = make_batches(plan_items(mine, sr, max_samples), batch_size, longest_first=True)
     settings = {**identity, "batch_size": batch_size, "device": rt.device, "shard": list(shard) if shard else None,
@@ -644,10 +677,8 @@ def _run_shard(cfg: ExtractConfig, entry: "ModelEntry", model: "LoadedModel", rt
     n_done_utts = sum(len(batches[i]) for i in done)
     label = f"extract {entry.name}" + (f" [shard {shard[0]}/{shard[1]}]" if multi else "")
     if resumed and done and not quiet:
-        from asvbench.cli._common import err_console
-
-        err_console.print(f"resuming: {len(done)} of {len(batches)} batches already done in {work.path}")
-    progress = _Progress(cfg.progress and not quiet, len(mine), n_done_utts, label)
+        reporting.message(f"resuming: {len(done)} of {len(batches)} batches already done in {work.path}", None)
+    progress = _Progress(cfg.progress and not quiet, len(mine), n_done_utts, label, reporting.console)
     n_computed = 0
     audio_seconds = 0.0
     try:
@@ -662,10 +693,8 @@ def _run_shard(cfg: ExtractConfig, entry: "ModelEntry", model: "LoadedModel", rt
     except KeyboardInterrupt:
         progress.close()
         if not quiet:
-            from asvbench.cli._common import err_console
-
-            err_console.print(f"interrupted: finished batches are kept in {work.path}; "
-                              "run the same command again to resume", style="yellow")
+            reporting.message(f"interrupted: finished batches are kept in {work.path}; "
+                              "run the same command again to resume", "yellow")
         raise
     progress.close()
     elapsed = time.perf_counter() - t0

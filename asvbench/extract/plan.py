@@ -75,6 +75,37 @@ def worker_batch_size(batch_size: int, n_items: int, workers: int) -> int:
     return max(1, min(batch_size, math.ceil(n_items / (8 * max(1, workers)))))
 
 
+@dataclass(frozen=True)
+class CpuRuntime:
+    """How the engine runs one family on CPU when ``--num-workers`` / ``--threads`` are not given.
+
+    ``workers_per_core``: compute worker processes per core (each decodes and runs its own copy
+    of the model; 0: the model runs in the main process on ``threads`` threads with one decoding
+    worker per core). ``threads``: torch threads of each compute worker."""
+
+    workers_per_core: int = 1
+    threads: int = 1
+    measured: str = ""
+
+
+#: The default for every family: one single-thread worker per core. Measured on the 2-core
+#: machine (reports/benchmarks.md, "Extraction"), interleaved, for ECAPA, CAM++ and the 2-D
+#: ResNets: it is never slower than the model on 2 threads in one process, and under load from
+#: other work it is several times faster (ECAPA c512, 10 files, load 15: 15.8 s against 84.8 s
+#: with one decoding worker + 2 model threads and 102.7 s all in one process), since torch's
+#: OpenMP threads wait for each other at every operation when a core is taken away.
+DEFAULT_CPU_RUNTIME = CpuRuntime(measured="2 x 1-thread workers >= 1 x 2-thread process for every family measured")
+
+#: Families whose measured best differs from :data:`DEFAULT_CPU_RUNTIME` (none so far: the
+#: table is where such a measurement goes, keyed by the registry's family name).
+CPU_RUNTIME: dict[str, CpuRuntime] = {}
+
+
+def cpu_runtime(family: str) -> CpuRuntime:
+    """The CPU runtime choice for ``family`` (the default when it has no entry)."""
+    return CPU_RUNTIME.get(family, DEFAULT_CPU_RUNTIME)
+
+
 def fingerprint(batches: Sequence[Sequence[PlannedItem]], settings: dict) -> str:
     """sha256 over the batch composition and the settings that change the numbers."""
     h = hashlib.sha256()

@@ -33,7 +33,7 @@ from torch import nn
 from asvbench.models import ecapa_tdnn as ecapa
 from asvbench.models.layers import zero_padded_frames
 
-OPTIMISATIONS = ("conv-ReLU-BatchNorm units as one convolution + per-channel clamp; "
+OPTIMISATIONS = ("inference form: conv-ReLU-BatchNorm units as one convolution + per-channel clamp; "
                  "head BatchNorm folded into the embedding layer")
 
 
