@@ -90,7 +90,8 @@ def _fuse_case(tmp_path: Path, n: int = 40, seed: int = 3, by_block: bool = Fals
     spks = [f"S{(i // 4 if by_block else i) % 4}" for i in range(lab.size)]
     attack = np.where(lab != 2, "bonafide", np.where(np.arange(lab.size) % 8 < 4, "A07", "A08"))
     words = {1: "target", 0: "nontarget", 2: "spoof"}
-    (tmp_path / "proto.txt").write_text("".join(f"{s} {u} {a} {words[v]}\n" for s, u, a, v in zip(spks, utts, attack, lab)))
+    (tmp_path / "proto.txt").write_text("".join(f"{s} {u} {a} {words[v]}\n"
+                                                for s, u, a, v in zip(spks, utts, attack, lab)))
     asv = rng.normal(np.where(lab == 0, -0.1, 0.6), 0.2)
     (tmp_path / "asv.tsv").write_text("enroll\ttest\tscore\tlabel\n" + "".join(
         f"{s}\t{u}\t{a!r}\t{words[v]}\n" for s, u, a, v in zip(spks, utts, asv.tolist(), lab)))
