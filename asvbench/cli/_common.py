@@ -6,22 +6,41 @@ import functools
 import json
 import sys
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
-from rich.console import Console
 
 from asvbench._json import json_safe
 from asvbench.errors import USER_ERROR_EXIT_CODE, AsvbenchError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+if TYPE_CHECKING:  # pragma: no cover
+    from rich.console import Console
+
+
+class _StderrConsole:
+    """The stderr console, made on first use: importing rich costs start-up that `--version` and
+    `--help` do not need (keep rich out of the CLI's module-level imports)."""
+
+    _console: Console | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if _StderrConsole._console is None:
+            from rich.console import Console
+
+            _StderrConsole._console = Console(stderr=True)
+        return getattr(_StderrConsole._console, name)
+
+
 #: Messages, progress and tables meant for a person go to stderr; data goes to stdout.
-err_console = Console(stderr=True)
+err_console: Console = _StderrConsole()  # type: ignore[assignment]
 
 
 def out_console() -> Console:
     """A console on the current stdout (looked up per call so test runners can capture it)."""
+    from rich.console import Console
+
     return Console(file=sys.stdout, soft_wrap=True)
 
 
@@ -35,12 +54,15 @@ def handle_user_errors(func: F) -> F:
         except AsvbenchError as exc:
             # soft_wrap: never break a path or 'file:line' across lines (messages are grepped)
             # escape: the message quotes user text, which may hold '[...]' (rich markup)
+            from rich.console import Console
             from rich.markup import escape
 
             Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {escape(exc.format())}", markup=True,
                                                        highlight=False)
             raise typer.Exit(USER_ERROR_EXIT_CODE) from None
         except KeyboardInterrupt:
+            from rich.console import Console
+
             Console(stderr=True).print("interrupted", style="yellow")
             raise typer.Exit(130) from None
         finally:

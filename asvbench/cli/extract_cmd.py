@@ -14,7 +14,7 @@ import typer
 from asvbench.cli._common import err_console, handle_user_errors, print_json
 from asvbench.cli._options import check_device, choice
 from asvbench.extract.config import BUCKETINGS, DTYPES
-from asvbench.io.audio import KEY_STYLES
+from asvbench.io.formats import KEY_STYLES
 
 HELP = """Extract speaker embeddings (or countermeasure scores) from audio with a registered model.
 

@@ -12,9 +12,9 @@ from asvbench.cli._common import err_console, handle_user_errors, out_console, p
 from asvbench.cli._options import ByOpt, DeviceOpt, EerMethodOpt, JsonOpt, choice
 from asvbench.cli._options import CiOpt, CiRepsOpt, CiUnitOpt, SeedOpt, Utt2spkOpt, ci_settings
 from asvbench.fusion.options import CM_SCORE_CHOICES, FUSION_METHODS, SASV_OUT_FORMATS, TDCF_ASV_SOURCES
-from asvbench.io.audio import KEY_STYLES
+from asvbench.io.formats import KEY_STYLES
 from asvbench.io.formats import TRIAL_FORMATS
-from asvbench.metrics.adcf import ADCF_COSTS
+from asvbench.metrics.options import ADCF_COST_NAMES
 from asvbench.report.save import BenchmarkOpt, SaveResultOpt, SystemOpt, VariantOpt
 
 
@@ -111,7 +111,7 @@ def fuse(
         "--out-format", help="sasv (5-column submission), asvspoof5 (Track 2 TSV) or tsv.")] = "sasv",
     report: Annotated[Path | None, typer.Option("--report", help="Write the metrics as JSON here (atomically).")] = None,
     eer_method: EerMethodOpt = "roc",
-    adcf_costs: Annotated[choice(tuple(ADCF_COSTS)), typer.Option(
+    adcf_costs: Annotated[choice(ADCF_COST_NAMES), typer.Option(
         "--adcf-costs", help="a-DCF costs: default (Shim et al. a-DCF1) or asvspoof5 (Track 2).")] = "default",
     tdcf_asv: Annotated[choice(TDCF_ASV_SOURCES), typer.Option(
         "--tdcf-asv", help="t-DCF ASV operating point: eer (of --asv) or asvspoof5-organiser.")] = "eer",

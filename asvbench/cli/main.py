@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import copy
+import sys
+
 import typer
 
 from asvbench import __version__
@@ -45,4 +48,22 @@ for _mod in (report_cmd, det_cmd, trials_cmd, compare_cmd, significance_cmd, dem
 
 
 def main() -> None:
-    app()
+    args = sys.argv[1:]
+    if args == ["--version"]:  # answered before typer builds the parser of every command
+        typer.echo(f"asvbench {__version__}")
+        return
+    _app_for(args)()
+
+
+def _app_for(args: list[str]) -> typer.Typer:
+    """The app holding only the command named by ``args[0]`` (typer then builds that one command's parser,
+    not all of them: start-up), or the whole app (root ``--help``, completion, a typo: typer's own answer)."""
+    name = args[0] if args else None
+    commands = [c for c in app.registered_commands
+                if (c.name or typer.main.get_command_name(c.callback.__name__)) == name]  # type: ignore[union-attr]
+    groups = [g for g in app.registered_groups if (g.name or g.typer_instance.info.name) == name]  # type: ignore[union-attr]
+    if not commands and not groups:
+        return app
+    one = copy.copy(app)
+    one.registered_commands, one.registered_groups = commands, groups
+    return one

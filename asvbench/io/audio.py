@@ -39,9 +39,9 @@ from typing import Literal
 import numpy as np
 
 from asvbench.errors import AsvbenchError, at_line
+from asvbench.io.formats import KEY_STYLES
 
 KeyStyle = Literal["stem", "relpath", "relpath-ext"]
-KEY_STYLES: tuple[str, ...] = ("stem", "relpath", "relpath-ext")
 #: Extensions read by soundfile/libsndfile here.
 AUDIO_EXTENSIONS: tuple[str, ...] = (".wav", ".flac", ".ogg", ".mp3")
 

@@ -11,3 +11,5 @@ SCORE_FORMATS: tuple[str, ...] = ("auto", "wespeaker", "sasv", "table")
 CM_PROTOCOL_FORMATS: tuple[str, ...] = ("auto", "asvspoof2019", "asvspoof5", "table")
 #: multi-row pooling norms of an embedding store (``--pool-norm``)
 POOL_NORMS: tuple[str, ...] = ("none", "l2")
+#: how an audio file's path becomes its utterance key (``--key-style``); see :func:`asvbench.io.audio.make_key`
+KEY_STYLES: tuple[str, ...] = ("stem", "relpath", "relpath-ext")

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from asvbench.results import ModelInfo, ResultRecord, fingerprint_trials, record_from_summary, save_result
+if TYPE_CHECKING:  # pragma: no cover - results imports numpy; the options above are read at CLI start-up
+    from asvbench.results import ModelInfo, ResultRecord
 
 SaveResultOpt = Annotated[Path | None, typer.Option(
     "--save-result", help="Also write a result record (JSON) for `asvbench report` / `asvbench compare`.")]
@@ -51,6 +52,8 @@ def save_summary_result(
     fusion CSV) is fingerprinted as the trial list; otherwise the trials are fingerprinted
     from the scored labels (and enroll/test names when given).
     """
+    from asvbench.results import fingerprint_trials, record_from_summary, save_result
+
     trials = None
     if trials_path is None and scores_path is not None:
         from asvbench.trials_registry import identify_benchmark
@@ -104,7 +107,7 @@ def save_fusion_result(
     fused scores (target vs all other trials)."""
     import numpy as np
 
-    from asvbench.results import det_data_from_scores, fingerprint_labels, make_record
+    from asvbench.results import det_data_from_scores, fingerprint_labels, make_record, save_result
     from asvbench.types import Label
 
     det = trials = None
