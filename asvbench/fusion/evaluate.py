@@ -57,6 +57,18 @@ def cm_metrics(test_ids, cm_scores, labels, eer_method: str) -> tuple[dict, np.n
     return out, s, bona
 
 
+def _min_tdcf_or_undefined(utt_scores, utt_bona, rates, form: str) -> dict:
+    """The min t-DCF of ``form``; NaN with the reason where the ASV operating point makes the t-DCF
+    weights non-positive (an ASV that misses every target or accepts no spoof): the t-DCF is then
+    undefined, but the SASV EERs are not, so fuse reports them."""
+    try:
+        r = min_tdcf(utt_scores, utt_bona, rates, form)
+    except AsvbenchError as err:
+        nan = float("nan")
+        return {"min_tdcf": nan, "cm_threshold": nan, "c0": nan, "c1": nan, "c2": nan, "undefined": err.what}
+    return {"min_tdcf": r.min_tdcf, "cm_threshold": r.threshold, "c0": r.c0, "c1": r.c1, "c2": r.c2}
+
+
 def sasv_report(fused, asv, cm, labels, test_ids, *, eer_method: str = "roc", adcf_costs: str = "default",
                 tdcf_asv: str = "eer") -> dict:
     """Every metric of the module docstring, as a JSON-ready dict."""
@@ -74,8 +86,7 @@ def sasv_report(fused, asv, cm, labels, test_ids, *, eer_method: str = "roc", ad
     rates = asv_error_rates(asv, labels) if tdcf_asv == "eer" else ASVSPOOF5_ORGANISER_ASV
     report["tdcf"] = {"asv_operating_point": asdict(rates)}
     for form in ("legacy", "2021"):
-        r = min_tdcf(utt_scores, utt_bona, rates, form)
-        report["tdcf"][form] = {"min_tdcf": r.min_tdcf, "cm_threshold": r.threshold, "c0": r.c0, "c1": r.c1, "c2": r.c2}
+        report["tdcf"][form] = _min_tdcf_or_undefined(utt_scores, utt_bona, rates, form)
     t = compute_teer(asv, cm, labels)
     report["teer"] = {"teer": t.teer, "asv_threshold": t.asv_threshold, "cm_threshold": t.cm_threshold}
     return report
