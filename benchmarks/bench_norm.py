@@ -15,7 +15,18 @@ RSS (``ru_maxrss``, data included) is its own.
   utterances and trials (``--ref-fraction``, 1/8) and the full-size time and memory are
   EXTRAPOLATED linearly (labelled as such in the output).
 
-Usage: ``python benchmarks/bench_norm.py [--threads 2] [--ref-fraction 0.125] [--device cpu]``.
+* ``kaldi_cohort`` (``--kaldi-cohort``): the ``score --norm asnorm --cohort X.scp --cohort-utt2spk``
+  path from a 119,880-utterance Kaldi ark/scp cohort (20 utterances for each of the 5,994
+  speakers, generated once under .bench/ with kaldiio): store read, speaker means
+  (:func:`~asvbench.scoring.norm.build_cohort`), then the same ``normalise``.
+* ``--previous REV``: also runs ``normalise`` as it was at git revision REV (its
+  ``scoring/norm.py`` loaded from ``git show``), interleaved with the current one, and prints
+  the largest difference of the normalised scores between the two.
+
+Every approach runs ``--repeat`` times, interleaved; min / median walls are printed.
+
+Usage: ``python benchmarks/bench_norm.py [--threads 2] [--ref-fraction 0.125] [--device cpu]
+[--repeat 3] [--kaldi-cohort] [--previous REV]``.
 """
 
 from __future__ import annotations
@@ -63,8 +74,93 @@ def run_asvbench(fraction: float, device: str) -> dict:
     t0, c0 = time.perf_counter(), time.process_time()
     out = normalise(scores, e_idx, t_idx, emb, emb, cohort, "asnorm", TOP_K, device=device)
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    import numpy as np
+
+    np.save(_scores_file("current"), out.scores)
     return {"wall_s": wall, "cpu_s": cpu, "peak_rss_mb": _rss_mb(), "rss_after_data_mb": rss_data,
             "checksum": float(out.scores[:1000].sum()), "first": out.scores[:5].tolist()}
+
+
+def _previous_normalise(rev: str):
+    """``normalise`` of ``asvbench/scoring/norm.py`` as it was at git revision ``rev``."""
+    import types
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[1]
+    source = subprocess.run(["git", "show", f"{rev}:asvbench/scoring/norm.py"], cwd=repo, capture_output=True,
+                            text=True, check=True).stdout
+    module = types.ModuleType("previous_norm")
+    sys.modules[module.__name__] = module  # dataclasses look their module up there
+    exec(compile(source, f"{rev}:asvbench/scoring/norm.py", "exec"), module.__dict__)
+    return module.normalise
+
+
+def run_previous(fraction: float, rev: str) -> dict:
+    import numpy as np
+
+    normalise = _previous_normalise(rev)
+    emb, cohort, e_idx, t_idx, scores = _data(fraction)
+    rss_data = _rss_mb()
+    t0, c0 = time.perf_counter(), time.process_time()
+    out = normalise(scores, e_idx, t_idx, emb, emb, cohort, "asnorm", TOP_K)
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    np.save(_scores_file("previous"), out.scores)
+    return {"wall_s": wall, "cpu_s": cpu, "peak_rss_mb": _rss_mb(), "rss_after_data_mb": rss_data}
+
+
+def _scores_file(name: str):
+    from pathlib import Path
+
+    work = Path(os.environ.get("ASVBENCH_BENCH_DIR", Path(__file__).resolve().parents[1] / ".bench"))
+    work.mkdir(parents=True, exist_ok=True)
+    return work / f"norm_scores_{name}.npy"
+
+
+N_COHORT_UTT_PER_SPK = 20
+
+
+def _kaldi_cohort(emb_mean):
+    """(scp path, utt2spk path) of a 119,880-utterance float32 Kaldi cohort (cached)."""
+    import numpy as np
+
+    scp = _scores_file("x").parent / "cohort_119880.scp"
+    utt2spk = scp.with_suffix(".utt2spk")
+    if scp.exists() and utt2spk.exists():
+        return scp, utt2spk
+    import kaldiio
+
+    rng = np.random.default_rng(5)
+    centres = rng.standard_normal((N_COHORT, DIM), dtype=np.float32) + emb_mean
+    lines = []
+    with kaldiio.WriteHelper(f"ark,scp:{scp.with_suffix('.ark')},{scp}") as writer:
+        for s in range(N_COHORT):
+            rows = centres[s] + 0.5 * rng.standard_normal((N_COHORT_UTT_PER_SPK, DIM), dtype=np.float32)
+            for u in range(N_COHORT_UTT_PER_SPK):
+                key = f"spk{s:05d}-utt{u:02d}"
+                writer(key, rows[u])
+                lines.append(f"{key} spk{s:05d}\n")
+    utt2spk.write_text("".join(lines))
+    return scp, utt2spk
+
+
+def run_kaldi_cohort(fraction: float) -> dict:
+    from asvbench.io.embeddings import load_embeddings
+    from asvbench.io.trials import read_utt2spk
+    from asvbench.scoring.norm import build_cohort, normalise
+
+    emb, _, e_idx, t_idx, scores = _data(fraction)
+    scp, utt2spk = _kaldi_cohort(emb[:1000].mean(axis=0))
+    rss_data = _rss_mb()
+    t0, c0 = time.perf_counter(), time.process_time()
+    store = load_embeddings(scp)
+    t_read = time.perf_counter() - t0
+    vectors = store.matrix if store.offsets is None else store.pooled()
+    cohort = build_cohort(store.keys, vectors, read_utt2spk(utt2spk))
+    t_cohort = time.perf_counter() - t0 - t_read
+    normalise(scores, e_idx, t_idx, emb, emb, cohort.matrix, "asnorm", TOP_K)
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    return {"wall_s": wall, "cpu_s": cpu, "peak_rss_mb": _rss_mb(), "rss_after_data_mb": rss_data,
+            "store_read_s": t_read, "speaker_means_s": t_cohort, "cohort_size": int(cohort.matrix.shape[0])}
 
 
 def run_wespeaker(fraction: float) -> dict:
@@ -99,9 +195,10 @@ def run_wespeaker(fraction: float) -> dict:
             "checksum": float(np.sum(out[:1000])), "first": out[:5]}
 
 
-def _child(mode: str, fraction: float, threads: int, device: str) -> dict:
+def _child(mode: str, fraction: float, threads: int, device: str, previous: str = "HEAD") -> dict:
     env = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
-    cmd = [sys.executable, __file__, "--child", mode, "--fraction", str(fraction), "--device", device]
+    cmd = [sys.executable, __file__, "--child", mode, "--fraction", str(fraction), "--device", device,
+           "--previous", previous]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
@@ -112,35 +209,63 @@ def main() -> None:
     parser.add_argument("--ref-fraction", type=float, default=0.125,
                         help="fraction of utterances/trials for the WeSpeaker approach (1 = full size)")
     parser.add_argument("--device", default="cpu", help="cpu, or cuda for the torch top-k path")
-    parser.add_argument("--child", choices=["asvbench", "wespeaker"], help=argparse.SUPPRESS)
+    parser.add_argument("--repeat", type=int, default=1, help="interleaved rounds of every approach")
+    parser.add_argument("--kaldi-cohort", action="store_true",
+                        help="also time the path from a 119,880-utterance Kaldi cohort store + utt2spk")
+    parser.add_argument("--previous", default=None, metavar="REV",
+                        help="also time normalise as it was at this git revision, and compare the scores")
+    parser.add_argument("--child", choices=["asvbench", "wespeaker", "previous", "kaldi_cohort"], help=argparse.SUPPRESS)
     parser.add_argument("--fraction", type=float, default=1.0, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.child == "asvbench":
-        print(json.dumps(run_asvbench(args.fraction, args.device)))
+    if args.child is not None:
+        runners = {"asvbench": lambda: run_asvbench(args.fraction, args.device),
+                   "wespeaker": lambda: run_wespeaker(args.fraction),
+                   "previous": lambda: run_previous(args.fraction, args.previous),
+                   "kaldi_cohort": lambda: run_kaldi_cohort(args.fraction)}
+        print(json.dumps(runners[args.child]()))
         return
-    if args.child == "wespeaker":
-        print(json.dumps(run_wespeaker(args.fraction)))
-        return
-    ours = _child("asvbench", 1.0, args.threads, args.device)
-    ref = _child("wespeaker", args.ref_fraction, args.threads, "cpu")
+    modes = {"asvbench": 1.0, "wespeaker": args.ref_fraction}
+    if args.previous:
+        modes["previous"] = 1.0
+    if args.kaldi_cohort:
+        modes["kaldi_cohort"] = 1.0
+    rounds: dict[str, list[dict]] = {m: [] for m in modes}
+    for _ in range(args.repeat):
+        for mode, fraction in modes.items():
+            rounds[mode].append(_child(mode, fraction, args.threads, args.device if mode == "asvbench" else "cpu",
+                                       args.previous or "HEAD"))
     f = args.ref_fraction
     result = {
         "shape": {"utterances": N_UTT, "trials": N_TRIALS, "cohort": N_COHORT, "dim": DIM, "top_k": TOP_K},
-        "threads": args.threads, "device": args.device,
-        "load_average_1min": round(os.getloadavg()[0], 2),
-        "asvbench": {"wall_s": round(ours["wall_s"], 2), "cpu_s": round(ours["cpu_s"], 2), "peak_rss_mb": round(ours["peak_rss_mb"]),
-                     "rss_after_data_mb": round(ours["rss_after_data_mb"])},
-        "wespeaker_approach": {
-            "measured_fraction": f, "wall_s_measured": round(ref["wall_s"], 2), "cpu_s_measured": round(ref["cpu_s"], 2),
-            "cpu_s": round(ref["cpu_s"] / f, 1),
-            "peak_rss_mb_measured": round(ref["peak_rss_mb"]),
-            "wall_s": round(ref["wall_s"] / f, 1),
-            # working memory beyond the data scales with the number of utterances
-            "peak_rss_mb": round(ref["rss_after_data_mb"] / f + (ref["peak_rss_mb"] - ref["rss_after_data_mb"]) / f),
-            "full_size": "measured" if f == 1.0 else f"EXTRAPOLATED linearly from a {f:g} fraction",
-        },
+        "threads": args.threads, "device": args.device, "repeat": args.repeat,
+        "load_average_1min_at_end": round(os.getloadavg()[0], 2),
     }
-    result["speedup"] = round(result["wespeaker_approach"]["wall_s"] / result["asvbench"]["wall_s"], 1)
+    for mode, got in rounds.items():
+        walls = sorted(r["wall_s"] for r in got)
+        entry = {"wall_s_min": round(walls[0], 2), "wall_s_median": round(walls[len(walls) // 2], 2),
+                 "cpu_s_min": round(min(r["cpu_s"] for r in got), 2),
+                 "peak_rss_mb": round(max(r["peak_rss_mb"] for r in got)),
+                 "rss_after_data_mb": round(got[0]["rss_after_data_mb"])}
+        for extra in ("store_read_s", "speaker_means_s"):
+            if extra in got[0]:
+                entry[extra + "_min"] = round(min(r[extra] for r in got), 2)
+        if mode == "wespeaker":
+            ref = got[0]
+            entry = {"measured_fraction": f, "wall_s_measured_min": entry["wall_s_min"],
+                     "wall_s_measured_median": entry["wall_s_median"],
+                     "wall_s_min": round(walls[0] / f, 1), "wall_s_median": round(walls[len(walls) // 2] / f, 1),
+                     "cpu_s_min": round(entry["cpu_s_min"] / f, 1),
+                     # working memory beyond the data scales with the number of utterances
+                     "peak_rss_mb": round(ref["rss_after_data_mb"] / f + (ref["peak_rss_mb"] - ref["rss_after_data_mb"]) / f),
+                     "full_size": "measured" if f == 1.0 else f"EXTRAPOLATED linearly from a {f:g} fraction"}
+        result[mode] = entry
+    result["speedup_vs_wespeaker_min"] = round(result["wespeaker"]["wall_s_min"] / result["asvbench"]["wall_s_min"], 1)
+    if args.previous:
+        import numpy as np
+
+        a, b = np.load(_scores_file("current")), np.load(_scores_file("previous"))
+        result["previous"]["max_abs_difference_of_normalised_scores"] = float(np.abs(a - b).max())
+        result["speedup_vs_previous_min"] = round(result["previous"]["wall_s_min"] / result["asvbench"]["wall_s_min"], 2)
     print(json.dumps(result, indent=2))
 
 

@@ -13,7 +13,13 @@ of the naive baselines measured in the same run:
 * metrics: line-by-line Python parsing + sort/cumsum EER + minDCF (WeSpeaker's
   compute_metrics.py approach), on the full 3.48 M-trial file.
 
-Usage: python benchmarks/bench_score.py [--quick]
+Large trial lists (``--trials N``, e.g. 10000000 or 100000000): N distinct trials over the
+Vox1-E store's keys (generated once, cached under .bench/), scored by ``asvbench score``
+(which streams lists of 256 MiB and more a chunk at a time) and, with ``--whole-baseline``,
+by the whole-list path of the same code (``ScoreSettings(stream=False)``), interleaved,
+``--repeat`` rounds each; then ``asvbench metrics`` on the written scores.
+
+Usage: python benchmarks/bench_score.py [--quick] [--trials N [--repeat R] [--whole-baseline]]
 """
 
 from __future__ import annotations
@@ -70,6 +76,92 @@ def make_cnceleb_scores(root):
     path.write_text("".join(f"id{m:05d}-enroll test/utt{t:05d}.wav {s!r} {l}\n"
                             for m, t, s, l in zip(model.tolist(), test.tolist(), score.tolist(), lab)))
     return path
+
+
+def make_large_trials(root, n_trials: int):
+    """``n_trials`` distinct ``label enroll test`` lines over the Vox1-E keys (all 28 bytes long):
+    trial p pairs a = perm[p mod n] with b = (p div n + shift[a]) mod n, so no pair repeats;
+    the label says whether a and b share a speaker (as in make_vox1e's store)."""
+    path = root / f"large_trials_{n_trials}.txt"
+    if path.exists():
+        return path
+    store, _ = make_vox1e(root)
+    from asvbench.io.embeddings import load_embeddings
+
+    keys = load_embeddings(store).keys
+    spk = np.array([int(k[2:7]) for k in keys])
+    width = len(keys[0])
+    assert all(len(k) == width for k in keys)
+    key_rows = np.frombuffer("".join(keys).encode("ascii"), np.uint8).reshape(len(keys), width)
+    rng = np.random.default_rng(2)
+    perm = rng.permutation(len(keys))
+    shift = rng.integers(0, len(keys), len(keys))
+    line = 2 + width + 1 + width + 1
+    tmp = path.with_suffix(".tmp")
+    with open(tmp, "wb") as handle:
+        for lo in range(0, n_trials, 1 << 20):
+            p = np.arange(lo, min(n_trials, lo + (1 << 20)), dtype=np.int64)
+            a = perm[p % len(keys)]
+            b = (p // len(keys) + shift[a]) % len(keys)
+            rows = np.empty((p.shape[0], line), np.uint8)
+            rows[:, 0] = np.where(spk[a] == spk[b], ord("1"), ord("0"))
+            rows[:, 1] = rows[:, 2 + width] = ord(" ")
+            rows[:, 2 : 2 + width] = key_rows[a]
+            rows[:, 3 + width : 3 + 2 * width] = key_rows[b]
+            rows[:, -1] = ord("\n")
+            handle.write(rows.tobytes())
+    tmp.rename(path)
+    return path
+
+
+_WHOLE = ("import sys; from asvbench.scoring.pipeline import ScoreSettings, run_scoring; "
+          "run_scoring(sys.argv[1], sys.argv[2], out=sys.argv[3], settings=ScoreSettings(stream=False))")
+
+
+def bench_large(n_trials: int, repeat: int, whole: bool) -> None:
+    import os
+    import sys
+
+    store, _ = make_vox1e(WORK)
+    trials = make_large_trials(WORK, n_trials)
+    out = WORK / f"large_scores_{n_trials}.tsv"
+    size = trials.stat().st_size
+    print(f"large list: {n_trials:,} trials, {size / 1e6:,.0f} MB; load average {os.getloadavg()[0]:.2f}")
+    rounds = {"streamed": [], "whole": []}
+    for r in range(repeat):
+        wall, rss, proc = timed_run(asvbench_cmd("score", "--trials", str(trials), "--embeddings", str(store),
+                                                 "--out", str(out), "--json"))
+        eer = json.loads(proc.stdout)["eer"]
+        rounds["streamed"].append((wall, rss))
+        print(f"  round {r + 1}: asvbench score (streamed) + metrics {wall:.2f} s, peak RSS {rss:.0f} MB "
+              f"(EER {eer * 100:.3f} %)")
+        if whole:
+            ref = WORK / f"large_scores_{n_trials}_whole.tsv"
+            wall, rss, _ = timed_run([sys.executable, "-c", _WHOLE, str(trials), str(store), str(ref)])
+            rounds["whole"].append((wall, rss))
+            same = _same_bytes(out, ref)
+            ref.unlink()
+            print(f"  round {r + 1}: whole-list path (same code, stream=False) {wall:.2f} s, peak RSS {rss:.0f} MB; "
+                  f"output byte-identical: {same}")
+    for name, got in rounds.items():
+        if got:
+            walls = sorted(w for w, _ in got)
+            print(f"{name}: wall min {walls[0]:.2f} / median {walls[len(walls) // 2]:.2f} s, "
+                  f"peak RSS max {max(m for _, m in got):.0f} MB")
+    wall_m, rss_m, _ = timed_run(asvbench_cmd("metrics", str(out), "--json"))
+    print(f"asvbench metrics on the {n_trials:,} written scores: {wall_m:.2f} s, peak RSS {rss_m:.0f} MB; "
+          f"load average {os.getloadavg()[0]:.2f}")
+    out.unlink()
+
+
+def _same_bytes(a, b, chunk: int = 1 << 24) -> bool:
+    with open(a, "rb") as fa, open(b, "rb") as fb:
+        while True:
+            x, y = fa.read(chunk), fb.read(chunk)
+            if x != y:
+                return False
+            if not x:
+                return True
 
 
 def _cosine_numpy(x, y):
@@ -131,8 +223,15 @@ def baseline_metrics(path):
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="skip the CN-Celeb-scale case")
+    parser.add_argument("--trials", type=int, help="only the large-list case, with this many generated trials")
+    parser.add_argument("--repeat", type=int, default=1, help="rounds of the large-list case")
+    parser.add_argument("--whole-baseline", action="store_true",
+                        help="large-list case: also run the whole-list path (interleaved) and compare the bytes")
     args = parser.parse_args()
     WORK.mkdir(parents=True, exist_ok=True)
+    if args.trials:
+        bench_large(args.trials, args.repeat, args.whole_baseline)
+        return
     store, trials = make_vox1e(WORK)
     out = WORK / "vox1e_scores.tsv"
     wall, rss, proc = timed_run(asvbench_cmd("score", "--trials", str(trials), "--embeddings", str(store),

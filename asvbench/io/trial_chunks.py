@@ -10,11 +10,12 @@ first bad line exactly as it always has.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from asvbench.errors import AsvbenchError
-from asvbench.io._bytes import ascii_fast_path_ok, split_ascii
+from asvbench.io._bytes import AsciiColumns, ascii_fast_path_ok, split_ascii
 from asvbench.io._text import head_text
 from asvbench.io.trials import _ASCII_FORMATS, _LAYOUTS, Trials, _ascii_labels, detect_trials_format
 
@@ -44,11 +45,24 @@ def stream_format(path: str | Path, fmt: str = "auto") -> str | None:
     return fmt if fmt in _ASCII_FORMATS else None
 
 
-def iter_trial_chunks(path: str | Path, fmt: str, chunk_bytes: int = CHUNK_BYTES) -> Iterator[Trials]:
+@dataclass
+class TrialChunk:
+    """One chunk: its trials (ids as byte keys into the chunk) and the tokens they came from."""
+
+    trials: Trials
+    columns: AsciiColumns
+
+    def __len__(self) -> int:
+        return len(self.trials)
+
+
+def iter_trial_chunks(path: str | Path, fmt: str, chunk_bytes: int = CHUNK_BYTES,
+                      on_bytes: Callable[[bytes], None] | None = None) -> Iterator[TrialChunk]:
     """The trials of ``path`` in chunks of about ``chunk_bytes`` (cut after a line feed).
 
     Each chunk's ids are byte keys into that chunk's buffer (as :func:`read_trials` gives
-    for a whole list). Raises :class:`NotStreamable` at the first chunk the byte parser
+    for a whole list). ``on_bytes`` is given every byte of the file, in order, a piece at a
+    time (for hashing). Raises :class:`NotStreamable` at the first chunk the byte parser
     cannot take, and for a list with no trial at all.
     """
     if fmt not in _ASCII_FORMATS:
@@ -67,17 +81,19 @@ def iter_trial_chunks(path: str | Path, fmt: str, chunk_bytes: int = CHUNK_BYTES
                 piece, carry = data[:cut], data[cut:]
             else:
                 piece, carry = data, b""
+            if on_bytes is not None:
+                on_bytes(piece)
             if piece.strip():
-                trials = _parse_chunk(piece, path, fmt)
-                n_trials += len(trials)
-                yield trials
+                chunk = _parse_chunk(piece, path, fmt)
+                n_trials += len(chunk)
+                yield chunk
             if not block:
                 break
     if not n_trials:
         raise NotStreamable("no trials")
 
 
-def _parse_chunk(piece: bytes, path: str | Path, fmt: str) -> Trials:
+def _parse_chunk(piece: bytes, path: str | Path, fmt: str) -> TrialChunk:
     if not ascii_fast_path_ok(piece):
         raise NotStreamable("not plain ASCII")
     names, spellings = _LAYOUTS[fmt]
@@ -89,4 +105,4 @@ def _parse_chunk(piece: bytes, path: str | Path, fmt: str) -> Trials:
     if labels is None:
         raise NotStreamable("unknown label")
     keys = {side: columns.column(names.index(side)) for side in ("enroll", "test")}
-    return Trials(None, None, labels, fmt, str(path), key_bytes=keys)
+    return TrialChunk(Trials(None, None, labels, fmt, str(path), key_bytes=keys), columns)

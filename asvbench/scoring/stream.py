@@ -24,7 +24,7 @@ import numpy as np
 
 from asvbench._atomic import atomic_open
 from asvbench.io._score_text import ScoreText
-from asvbench.io.trial_chunks import CHUNK_BYTES, NotStreamable, iter_trial_chunks
+from asvbench.io.trial_chunks import CHUNK_BYTES, NotStreamable, TrialChunk, iter_trial_chunks
 from asvbench.io.trials import Trials
 from asvbench.scoring.cosine import score_trials
 
@@ -69,6 +69,7 @@ class StreamedRun:
     scored: StreamedScores
     labels: np.ndarray  # labels of the kept trials
     out: Path | None
+    fingerprint: object | None = None  # asvbench.results.TrialsFingerprint when asked for
 
 
 class _PairHashes:
@@ -96,39 +97,113 @@ class _PairHashes:
         return bool((hashes[1:] == hashes[:-1]).any())
 
 
+class _Fingerprint:
+    """:func:`asvbench.results.fingerprint_trials` of the list, from the chunks as they are read.
+
+    The sha256 of the bytes, and of the records normalised to single spaces and LF endings
+    (built for each chunk from its token offsets), are updated a piece at a time; the line
+    count and label counts come from the parsed chunks. When the first line would make
+    ``fingerprint_trials`` read the labels another way than the parser (a header-like token,
+    another label column), :meth:`result` calls ``fingerprint_trials`` on the file instead.
+    """
+
+    def __init__(self, path: str | Path):
+        import hashlib
+
+        self.path = path
+        self.raw = hashlib.sha256()
+        self.content = hashlib.sha256()
+        self.n_lines = self.n_lf = self.n_crlf = 0
+        self.last_byte = b""
+        self.counts = np.zeros(3, dtype=np.int64)
+        self.first: list[str] | None = None
+        self.comma = False
+
+    def add_bytes(self, piece: bytes) -> None:
+        self.raw.update(piece)
+        self.comma = self.comma or b"," in piece
+        self.n_lf += piece.count(b"\n")
+        self.n_crlf += piece.count(b"\r\n")
+        if piece:
+            self.last_byte = piece[-1:]
+
+    def add_chunk(self, chunk: TrialChunk) -> None:
+        from asvbench.io._bytes import fixed_width
+
+        cols = chunk.columns
+        if self.first is None:
+            self.first = cols.line_text(0).split()
+        widths = [int(cols.lengths[:, j].max()) for j in range(cols.starts.shape[1])]
+        edges = np.cumsum([0] + [w + 1 for w in widths])
+        for lo in range(0, len(cols), 65536):
+            hi = min(len(cols), lo + 65536)
+            rows = np.zeros((hi - lo, int(edges[-1])), np.uint8)
+            for j, w in enumerate(widths):
+                rows[:, edges[j] : edges[j] + w] = fixed_width(cols.buf, cols.starts[lo:hi, j], cols.lengths[lo:hi, j], w)
+                rows[:, edges[j + 1] - 1] = 32
+            rows[:, -1] = 10
+            self.content.update(rows[rows != 0].tobytes())
+        self.n_lines += len(cols)
+        self.counts += np.bincount(chunk.trials.labels, minlength=3)[:3]
+
+    def result(self, fmt: str):
+        from asvbench.results import TrialsFingerprint, _label_column, fingerprint_trials
+
+        col, mapping, header = _label_column(self.first or [])
+        label_col = {"voxceleb": 0, "kaldi": 2, "cnceleb": 2}[fmt]
+        if self.comma or header or col != label_col or mapping is None:
+            return fingerprint_trials(self.path)  # it splits lines with a comma at the commas
+        from asvbench.types import Label
+
+        names = {Label.TARGET: "target", Label.NONTARGET: "nontarget"}
+        counts = {names[code]: int(self.counts[code]) for code in (Label.TARGET, Label.NONTARGET)
+                  if self.counts[code]}
+        endings = "none" if not self.n_lf else ("crlf" if self.n_crlf == self.n_lf else
+                                                 "lf" if not self.n_crlf else "mixed")
+        return TrialsFingerprint(sha256=self.raw.hexdigest(), content_sha256=self.content.hexdigest(),
+                                 n_lines=self.n_lines, label_counts=counts, line_endings=endings,
+                                 final_newline=self.last_byte == b"\n", source=str(self.path))
+
+
 def score_streamed(trials_path: str | Path, fmt: str, test_store, *, out: str | Path | None, enroll_store=None,
                    center: np.ndarray | None = None, pool_norm: str = "none", allow_missing: bool = False,
-                   precision: str = "float32", chunk_bytes: int = CHUNK_BYTES,
+                   precision: str = "float32", chunk_bytes: int = CHUNK_BYTES, fingerprint: bool = False,
                    finish=None) -> StreamedRun:
     """Score ``trials_path`` a chunk at a time, writing ``out`` (atomically) as it goes.
 
-    ``finish(run)`` is called before ``out`` is put in place (metrics, checks): if it raises,
-    nothing is left at ``out``. Raises :class:`NotStreamable` for the cases the whole-list
-    path must handle (see the module docstring).
+    ``fingerprint``: also compute the list's :class:`~asvbench.results.TrialsFingerprint`
+    from the bytes read (``run.fingerprint``). ``finish(run)`` is called before ``out`` is
+    put in place (metrics, checks): if it raises, nothing is left at ``out``. Raises
+    :class:`NotStreamable` for the cases the whole-list path must handle (module docstring).
     """
     parts: dict[str, list[np.ndarray]] = {"scores": [], "kept": [], "labels": []}
     missing: dict[str, list[str]] = {}
     pairs = _PairHashes()
+    prints = _Fingerprint(trials_path) if fingerprint else None
     with atomic_open(out, "wb") if out is not None else contextlib.nullcontext() as handle:
         if handle is not None:
             from asvbench.io.scores import SCORE_HEADER
 
             handle.write(SCORE_HEADER)
-        for chunk in iter_trial_chunks(trials_path, fmt, chunk_bytes):
-            pairs.add(chunk)
-            scored = score_trials(chunk, test_store, enroll_store=enroll_store, center=center,
+        for chunk in iter_trial_chunks(trials_path, fmt, chunk_bytes,
+                                       on_bytes=prints.add_bytes if prints is not None else None):
+            trials = chunk.trials
+            pairs.add(trials)
+            scored = score_trials(trials, test_store, enroll_store=enroll_store, center=center,
                                   pool_norm=pool_norm,  # type: ignore[arg-type]
                                   allow_missing=True, precision=precision, allow_none_kept=True)
             if scored.missing and not allow_missing:
                 raise NotStreamable("missing keys")  # the whole-list path names all of them
             for what, keys in scored.missing.items():
                 missing.setdefault(what, []).extend(keys)
+            if prints is not None:
+                prints.add_chunk(chunk)
             if handle is not None:
-                _write_chunk(handle, chunk, scored.kept, scored.scores)
+                _write_chunk(handle, trials, scored.kept, scored.scores)
             parts["scores"].append(scored.scores)
             parts["kept"].append(scored.kept)
-            parts["labels"].append(chunk.labels)
-            del chunk, scored
+            parts["labels"].append(trials.labels)
+            del chunk, trials, scored
         if pairs.any_repeated():
             raise NotStreamable("repeated trials")
         all_labels = np.concatenate(parts.pop("labels"))
@@ -136,7 +211,8 @@ def score_streamed(trials_path: str | Path, fmt: str, test_store, *, out: str | 
         run = StreamedRun(StreamedTrials(all_labels, fmt, str(trials_path)),
                           StreamedScores(np.concatenate(parts.pop("scores")), kept,
                                          {k: list(dict.fromkeys(v)) for k, v in missing.items()}),
-                          all_labels[kept], Path(out) if out is not None else None)
+                          all_labels[kept], Path(out) if out is not None else None,
+                          prints.result(fmt) if prints is not None else None)
         if finish is not None:
             finish(run)
     return run

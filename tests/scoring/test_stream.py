@@ -132,7 +132,9 @@ def test_chunks_cover_the_list(tmp_path_factory, n, chunk_bytes, blank, crlf):
     lines = [f"{i % 2} e{i}.wav t{i * 7}.wav" for i in range(n)]
     lines.insert(min(blank, n), "")
     path.write_bytes(eol.join(lines).encode())
-    chunks = list(iter_trial_chunks(path, "voxceleb", chunk_bytes))
+    pieces = []
+    chunks = [c.trials for c in iter_trial_chunks(path, "voxceleb", chunk_bytes, on_bytes=pieces.append)]
+    assert b"".join(pieces) == path.read_bytes()
     whole = read_trials(path, "voxceleb")
     assert sum(len(c) for c in chunks) == n
     np.testing.assert_array_equal(np.concatenate([c.labels for c in chunks]), whole.labels)
@@ -155,3 +157,34 @@ def test_large_lists_stream_by_default(tmp_path, monkeypatch):
     assert isinstance(run_scoring(trials, store, out=None).trials, StreamedTrials)
     monkeypatch.setattr(stream, "STREAM_MIN_BYTES", trials.stat().st_size + 1)
     assert not isinstance(run_scoring(trials, store, out=None).trials, StreamedTrials)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 10_000), n_trials=st.integers(2, 40), chunk_bytes=st.integers(1, 300),
+       fmt=st.sampled_from(["voxceleb", "kaldi", "cnceleb"]), newline=st.sampled_from(["\n", "\r\n"]),
+       final_newline=st.booleans(), odd=st.sampled_from(["", "blank", "spaces", "comma", "label-key"]))
+def test_streamed_fingerprint_equals_fingerprint_trials(tmp_path_factory, seed, n_trials, chunk_bytes, fmt, newline,
+                                                       final_newline, odd):
+    from asvbench.results import fingerprint_trials
+    from asvbench.scoring.stream import score_streamed
+
+    tmp_path = tmp_path_factory.mktemp("fp")
+    trials, store = _case(tmp_path, seed, 8, n_trials, fmt, newline)
+    text = trials.read_bytes().decode()
+    if not final_newline:
+        text = text.rstrip("\r\n")
+    if odd == "blank":
+        text = newline + text.replace(newline, newline + newline, 1)
+    elif odd == "spaces":
+        text = text.replace(" ", " \t  ", 3)
+    elif odd == "comma":  # fingerprint_trials splits such lines at the comma: the fallback must give its answer
+        text = text.replace(".wav", ",x.wav", 2)
+    elif odd == "label-key":  # a first line that fingerprint_trials takes for a header ("..._key")
+        first = {"voxceleb": "0 a_key b.wav", "kaldi": "a_key b.wav nontarget", "cnceleb": "a_key b.wav 0"}[fmt]
+        text = first + newline + text
+    trials.write_bytes(text.encode())
+    from asvbench.io.embeddings import load_embeddings
+
+    run = score_streamed(trials, fmt, load_embeddings(store), out=None, allow_missing=True, chunk_bytes=chunk_bytes,
+                         fingerprint=True)
+    assert run.fingerprint == fingerprint_trials(trials)
