@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from enum import IntEnum
 
+#: EER definitions (``--eer-method``); see :func:`asvbench.metrics.eer.compute_eer`. Here, not in
+#: :mod:`asvbench.metrics`, so the CLI offers the choices without importing numpy
+EER_METHODS: tuple[str, ...] = ("interp", "rocch", "roc", "nearest", "kaldi")
+#: named a-DCF cost settings (``--adcf-costs``); the costs: :data:`asvbench.metrics.adcf.ADCF_COSTS` (same keys)
+ADCF_COST_NAMES: tuple[str, ...] = ("default", "asvspoof5")
+
 
 class Label(IntEnum):
     """Trial label codes used in every label array (``int8``)."""

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 import typer
 
-from asvbench.metrics.options import EER_METHODS
+from asvbench.types import EER_METHODS
 
 
 def choice(values: Iterable[str]) -> Any:

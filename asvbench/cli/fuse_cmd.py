@@ -14,7 +14,7 @@ from asvbench.cli._options import CiOpt, CiRepsOpt, CiUnitOpt, SeedOpt, Utt2spkO
 from asvbench.fusion.options import CM_SCORE_CHOICES, FUSION_METHODS, SASV_OUT_FORMATS, TDCF_ASV_SOURCES
 from asvbench.io.formats import KEY_STYLES
 from asvbench.io.formats import TRIAL_FORMATS
-from asvbench.metrics.options import ADCF_COST_NAMES
+from asvbench.types import ADCF_COST_NAMES
 from asvbench.report.save import BenchmarkOpt, SaveResultOpt, SystemOpt, VariantOpt
 
 

@@ -15,7 +15,7 @@ from asvbench.errors import AsvbenchError
 from asvbench.metrics._checks import check_binary
 from asvbench.metrics._curve import OperatingPoints, operating_points
 from asvbench.metrics._hull import lower_hull
-from asvbench.metrics.options import EER_METHODS
+from asvbench.types import EER_METHODS
 
 EerMethod = Literal["interp", "rocch", "roc", "nearest", "kaldi"]
 

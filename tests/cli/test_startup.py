@@ -55,6 +55,6 @@ def test_one_command_app_answers_as_the_whole_app(args):
 
 def test_leaf_choice_tuples_match_what_they_name():
     from asvbench.metrics.adcf import ADCF_COSTS
-    from asvbench.metrics.options import ADCF_COST_NAMES
+    from asvbench.types import ADCF_COST_NAMES
 
     assert ADCF_COST_NAMES == tuple(ADCF_COSTS)
