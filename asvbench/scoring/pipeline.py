@@ -34,7 +34,7 @@ class ScoreSettings:
     #: (``scoring.stream.STREAM_MIN_BYTES``) and nothing needs it whole (no enrolment map,
     #: no score normalisation); False = never; True = whenever the format allows
     stream: bool | None = None
-    stream_chunk_bytes: int = 64 * 1024 * 1024
+    stream_chunk_bytes: int = 32 * 1024 * 1024
     allow_duplicates: bool = False  # keep repeated trials (counted in the notes) instead of refusing them
 
 
