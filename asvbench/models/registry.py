@@ -648,6 +648,44 @@ _add(ModelEntry(
 ))
 
 
+# ------------------------------------------------------------------ WavLM-Large + ECAPA (UniSpeech speaker verification)
+# min_samples 720: two WavLM frames (400-sample receptive field + one 320-sample hop), so that the instance norm
+# over time has a variance (wavlm_ecapa.WavLMEcapaConfig.min_samples). Utterances over 60 s (3,000 frames) run
+# the transformer on near-equal windows of at most 60 s (wavlm_ecapa.CHUNK_SECONDS); up to that the output is the
+# reference's whole-utterance forward (peak RSS of a 60 s utterance on CPU: 3.0 GB, 1.3 GB of it the weights). The family's only entry; the fine-tuned checkpoint (about 1.2 GB) is not
+# in ../shared: parity fixture only.
+
+_add(ModelEntry(
+    name="wavlm-large-ecapa-unispeech", family="wavlm-ecapa", kind="embedding", source="microsoft/UniSpeech",
+    embed_dim=256, sample_rate=16000, frontend="wavlm-layernorm",
+    licence="the UniSpeech repository's LICENSE file (not checked here; its WavLM code is MIT, Microsoft, as "
+            "torchaudio's copy states); no separate licence stated for the fine-tuned weights (VoxCeleb2, "
+            "CC-BY-4.0, on WavLM-Large pre-trained on Libri-Light, GigaSpeech, VoxPopuli)",
+    loader=LazyLoader("wavlm-large-ecapa-unispeech", "asvbench.models.wavlm_ecapa", "load_wavlm_ecapa",
+                      (("preset", "unispeech-wavlm-large"), ("layout", "unispeech-sv"))),
+    min_samples=720,
+    description="UniSpeech downstreams/speaker_verification ECAPA_TDNN_SMALL(feat_dim=1024, feat_type='wavlm_large'): "
+                "WavLM-Large (24 layers, gated relative position bias; torchaudio blocks), weighted sum of its 25 "
+                "hidden states, instance norm, ECAPA head c512, 256-d; 323,863,961 params (WavLM 315,453,120 + head "
+                "8,410,841). Release: UniSpeech README 'WavLM large, fix pre-train = No' (wavlm_large_finetune.pth, "
+                "Google Drive, about 1.2 GB; not a direct download; SASV2022 DoubleRoc mirrored it as "
+                "webprague.com/sasv2022_doubleroc_pretrain/wavlm_large_finetune.model, host may be gone); Vox1-O/E/H "
+                "EER 0.431/0.538/1.154 %. Input: waveform in [-1, 1], layer-normalised per utterance. Utterances "
+                "over 60 s: transformer on windows of at most 60 s, head over the whole utterance (peak RSS of a "
+                "60 s utterance on CPU, fp32: 3.0 GB with the 1.3 GB of weights)",
+    default=True,
+    signature=CheckpointSignature(
+        ("feature_weight", "feature_extract.model.encoder.layers.0.self_attn.grep_linear.weight",
+         "feature_extract.model.encoder.pos_conv.0.bias", "layer2.Res2Conv1dReluBn.convs.0.weight",
+         "pooling.linear1.weight", "linear.weight"),
+        (("feature_weight", (25,)), ("feature_extract.model.post_extract_proj.weight", (1024, 512)),
+         ("linear.weight", (256, 3072))),
+        size="WavLM-Large (25 hidden states, 1024-d) + ECAPA c512, embed 256",
+        layout="UniSpeech SV (model: feature_weight, feature_extract.model.* WavLM, layer1..4, pooling, bn, linear)"),
+    verified_by=(_parity("unispeech_wavlm_large_ecapa", "tests/models/test_wavlm_parity.py"),),
+))
+
+
 def list_models() -> list[ModelEntry]:
     """All entries, sorted by name."""
     return [entry for _, entry in MODELS.items()]
