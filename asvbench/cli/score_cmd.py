@@ -72,7 +72,8 @@ def score(
 
     settings = ScoreSettings(eer_method=eer_method, p_targets=tuple(p_target or (0.01,)), c_miss=c_miss, c_fa=c_fa,
                              pool_norm=pool_norm, allow_missing=allow_missing, trust_pickle=trust_pickle,
-                             compute_metrics=not no_metrics, precision=precision, allow_duplicates=allow_duplicates)
+                             compute_metrics=not no_metrics, precision=precision, allow_duplicates=allow_duplicates,
+                             fingerprint=save_result is not None)
     from asvbench.scoring._cohort import make_normaliser
 
     normaliser = make_normaliser(norm, cohort, top_k, cohort_utt2spk, pool_norm, trust_pickle, norm_device)
@@ -94,6 +95,7 @@ def score(
 
         record = save_summary_result(save_result, run.summary, system=system, benchmark=benchmark, variant=variant,
                             scores=run.scores, labels=run.labels, trials_path=trials, scores_path=run.out,
+                            trials_fingerprint=run.fingerprint,
                             normalization={"center": str(center) if center else None, "pool_norm": pool_norm,
                                            **(normaliser.settings() if normaliser else {"norm": "none"})},
                             model=_models_of(embeddings, enroll_embeddings), command="asvbench score",

@@ -45,8 +45,12 @@ def save_summary_result(
     definitions: Mapping[str, Any] | None = None,
     command: str = "",
     breakdowns: Sequence[Mapping[str, Any]] = (),
+    trials_fingerprint=None,
 ) -> ResultRecord:
     """Build the record of one run and write it to ``path`` (atomically).
+
+    ``trials_fingerprint``: the fingerprint of ``trials_path``, when already computed (a
+    streamed ``score`` computes it from the bytes it reads; it is not read again).
 
     Without ``trials_path``, a score file that is itself registered (such as the ASVspoof5
     fusion CSV) is fingerprinted as the trial list; otherwise the trials are fingerprinted
@@ -54,7 +58,7 @@ def save_summary_result(
     """
     from asvbench.results import fingerprint_trials, record_from_summary, save_result
 
-    trials = None
+    trials = trials_fingerprint
     if trials_path is None and scores_path is not None:
         from asvbench.trials_registry import identify_benchmark
 

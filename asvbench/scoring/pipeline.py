@@ -35,6 +35,8 @@ class ScoreSettings:
     #: no score normalisation); False = never; True = whenever the format allows
     stream: bool | None = None
     stream_chunk_bytes: int = 32 * 1024 * 1024
+    #: a streamed list: compute its fingerprint from the bytes read (``ScoreRun.fingerprint``)
+    fingerprint: bool = False
     allow_duplicates: bool = False  # keep repeated trials (counted in the notes) instead of refusing them
 
 
@@ -47,6 +49,7 @@ class ScoreRun:
     out: Path | None
     summary: MetricsSummary | None
     notes: list[str] = field(default_factory=list)
+    fingerprint: object | None = None  # results.TrialsFingerprint of a streamed list (settings.fingerprint)
 
 
 #: Stores up to this size are read into memory for scoring: random row access to a

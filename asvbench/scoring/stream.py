@@ -261,11 +261,12 @@ def run_streamed(trials_path, embeddings, out, trials_format: str, enroll_embedd
     try:
         run = score_streamed(trials_path, fmt, test_store, out=out, enroll_store=enroll_store, center=center_vec,
                              pool_norm=settings.pool_norm, allow_missing=settings.allow_missing,
-                             precision=settings.precision, chunk_bytes=settings.stream_chunk_bytes, finish=finish)
+                             precision=settings.precision, chunk_bytes=settings.stream_chunk_bytes,
+                             fingerprint=settings.fingerprint, finish=finish)
     except NotStreamable:
         return None
     return ScoreRun(run.trials, run.scored, run.scored.scores, run.labels, run.out,  # type: ignore[arg-type]
-                    summary[0] if summary else None, _missing_notes(run.scored, len(run.trials)))
+                    summary[0] if summary else None, _missing_notes(run.scored, len(run.trials)), run.fingerprint)
 
 
 def _missing_notes(scored: StreamedScores, n_trials: int) -> list[str]:

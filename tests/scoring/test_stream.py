@@ -188,3 +188,27 @@ def test_streamed_fingerprint_equals_fingerprint_trials(tmp_path_factory, seed, 
     run = score_streamed(trials, fmt, load_embeddings(store), out=None, allow_missing=True, chunk_bytes=chunk_bytes,
                          fingerprint=True)
     assert run.fingerprint == fingerprint_trials(trials)
+
+
+def test_score_save_result_of_a_streamed_list_has_the_file_fingerprint(tmp_path, monkeypatch):
+    import json
+
+    from typer.testing import CliRunner
+
+    import asvbench.scoring.stream as stream
+    from asvbench.cli.main import app
+    from asvbench.results import fingerprint_trials
+
+    trials, store = _case(tmp_path, 8, 8, 40)
+    monkeypatch.setattr(stream, "STREAM_MIN_BYTES", 1)  # stream this small list
+    calls = []
+    real = stream._Fingerprint.result
+    monkeypatch.setattr(stream._Fingerprint, "result", lambda self, fmt: calls.append(fmt) or real(self, fmt))
+    result = CliRunner().invoke(app, ["score", "--trials", str(trials), "--embeddings", str(store),
+                                      "--out", str(tmp_path / "s.tsv"), "--save-result", str(tmp_path / "r.json")])
+    assert result.exit_code == 0, result.output
+    assert calls == ["voxceleb"]  # the streamed path computed it
+    record = json.loads((tmp_path / "r.json").read_text())
+    want = fingerprint_trials(trials)
+    assert record["trials"]["content_sha256"] == want.content_sha256
+    assert record["trials"]["sha256"] == want.sha256 and record["trials"]["n_lines"] == 40
