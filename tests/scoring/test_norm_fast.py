@@ -81,3 +81,26 @@ def test_asnorm_equals_a_full_sort_reference():
     want = 0.5 * ((raw - mean[e_idx]) / std[e_idx] + (raw - mean[t_idx]) / std[t_idx])
     # float32 cohort cosines: the bound the issue sets for a different GEMM
     assert np.abs(got - want).max() <= 1e-5
+
+
+def test_asnorm_equals_the_same_float32_product_fully_sorted():
+    # the reference takes the same float32 product as cohort_stats (unit rows, the cohort's
+    # columns in the seeded order it uses, one block), then sorts each row in full: the top-k
+    # selection by partition may only differ in the order of summation (bound 1e-12)
+    rng = np.random.default_rng(12)
+    emb = rng.standard_normal((200, 32)) + 0.2
+    cohort = rng.standard_normal((700, 32)) + 0.2
+    e_idx, t_idx = rng.integers(0, 200, 3000), rng.integers(0, 200, 3000)
+    raw = rng.uniform(-1, 1, 3000)
+    got = normalise(raw, e_idx, t_idx, emb, emb, cohort, "asnorm", 40, block_rows=4096)
+    def unit32(x):  # as cohort_stats: float32 rows times float32 inverse norms (norms in float64)
+        return x.astype(np.float32) * (1.0 / np.linalg.norm(x, axis=1)).astype(np.float32)[:, None]
+
+    e32 = unit32(emb)
+    c32t = np.ascontiguousarray(unit32(cohort)[np.random.default_rng(0).permutation(700)].T)
+    top = np.sort(e32 @ c32t, axis=1)[:, -40:].astype(np.float64)
+    mean, std = top.mean(axis=1), top.std(axis=1)
+    np.testing.assert_allclose(got.enroll.mean, mean, rtol=0, atol=1e-15)
+    np.testing.assert_allclose(got.enroll.std, std, rtol=0, atol=1e-15)
+    want = 0.5 * ((raw - mean[e_idx]) / std[e_idx] + (raw - mean[t_idx]) / std[t_idx])
+    assert np.abs(got.scores - want).max() <= 1e-12
