@@ -64,10 +64,15 @@ def _copy_by_loop(buf: np.ndarray, starts: np.ndarray, length: int, dest: np.nda
 
 def gather_bytes(buf: np.ndarray, starts: np.ndarray, length: int) -> np.ndarray:
     """``(len(starts), length)`` uint8: the first ``length`` bytes at each start, zero past the end of ``buf``."""
-    idx = starts[:, None] + np.arange(length, dtype=np.int64)
-    inside = idx < buf.shape[0]
-    out = buf[np.minimum(idx, buf.shape[0] - 1)] if buf.shape[0] else np.zeros(idx.shape, np.uint8)
-    out[~inside] = 0
+    out = np.zeros((starts.shape[0], length), np.uint8)
+    inside = starts + length <= buf.shape[0]
+    if inside.all():
+        return gather_spans(buf, starts, length, np.dtype(np.uint8), length, out=out)
+    fits = np.flatnonzero(inside)
+    out[fits] = gather_spans(buf, starts[fits], length, np.dtype(np.uint8), length)
+    for i in np.flatnonzero(~inside).tolist():  # records cut by the end of the file: the caller reports them
+        tail = buf[max(int(starts[i]), 0) : int(starts[i]) + length]
+        out[i, : tail.shape[0]] = tail
     return out
 
 

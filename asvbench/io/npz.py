@@ -120,7 +120,21 @@ def _zip64_directory(path: Path, buf: np.ndarray, eocd: int) -> tuple[int, int, 
 
 
 def _entry_starts(path: Path, cd: np.ndarray, count: int) -> np.ndarray:
-    """Byte offsets of the ``count`` central-directory entries, which follow each other."""
+    """Byte offsets of the ``count`` central-directory entries, which follow each other: the places of the
+    entry signature, when each entry's lengths lead to the next one (else the entries are walked one by one:
+    a member name may hold the signature's bytes)."""
+    sig = np.frombuffer(_CENTRAL, np.uint8)
+    if cd.shape[0] >= 46:
+        found = np.flatnonzero((cd[:-3] == sig[0]) & (cd[1:-2] == sig[1]) & (cd[2:-1] == sig[2]) & (cd[3:] == sig[3]))
+        if found.shape[0] == count and count and found[0] == 0:
+            fixed = gather_bytes(cd, found, 46)
+            ends = found + 46 + le_uint(fixed[:, 28:30]) + le_uint(fixed[:, 30:32]) + le_uint(fixed[:, 32:34])
+            if (ends[:-1] == found[1:]).all() and ends[-1] <= cd.shape[0]:
+                return found
+    return _walk_entries(path, cd, count)
+
+
+def _walk_entries(path: Path, cd: np.ndarray, count: int) -> np.ndarray:
     starts = np.zeros(count, np.int64)
     pos = 0
     raw = cd.tobytes()
@@ -325,6 +339,9 @@ def _stack(path: Path, keys: list[str], arrays: dict[int, np.ndarray]) -> NpzRec
     dim = dims.pop()
     if dim == 0:
         raise AsvbenchError("the embeddings have zero columns", where=path, hint="re-create the store")
+    if not arrays and bulk is not None and bulk.dtype == np.float32 and bulk.size and \
+            bulk.shape[0] == n and (counts == 1).all() and (bulk_members == np.arange(n)).all():
+        return NpzRecords(keys=keys, matrix=bulk.reshape(n, dim), counts=counts)  # the usual store: no copy
     row_start = np.concatenate(([0], np.cumsum(counts)))
     matrix = np.empty((int(row_start[-1]), dim), dtype=np.float32)
     if bulk is not None and bulk.size:
