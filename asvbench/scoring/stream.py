@@ -239,6 +239,8 @@ def run_streamed(trials_path, embeddings, out, trials_format: str, enroll_embedd
     has been written at ``out``)."""
     from asvbench.io.trial_chunks import stream_format
 
+    if not Path(trials_path).is_file():  # a pipe is read once, by the whole-list reader
+        return None
     fmt = stream_format(trials_path, trials_format)
     if fmt is None or (settings.stream is None and Path(trials_path).stat().st_size < STREAM_MIN_BYTES):
         return None
