@@ -351,7 +351,7 @@ def binary_replicates(scores, is_target, unit, n_units: int, *, reps: int = DEFA
     out: dict[str, list[np.ndarray]] = {}
     linear = _linear_stats(trials, n_units, request) if request.act_dcf or request.cllr else None
     full = _needs_full_curve(request) or not use_grid
-    grid = None if full else CellGrid.build(trials, n_units)
+    grid = None if full else CellGrid.build(trials, n_units, _cells_for(trials.scores.shape[0], n_units))
     # the grid path holds (block x n_units) multiplicities and (block x cell) arrays, not (block x n_trials)
     width = trials.scores.shape[0] if full else max(n_units, 4096)
     for block in _blocks(reps, width, block_elements):
@@ -361,6 +361,12 @@ def binary_replicates(scores, is_target, unit, n_units: int, *, reps: int = DEFA
         for key, values in values_of.items():
             out.setdefault(prefix + key, []).append(values)
     return {key: np.concatenate(parts) for key, parts in out.items()}
+
+
+def _cells_for(n_trials: int, n_units: int) -> int:
+    """Grid cells: the (units x cells) product per replicate should cost about what a few passes over
+    the trials would; many units per trial (trial-level) get few, large cells."""
+    return int(np.clip(4 * n_trials // max(n_units, 1), 16, 2048))
 
 
 def _needs_full_curve(request: BinaryRequest) -> bool:
