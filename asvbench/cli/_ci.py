@@ -82,5 +82,8 @@ def print_intervals(intervals, values: dict[str, float | None], title: str = "")
     err_console.print(f"note: percentile bootstrap, {intervals.reps:,} replicates (seed {intervals.seed}) over "
                       f"{intervals.units.n_units:,} {intervals.units.kind}s ({per_class}; from "
                       f"{intervals.units.source})", highlight=False)
+    for key, n in intervals.fewer_replicates().items():
+        err_console.print(f"note: {key}: {n} replicates only (its PAV per replicate is costly on large lists)",
+                          highlight=False)
     for key, n in intervals.dropped().items():
         err_console.print(f"note: {key}: {n} replicates drew no trial of a class and were left out", highlight=False)

@@ -366,6 +366,8 @@ def binary_replicates(scores, is_target, unit, n_units: int, *, reps: int = DEFA
 def _cells_for(n_trials: int, n_units: int) -> int:
     """Grid cells: the (units x cells) product per replicate should cost about what a few passes over
     the trials would; many units per trial (trial-level) get few, large cells."""
+    if n_units * 2048 > _DENSE_CELL_COUNTS:  # sparse counts: the product costs the trials, not the cells
+        return 2048
     return int(np.clip(4 * n_trials // max(n_units, 1), 16, 2048))
 
 

@@ -31,6 +31,10 @@ from asvbench.types import Label
 
 DEFAULT_LEVEL = 95.0
 CI_STYLES: tuple[str, ...] = ("bracket", "pm")
+#: minCllr needs a PAV (a convex hull) per replicate: above this many trials it gets only the first
+#: MIN_CLLR_REPS_LARGE replicates (same resamples as the others' first ones), stated in the output
+MIN_CLLR_FULL_TRIALS = 100_000
+MIN_CLLR_REPS_LARGE = 100
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,10 @@ class Intervals:
         text = "\n".join([self.units.kind, str(self.seed), str(self.reps), *self.units.names])
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
+    def fewer_replicates(self) -> dict[str, int]:
+        """Metrics bootstrapped on fewer than ``reps`` replicates (minCllr of large lists)."""
+        return {k: int(v.shape[0]) for k, v in self.replicates.items() if v.shape[0] != self.reps}
+
     def dropped(self) -> dict[str, int]:
         """Replicates left out per metric (they drew no trial of a class the metric needs)."""
         return {k: int(np.isnan(v).sum()) for k, v in self.replicates.items() if np.isnan(v).any()}
@@ -76,6 +84,9 @@ class Intervals:
             "units_per_class": self.units_per_class, "reps": self.reps, "seed": self.seed,
             "pairing": self.pairing, "intervals": {k: list(v) for k, v in self.intervals.items()},
         }
+        fewer = self.fewer_replicates()
+        if fewer:
+            out["replicates_per_metric"] = fewer
         if self.dropped():
             out["replicates_dropped"] = self.dropped()
         if with_replicates:
@@ -99,9 +110,15 @@ def summary_replicates(scores, labels, units: Units, settings: CiSettings, *, ee
     """Replicates of every metric of :func:`asvbench.metrics.summary.summarize`, keyed as its record."""
     s = np.asarray(scores, dtype=np.float64)
     lab = np.asarray(labels)
-    request = BinaryRequest(eer_method=eer_method, p_targets=tuple(p_targets), c_miss=c_miss, c_fa=c_fa)
+    large = s.shape[0] > MIN_CLLR_FULL_TRIALS and settings.reps > MIN_CLLR_REPS_LARGE
+    request = BinaryRequest(eer_method=eer_method, p_targets=tuple(p_targets), c_miss=c_miss, c_fa=c_fa,
+                            min_cllr=not large)
     out = binary_replicates(s, lab == Label.TARGET, units.index, units.n_units, reps=settings.reps,
                             seed=settings.seed, request=request)
+    if large:
+        only = BinaryRequest(eer=False, min_dcf=False, act_dcf=False, cllr=False, min_cllr=True)
+        out.update(binary_replicates(s, lab == Label.TARGET, units.index, units.n_units, reps=MIN_CLLR_REPS_LARGE,
+                                     seed=settings.seed, request=only))
     if (lab == Label.SPOOF).any() and (lab == Label.NONTARGET).any():
         out.update(sasv_replicates(s, lab, units.index, units.n_units, reps=settings.reps, seed=settings.seed,
                                    eer_method=eer_method))

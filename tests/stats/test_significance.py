@@ -114,3 +114,17 @@ def test_different_trial_lists_say_how_many_differ(tmp_path):
     _write(tmp_path / "b.txt", enroll[3:], test[3:], scores[3:], labels[3:])
     with pytest.raises(AsvbenchError, match="3 of A's 300 trials are not in B, 0 of B's 297 not in A"):
         compare_systems(tmp_path / "a.txt", tmp_path / "b.txt", CiSettings(reps=10))
+
+
+def test_min_cllr_of_large_lists_uses_the_first_replicates(monkeypatch):
+    import asvbench.stats.ci as ci
+
+    scores, labels, enroll = _speaker_set(3)
+    units = derive_units("speaker", enroll, None, len(enroll))
+    full = summary_intervals(scores, labels, units, CiSettings(reps=150))
+    monkeypatch.setattr(ci, "MIN_CLLR_FULL_TRIALS", 100)  # 300 trials count as large now
+    large = summary_intervals(scores, labels, units, CiSettings(reps=150))
+    assert large.fewer_replicates() == {"min_cllr": ci.MIN_CLLR_REPS_LARGE}
+    assert large.to_dict()["replicates_per_metric"] == {"min_cllr": 100}
+    np.testing.assert_array_equal(large.replicates["min_cllr"], full.replicates["min_cllr"][:100])
+    np.testing.assert_array_equal(large.replicates["eer"], full.replicates["eer"])
