@@ -22,6 +22,24 @@ def default_mode(base: int = 0o666) -> int:
     return base & ~mask
 
 
+#: fault tests (tests/reliability): ``ASVBENCH_FAULT_KILL_AT=N`` SIGKILLs this process when its
+#: N-th atomic write has its temporary file complete and is about to rename it (the worst moment)
+_FAULT_ENV = "ASVBENCH_FAULT_KILL_AT"
+_renames = 0
+
+
+def _fault_point() -> None:
+    global _renames
+    at = os.environ.get(_FAULT_ENV)
+    if not at:
+        return
+    _renames += 1
+    if _renames == int(at):
+        import signal
+
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success rename it over ``path``.
@@ -36,6 +54,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     os.chmod(tmp, default_mode())
     try:
         yield tmp
+        _fault_point()
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

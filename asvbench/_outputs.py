@@ -88,12 +88,27 @@ def check_output_path(option: str, path: Path, kind: str = FILE) -> None:
                             hint=f"give {option} a path in a directory you can write to, or fix its permissions")
 
 
+def check_input_path(option: str, path: Path) -> None:
+    """A device never ends (/dev/zero) and a socket cannot be read; a named pipe is fine (``<(zcat ...)``)."""
+    import stat
+
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return  # missing: the reader says so, with its own hint
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) or stat.S_ISSOCK(mode):
+        raise AsvbenchError(f"{option} names a device or socket, not a file", where=path,
+                            hint=f"give {option} the path of a file")
+
+
 def check_outputs(outputs: Mapping[str, PathOption], inputs: Mapping[str, PathOption] | None = None,
                   kinds: Mapping[str, str] | None = None) -> None:
     """Check every output path (see the module docstring); nothing is created or read."""
     kinds = kinds or {}
     seen: list[tuple[str, Path]] = []
     given_inputs = [(flag, p) for flag, value in (inputs or {}).items() for p in _paths(value)]
+    for flag, p in given_inputs:
+        check_input_path(flag, p)
     for option, value in outputs.items():
         for path in _paths(value):
             check_output_path(option, path, kinds.get(option, FILE))

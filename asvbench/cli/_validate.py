@@ -22,17 +22,17 @@ def probabilities(option: str, values: Iterable[float] | None) -> None:
 
 def positive(option: str, value: float | None) -> None:
     if value is not None and not (math.isfinite(value) and value > 0):
-        raise AsvbenchError(f"{option} must be a positive number, got {value}")
+        raise AsvbenchError(f"{option} must be a positive number, got {value}", hint=f"e.g. {option} 1")
 
 
 def at_least(option: str, value: int | None, low: int) -> None:
     if value is not None and value < low:
-        raise AsvbenchError(f"{option} must be >= {low}, got {value}")
+        raise AsvbenchError(f"{option} must be >= {low}, got {value}", hint=f"e.g. {option} {max(low, 1)}")
 
 
 def unit_interval(option: str, value: float | None) -> None:
     if value is not None and not (math.isfinite(value) and 0.0 <= value <= 1.0):
-        raise AsvbenchError(f"{option} must lie in [0, 1], got {value}")
+        raise AsvbenchError(f"{option} must lie in [0, 1], got {value}", hint=f"e.g. {option} 0.5")
 
 
 def benchmark(value: str | None) -> None:

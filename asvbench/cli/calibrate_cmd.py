@@ -90,6 +90,16 @@ def calibrate(
         raise AsvbenchError("quality measures must be given for --dev and every --apply file, or for none")
     if dev_quality is not None and method != "linear":
         raise AsvbenchError("quality measures need --method linear")
+    from asvbench._outputs import DIRECTORY, check_output_path, claim_outputs
+    from asvbench.cli import _validate
+
+    _validate.probability("--train-prior", train_prior)
+    _validate.probabilities("--p-target", p_target)
+    if out_dir is not None:
+        check_output_path("--out-dir", out_dir, DIRECTORY)
+    targets = list(out) if out else [Path(out_dir) / f"{path.stem}.llr.tsv" for path in applies] if applies else []
+    claim_outputs({"--out" if out else "--out-dir": targets},
+                  {"--dev": dev, "--apply": applies, "--dev-quality": dev_quality, "--apply-quality": apply_quality})
     p_targets = tuple(p_target or (0.01,))
     table = read_scores(dev)
     keep = table.labels != Label.SPOOF

@@ -24,6 +24,9 @@ def demo(
     from asvbench.demo import NEXT_STEPS, run_demo, run_real
     from asvbench.errors import AsvbenchError
 
+    from asvbench._outputs import DIRECTORY, claim_outputs
+
+    claim_outputs({"--out": out}, {"--audio": audio, "--checkpoint": checkpoint}, {"--out": DIRECTORY})
     if (audio is None) != (checkpoint is None):
         raise AsvbenchError("--audio and --checkpoint go together", hint="give both, or neither for the simulation")
     if audio is not None:

@@ -43,6 +43,13 @@ def det(
     from asvbench.results import det_data_from_scores
     from asvbench.types import Label, parse_label_map
 
+    from asvbench._outputs import claim_outputs
+    from asvbench.cli import _validate
+
+    _validate.probability("--p-target", p_target)
+    hists = [] if hist is None else [hist] if len(scores) == 1 else [
+        hist.with_name(f"{hist.stem}-{k + 1}{hist.suffix}") for k in range(len(scores))]
+    claim_outputs({"--out": out, "--hist": hists}, {"SCORES": scores})
     labels = list(label or [])
     if labels and len(labels) != len(scores):
         raise AsvbenchError(f"{len(labels)} --label names for {len(scores)} score files",

@@ -29,6 +29,23 @@ again (finished batches are kept in OUT.work/). Scale out with --shard i/N (job 
 last shard to finish merges, or run --merge) or under `torchrun --nproc-per-node K`."""
 
 
+def _claim_extract_outputs(out: Path, audio: Path | None, checkpoint: Path | None, shard: str | None,
+                           threads: int | None) -> None:
+    """Options and --out checked before the model is loaded; --out locked (per shard / torchrun rank)."""
+    import os
+
+    from asvbench._outputs import EITHER, claim_outputs
+    from asvbench.cli import _validate
+    from asvbench.extract.config import parse_shard
+
+    _validate.at_least("--threads", threads, 1)
+    parsed = parse_shard(shard)
+    rank = os.environ.get("RANK") if int(os.environ.get("WORLD_SIZE", "1") or 1) > 1 else None
+    suffix = f".shard-{parsed[0]}-of-{parsed[1]}" if parsed else f".rank-{rank}" if rank is not None else ""
+    claim_outputs({"--out": out}, {"--audio": audio, "--checkpoint": checkpoint}, {"--out": EITHER},
+                  lock_suffix=suffix)
+
+
 def register(app: typer.Typer) -> None:
     app.command("extract", help=HELP)(extract)
 
@@ -77,6 +94,7 @@ def extract(
     from asvbench.errors import AsvbenchError
     from asvbench.extract.config import ExtractConfig, parse_shard
 
+    _claim_extract_outputs(out, audio, checkpoint, shard, threads)
     if merge:
         from asvbench.extract.store import merge_shards
 

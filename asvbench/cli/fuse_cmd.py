@@ -150,6 +150,18 @@ def fuse(
         from asvbench.errors import AsvbenchError
 
         raise AsvbenchError("--enroll-map: only with --by gender", hint="add --by gender, or drop it")
+    from asvbench._outputs import claim_outputs
+    from asvbench.cli import _validate
+
+    _validate.benchmark(benchmark)
+    _validate.unit_interval("--rho", rho)
+    if method == "nonlinear" and rho is None:
+        from asvbench.fusion.methods import parse_rho_grid
+
+        parse_rho_grid(rho_grid)  # a bad grid is an error now, not after the CM run
+    claim_outputs({"--out": out, "--report": report, "--save-result": save_result, "--cm-cache": cm_cache},
+                  {"--asv": asv, "--cm": Path(cm), "--trials": trials, "--dev-asv": dev_asv, "--dev-cm": dev_cm,
+                   "--dev-trials": dev_trials, "--audio": audio, "--checkpoint": checkpoint})
     source = resolve_cm(cm)
     model_options = {"--audio": audio, "--checkpoint": checkpoint, "--key-style": key_style, "--cm-cache": cm_cache,
                      "--device": device}

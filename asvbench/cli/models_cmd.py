@@ -138,6 +138,10 @@ def pull_cmd(
     A family name (campplus, ecapa, aasist) pulls its default entry."""
     from asvbench.extract.cache import pull
 
+    if cache_dir is not None:
+        from asvbench._outputs import DIRECTORY, check_output_path
+
+        check_output_path("--cache-dir", cache_dir, DIRECTORY)
     entry = _entry(name)
     if entry.name != name:
         err_console.print(f"{name}: the {entry.family} family's default entry is {entry.name}", highlight=False)

@@ -97,6 +97,11 @@ def fetch(
     """Download benchmark NAME into --to DIR and verify it (the file is kept only if it verifies)."""
     from asvbench.trials_registry import fetch_benchmark
 
+    from asvbench._outputs import DIRECTORY, check_output_path
+    from asvbench.cli import _validate
+
+    _validate.positive("--timeout", timeout)
+    check_output_path("--to", to, DIRECTORY)
     path, report = fetch_benchmark(name, to, url=url, timeout=timeout, overwrite=force)
     for note in report.notes:
         err_console.print(f"note: {note}", highlight=False)

@@ -77,6 +77,7 @@ class WorkDir:
 
     def __init__(self, path: Path):
         self.path = path
+        self.discarded: list[int] = []  # damaged chunks removed when resuming (redone)
 
     def open(self, fingerprint: str, info: dict[str, Any], *, overwrite: bool) -> bool:
         """Create or reuse; True when resuming. A work dir of another run: error unless ``overwrite``."""
@@ -88,6 +89,7 @@ class WorkDir:
                 old = {}
             if old.get("fingerprint") == fingerprint:
                 self._clean_temporaries()
+                self.discarded = self._discard_damaged()
                 return True
             if not overwrite:
                 raise AsvbenchError(
@@ -101,6 +103,22 @@ class WorkDir:
         meta = dict(info, fingerprint=fingerprint, created=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
         atomic_write_text(plan, json.dumps(meta, indent=2) + "\n")
         return False
+
+    def _discard_damaged(self) -> list[int]:
+        """Remove chunks that do not read back whole (truncated or overwritten after a crash): their
+        batches are planned again and redone."""
+        damaged = []
+        for idx in sorted(self.done()):
+            try:
+                chunk = self.read_chunk(idx)
+                counts = chunk["counts"]
+                whole = counts.shape[0] == chunk["keys"].shape[0] and int(counts.sum()) == chunk["rows"].shape[0]
+            except Exception:  # noqa: BLE001 - whatever numpy / zipfile raise on a damaged file
+                whole = False
+            if not whole:
+                self.chunk_path(idx).unlink(missing_ok=True)
+                damaged.append(idx)
+        return damaged
 
     def _clean_temporaries(self) -> None:
         for p in self.path.glob(".chunk-*.tmp"):  # left by a kill -9 during a chunk write

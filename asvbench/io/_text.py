@@ -25,12 +25,13 @@ def _existing_file(path: str | Path) -> Path:
 
 
 def _check_regular(p: Path) -> None:
-    """A pipe or device would block or never end: only regular files are read."""
+    """A device never ends (/dev/zero) and a socket cannot be read: refused. A named pipe is read
+    (``--trials <(zcat trials.gz)``)."""
     import stat
 
-    if not stat.S_ISREG(p.stat().st_mode):
-        raise AsvbenchError("not a regular file (a pipe, socket or device)", where=p,
-                            hint="give the path of a text file")
+    mode = p.stat().st_mode
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) or stat.S_ISSOCK(mode):
+        raise AsvbenchError("not a regular file (a device or socket)", where=p, hint="give the path of a text file")
 
 
 def read_bytes(path: str | Path) -> bytes:

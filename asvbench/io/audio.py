@@ -147,7 +147,8 @@ def _list_dir(root: Path, key_style: str) -> list[AudioItem]:
     rels: list[str] = []
     for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
         dirnames.sort()
-        for name in filenames:
+        # a directory named like audio is listed too: extraction records it as a failure (not a file)
+        for name in filenames + [d for d in dirnames if is_audio_path(d)]:
             if is_audio_path(name):
                 rels.append(os.path.relpath(os.path.join(dirpath, name), root).replace(os.sep, "/"))
     rels.sort()
@@ -155,22 +156,25 @@ def _list_dir(root: Path, key_style: str) -> list[AudioItem]:
 
 
 def _data_lines(path: Path) -> list[tuple[int, str]]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise AsvbenchError(f"not a UTF-8 text file ({exc.reason} at byte {exc.start})", where=path,
-                            hint="pass a directory of audio, a wav.scp or a text list of paths") from None
+    from asvbench.io._text import read_text
+
+    text = read_text(path)  # a BOM is dropped; a non-UTF-8 byte is an error at its file:line
     return [(no, line.strip()) for no, line in enumerate(text.splitlines(), start=1)
             if line.strip() and not line.lstrip().startswith("#")]
 
 
 def _list_scp(path: Path) -> list[AudioItem]:
     items = []
+    first_line: dict[str, int] = {}
     for no, line in _data_lines(path):
         parts = line.split(maxsplit=1)
         if len(parts) != 2:
             raise AsvbenchError(f"expected 'key path', found {line!r}", where=at_line(path, no))
         key, target = parts
+        if key in first_line:
+            raise AsvbenchError(f"key {key!r} is listed twice: lines {first_line[key]} and {no}",
+                                where=at_line(path, no), hint="give every utterance one line (one key)")
+        first_line[key] = no
         if target.endswith("|") or target.startswith("ark:") or ".ark:" in target:
             raise AsvbenchError(f"piped commands and ark: entries are not supported: {target!r}",
                                 where=at_line(path, no), hint="decode to audio files first and list those")
@@ -195,10 +199,22 @@ def _list_file(path: Path, key_style: str) -> list[AudioItem]:
 # ----------------------------------------------------------------------------- decoding
 
 
+def is_regular_file(path: str | Path) -> bool:
+    """True for a regular file (after symlinks); False for directories, pipes, devices, sockets, missing paths."""
+    import stat
+
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return False
+
+
 def audio_info(path: str | Path) -> AudioInfo | None:
     """Frames, rate and channels from the file header; None when the header cannot be read."""
     import soundfile as sf
 
+    if not is_regular_file(path):
+        return None
     try:
         info = sf.info(str(path))
     except Exception:  # noqa: BLE001 - any decoder failure: the caller records it
@@ -214,6 +230,8 @@ def read_audio(path: str | Path) -> tuple[np.ndarray, int]:
     """
     import soundfile as sf
 
+    if os.path.exists(path) and not is_regular_file(path):  # a named pipe would block the decoder; a device never ends
+        raise OSError("not a regular file (a directory, named pipe or device)")
     data, sr = sf.read(str(path), dtype="float32", always_2d=True)
     return data, int(sr)
 
