@@ -212,3 +212,22 @@ def test_score_save_result_of_a_streamed_list_has_the_file_fingerprint(tmp_path,
     want = fingerprint_trials(trials)
     assert record["trials"]["content_sha256"] == want.content_sha256
     assert record["trials"]["sha256"] == want.sha256 and record["trials"]["n_lines"] == 40
+
+
+@pytest.mark.parametrize("allow", [False, True])
+def test_a_trial_repeated_in_another_chunk_is_handled_as_on_the_whole_list(tmp_path, allow):
+    trials, store = _case(tmp_path, 9, 8, 40)
+    lines = trials.read_text().splitlines()
+    trials.write_text("\n".join(lines + [lines[2]]) + "\n")  # line 41 repeats line 3, chunks apart
+    runs = {}
+    for stream in (False, True):
+        options = ScoreSettings(stream=stream, stream_chunk_bytes=64, allow_duplicates=allow)
+        try:
+            runs[stream] = run_scoring(trials, store, out=tmp_path / f"{stream}.tsv", settings=options)
+        except AsvbenchError as exc:
+            runs[stream] = str(exc)
+    if allow:
+        assert runs[True].notes == runs[False].notes and runs[True].trials.n_duplicates == 1
+        assert (tmp_path / "True.tsv").read_bytes() == (tmp_path / "False.tsv").read_bytes()
+    else:
+        assert runs[True] == runs[False] and "line 41" in runs[True]
