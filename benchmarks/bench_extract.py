@@ -25,6 +25,11 @@ same timing; the embeddings mean nothing), e.g. ``--model resnet34-wespeaker-lm`
 (``--model lcnn-nii-toy --checkpoint ../shared/models/lcnn_nii_toy/trained_network.pt --audio
 ../shared/audio/asvspoof2019_LA_eval_5utts``) is compared on its bona fide logits; give the LCNN its real
 checkpoint (a rule-B fill overwrites its stored LFCC filterbank, whose negative entries make NaN scores).
+
+WavLM-Large + ECAPA (``--model wavlm-large-ecapa-unispeech --n 4 --repeat 2 --clip-seconds 10``): its
+adapter reads the UniSpeech layout only (``{'model': ...}``, fairseq names), so its rule-B checkpoint is the
+parity fixture's key list filled and wrapped that way (``SOURCE_LAYOUT``); ``--clip-seconds 10`` times
+10 s utterances (the first 10 s of each file, tiled when shorter, written to a temporary folder).
 """
 
 from __future__ import annotations
@@ -59,6 +64,8 @@ def main() -> None:
     ap.add_argument("--checkpoint", type=Path, default=None,
                     help="default: ../shared's CAM++ checkpoint for the default model, else rule-B filled weights")
     ap.add_argument("--audio", type=Path, default=shared / "audio/librispeech_test-other_10x10")
+    ap.add_argument("--clip-seconds", type=float, default=None,
+                    help="time utterances of exactly S seconds (each file's first S s, tiled when shorter)")
     args = ap.parse_args()
 
     import numpy as np
@@ -81,7 +88,10 @@ def main() -> None:
         print(f"weights: rule-B fill of FILL_RULE.md (timing only) in {args.checkpoint}")
     is_cm = get_model(args.model).kind == "cm"
     items = list_audio(args.audio)[: args.n]
-    print(f"model {args.model}; {len(items)} utterances from {args.audio}; device {args.device}; "
+    if args.clip_seconds:
+        items = clipped(items, args.clip_seconds, Path(tmp_weights.name) / "clips")
+    clip = f" (each clipped to {args.clip_seconds:g} s)" if args.clip_seconds else ""
+    print(f"model {args.model}; {len(items)} utterances from {args.audio}{clip}; device {args.device}; "
           f"torch threads {torch.get_num_threads()}; cpus {os.cpu_count()}; load average {os.getloadavg()[0]:.2f}")
 
     def run_loop(inference_form: bool = False) -> tuple[float, dict[str, np.ndarray], float]:
@@ -158,6 +168,25 @@ def main() -> None:
 
 
 
+#: entries whose adapter reads only their source's layout: (parity fixture, wrap of its filled key list)
+SOURCE_LAYOUT = {"wavlm-large-ecapa-unispeech": ("unispeech_wavlm_large_ecapa", lambda state: {"model": state})}
+
+
+def clipped(items: list, seconds: float, folder: Path) -> list:
+    """``items`` as WAV files of exactly ``seconds`` each (the first ``seconds`` of each file,
+    tiled when shorter), written to ``folder``."""
+    import numpy as np
+    import soundfile as sf
+
+    from asvbench.io.audio import list_audio
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for it in items:
+        wav, sr = sf.read(it.path, dtype="float32")
+        sf.write(folder / f"{Path(it.path).stem}.wav", np.resize(wav, int(seconds * sr)), sr, subtype="FLOAT")
+    return list_audio(folder)
+
+
 def rule_b_checkpoint(entry, path: Path) -> Path:
     """A checkpoint of ``entry``'s network (its registry loader's module and preset) with every
     tensor filled by rule B (tests/models/_parity.py), saved as a plain state dict of our key
@@ -167,8 +196,13 @@ def rule_b_checkpoint(entry, path: Path) -> Path:
 
     import torch
 
-    from tests.models._parity import fill_state_dict
+    from tests.models._parity import fill_state_dict, parity_case
 
+    if entry.name in SOURCE_LAYOUT:
+        folder, wrap = SOURCE_LAYOUT[entry.name]
+        shared = Path(os.environ.get("ASVBENCH_SHARED", REPO.parent / "shared"))
+        torch.save(wrap(parity_case(shared, folder).filled("B")), path)
+        return path
     loader = entry.loader
     module = importlib.import_module(loader.module)
     builders = [getattr(module, n) for n in dir(module) if n.startswith("build_") and callable(getattr(module, n))]
