@@ -81,6 +81,7 @@ def test_a_unispeech_state_dict_without_its_model_wrapper_is_refused(tmp_path):
     assert "torch.save({'model': state_dict}, path)" in exc.value.hint
 
 
+@pytest.mark.slow  # builds the 324 M-parameter network
 def test_another_layout_under_model_is_named_by_the_strict_load(tmp_path):
     path = tmp_path / "ckpt.pth"
     torch.save({"model": {"conv1.weight": torch.zeros(2), **_unispeech_keys()}}, path)
@@ -89,6 +90,21 @@ def test_another_layout_under_model_is_named_by_the_strict_load(tmp_path):
                                             # a layer's k_proj without its q_proj / v_proj stays as named
                                             r"feature_extract.model.encoder.layers.0.self_attn.k_proj.weight"):
         get_model(ENTRY).loader(path)
+
+
+def test_the_adapter_packs_q_k_v_and_maps_both_weight_norm_namings():
+    from asvbench.models.adapters.unispeech import map_wavlm, wavlm_key
+
+    q, k, v = (torch.full((2, 3), float(i)) for i in range(3))
+    layer = "encoder.layers.7.self_attn."
+    mapped = map_wavlm({layer + "q_proj.weight": q, layer + "k_proj.weight": k, layer + "v_proj.weight": v})
+    # nn.MultiheadAttention's in_proj_weight holds the rows of q, then k, then v
+    assert list(mapped) == ["encoder.transformer.layers.7.attention.attention.in_proj_weight"]
+    assert torch.equal(mapped["encoder.transformer.layers.7.attention.attention.in_proj_weight"], torch.cat([q, k, v]))
+    torchaudio_g = "encoder.transformer.pos_conv_embed.conv.parametrizations.weight.original0"
+    assert wavlm_key("encoder.pos_conv.0.weight_g") == torchaudio_g  # torch.nn.utils.weight_norm (legacy)
+    assert wavlm_key("encoder.pos_conv.0.parametrizations.weight.original0") == torchaudio_g  # parametrizations
+    assert wavlm_key("encoder.pos_conv.0.weight_v") == torchaudio_g.replace("original0", "original1")
 
 
 def test_a_unispeech_sv_file_is_identified(tmp_path):
@@ -166,3 +182,22 @@ def test_long_utterances_run_the_transformer_per_window():
     batch = _embed(windowed, [long, short])
     assert torch.allclose(batch[0], _embed(windowed, [long])[0], rtol=1e-4, atol=1e-5)
     assert torch.allclose(batch[1], _embed(whole, [short])[0], rtol=1e-4, atol=1e-5)
+
+
+def test_extract_with_a_wavlm_upstream_exits_2_saying_what_it_holds(tmp_path):
+    import numpy as np
+    import soundfile as sf
+    from typer.testing import CliRunner
+
+    from asvbench.cli.main import app
+
+    ckpt = tmp_path / "WavLM-Large.pt"
+    torch.save({"cfg": {"normalize": True}, "model": _wavlm_upstream_keys()}, ckpt)
+    (tmp_path / "audio").mkdir()
+    sf.write(tmp_path / "audio" / "a.wav", np.zeros(16000, np.float32), 16000)
+    out = tmp_path / "store"
+    result = CliRunner().invoke(app, ["extract", "--model", ENTRY, "--checkpoint", str(ckpt), "--audio",
+                                      str(tmp_path / "audio"), "--out", str(out), "--num-workers", "0"])
+    assert result.exit_code == 2, result.output
+    assert "holds a WavLM upstream alone" in result.output and "Traceback" not in result.output
+    assert not out.exists()
