@@ -396,7 +396,7 @@ def _grid_block(trials: SortedTrials, grid: CellGrid, mult: np.ndarray, request:
 def _binary_block(trials: SortedTrials, mult: np.ndarray, request: BinaryRequest, linear) -> dict[str, np.ndarray]:
     cum_tar, cum_non = trials.cumulative_counts(mult)
     valid = _valid(cum_tar, cum_non)
-    fnr, fpr = _rates(cum_tar, cum_non)
+    fnr, fpr = _rates(cum_tar, cum_non) if request.eer or request.min_dcf else (None, None)
     out: dict[str, np.ndarray] = {}
     if request.eer:
         out["eer"] = _eer_rows(trials, mult, cum_tar, cum_non, fnr, fpr, valid, request.eer_method)
