@@ -34,9 +34,10 @@ class ExtractConfig:
     (see :meth:`~asvbench.models.base.LoadedModel.for_inference`); ``--no-fuse`` runs the
     network exactly as loaded.
 
-    Workers (``num_workers``, default: CPU one per core, GPU min(4, cores - 1)): on CPU with
-    two or more, each worker decodes and runs the model with one thread; otherwise workers
-    only decode and the model runs in the main process.
+    Workers (``num_workers``, default: CPU the family's entry of
+    :data:`~asvbench.extract.plan.CPU_RUNTIME`, by default one per core; GPU min(4, cores - 1)):
+    on CPU with two or more, each worker decodes and runs the model with one thread (the
+    family's ``threads``); otherwise workers only decode and the model runs in the main process.
     """
 
     #: an entry or family name; None: the entry the checkpoint is identified as
@@ -58,8 +59,9 @@ class ExtractConfig:
     bucketing: str = "auto"
     progress: bool = True
     threads: int | None = None  # torch intra-op threads for the model; None: leave torch's default
-    #: run the model's inference form (CAM++: see ``fuse_for_inference``; equal up to float
-    #: rounding, 1.13-1.15x faster on one CPU thread)
+    #: run the model's inference form (CAM++: ``fuse_for_inference``, 1.13-1.15x faster on one CPU
+    #: thread; ECAPA-TDNN: ``ecapa_inference``, 1.02-1.03x; 2-D ResNets: BatchNorm folded, 7-13 %;
+    #: equal up to float rounding)
     fuse: bool = True
 
     def validate(self) -> None:
