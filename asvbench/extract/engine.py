@@ -17,7 +17,10 @@ that padding has no effect.
 Speed on CPU comes from processes, not batching: small convolutions scale poorly over
 intra-op threads (CAM++ on this 2-core machine: 2 threads are ~1.1x of 1 thread), so with two
 or more workers each worker process decodes its batches and runs its own (forked,
-copy-on-write) model with one thread. On GPU the workers only decode.
+copy-on-write) model with one thread. On GPU the workers only decode. The choice is per family
+(:data:`~asvbench.extract.plan.CPU_RUNTIME`); measured, one 1-thread worker per core is also what
+keeps a shared machine fast: torch's intra-op threads wait for each other at every operation, so
+a 2-thread process slows down several times when other work takes one of its cores.
 """
 
 from __future__ import annotations
