@@ -189,6 +189,11 @@ class _Layout:
 def _four_column_names(text: str, path: str | Path, spellings: dict[str, int]) -> list[str]:
     no, line = first_data_line(text)
     fields = line.split()
+    if not no:
+        raise AsvbenchError("score file is empty", where=path, hint="it must hold one trial per line")
+    if len(fields) != 4:
+        raise AsvbenchError(f"expected 4 columns 'enroll test score label', found {len(fields)}: {line!r}",
+                            where=f"{path}:{no}", hint="or name another layout with --format")
     # WeSpeaker: enroll test score label; 3D-Speaker: enroll test label score.
     if fields[3].strip().lower() in spellings and _is_float(fields[2]):
         return ["enroll", "test", "score", "label"]
@@ -467,8 +472,14 @@ def read_cm_scores(path: str | Path) -> pd.DataFrame:
                             hint="expected 'utt cm_logit cm_prob_bonafide' (asvbench extract) or 'utt score'")
     out = pd.DataFrame(columns, index=frame["utt"].to_numpy(object))
     if out.index.has_duplicates:
+        from asvbench.io.trials import repeated_keys
+
+        skip = no if header else 0
+        first, later = (file_line(text, int(r), skip) for r in repeated_keys(pd.util.hash_array(
+            out.index.to_numpy(object), categorize=False))[0])
         dup = out.index[out.index.duplicated()][0]
-        raise AsvbenchError(f"utterance {dup!r} appears more than once in the CM scores", where=path)
+        raise AsvbenchError(f"utterance {dup!r} appears more than once in the CM scores: lines {first} and {later}",
+                            where=f"{path}:{later}", hint="give each utterance one CM score")
     out.index.name = "utt"
     out.attrs["cm_columns"] = kind
     return out
