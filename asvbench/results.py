@@ -448,10 +448,9 @@ def load_result(path: str | Path) -> ResultRecord:
     if not p.is_file():
         raise AsvbenchError("result record not found" if not p.exists() else "expected a file, got a directory",
                             where=p)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise AsvbenchError("result record is not UTF-8 text", where=p) from None
+    from asvbench.io._text import decode_text, read_bytes
+
+    text = decode_text(read_bytes(p), p)  # a BOM is dropped; a bad byte is an error at its file:line
     return ResultRecord.from_json(text, where=str(p))
 
 

@@ -51,7 +51,7 @@ REPORT = [
     case("report-out-equals-det", 1, "report {record} --out {dir}/x.md --det {dir}/x.md", "name the same path",
          where="x.md"),
     case("report-format-typo", 2, "report {record} --format mdown", "--format"),
-    case("report-latin1-record", 6, "report {r_json}", "not", where="r.json", hint=False,
+    case("report-latin1-record", 6, "report {r_json}", "not a UTF-8 text file", where=":1",
          setup=make_file("r.json", b'{"system": "\xe9"}')),
     case("report-record-device", 8, "report /dev/zero", "RESULTS names a device", where="/dev/zero"),
 ]
@@ -95,3 +95,13 @@ def files(tmp_path_factory):
 @pytest.mark.parametrize("c", CALIBRATE + REPORT + DET + OTHERS, ids=str)
 def test_bad_input(c, files, tmp_path):
     run_case(c, files, tmp_path / "case")
+
+
+def test_record_with_a_bom_is_read(files, tmp_path):
+    from tests.reliability._harness import invoke
+
+    bom = tmp_path / "bom.json"
+    bom.write_bytes(b"\xef\xbb\xbf" + files["record"].read_bytes())
+    plain, with_bom = invoke(["report", str(files["record"])]), invoke(["report", str(bom)])
+    assert plain.exit_code == with_bom.exit_code == 0, with_bom.output
+    assert plain.stdout == with_bom.stdout
