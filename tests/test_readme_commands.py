@@ -19,21 +19,25 @@ import pytest
 
 from asvbench.testing import write_score_lines, write_store, write_trials
 from tests.conftest import shared_path
+from tests.e2e._doubleroc import SYSTEMS, write_checkpoints
 
 ROOT = Path(__file__).resolve().parents[1]
 #: README file name -> the real checkpoint in ../shared it stands for (linked into the workspace)
 CHECKPOINTS = {"AASIST.pth": "models/aasist_clovaai/AASIST.pth"}
+#: README file names of checkpoints not in ../shared, written with rule-B filled weights (the DoubleRoc ASV systems)
+FILLED_CHECKPOINTS = tuple(s.checkpoint for s in SYSTEMS)
 #: sections whose commands need the network or a fresh venv (CI runs the two commands itself)
 INSTALL_SECTIONS = ("## Two commands",)
 
 
-def readme_commands() -> list[str]:
-    """Each ``asvbench ...`` command line in the README's bash blocks (continuations joined)."""
+def readme_commands(only: str | None = None) -> list[str]:
+    """Each ``asvbench ...`` command line in the README's bash blocks (continuations joined); with
+    ``only`` (a heading such as ``"## Typical runs"``), those of that section alone."""
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     sections = re.split(r"(?m)^(?=## )", text)
     commands = []
     for section in sections:
-        if section.startswith(INSTALL_SECTIONS):
+        if section.startswith(INSTALL_SECTIONS) or (only is not None and not section.startswith(f"{only}\n")):
             continue
         for block in re.findall(r"```bash\n(.*?)```", section, flags=re.S):
             for line in block.replace("\\\n", " ").splitlines():
@@ -88,7 +92,8 @@ def _cnceleb(ws: Path, rng: np.random.Generator) -> None:
 
 
 def _sasv(ws: Path, rng: np.random.Generator) -> None:
-    genders = {"female": [f"LA_00{n:02d}" for n in range(10, 12)], "male": [f"LA_00{n:02d}" for n in range(20, 22)]}
+    # one speaker per sex: the DoubleRoc section extracts each utterance with 4 networks (x 6 rows)
+    genders = {"female": ["LA_0010"], "male": ["LA_0020"]}
     centres = {s: rng.standard_normal(32) for ss in genders.values() for s in ss}
     vectors = {}
     for gender, speakers in genders.items():
@@ -147,27 +152,41 @@ def _score_files(ws: Path, rng: np.random.Generator) -> None:
                       header="asv_score,cm_score,sasv_label", sep=",")
 
 
+def _sasv_enrolment_audio(ws: Path, rng: np.random.Generator) -> None:
+    """A 1 s file per enrolment utterance beside the test ones (ASVspoof 2019 keeps both in one
+    folder), for the DoubleRoc section's extraction."""
+    import soundfile as sf
+
+    t = np.arange(16000) / 16000
+    for trn in sorted(ws.glob("ASVspoof2019.LA.asv.eval.*.trn.txt")):
+        for utt in ",".join(ln.split()[1] for ln in trn.read_text().splitlines()).split(","):
+            wave = 0.1 * np.sin(2 * np.pi * rng.uniform(100, 400) * t) + 0.01 * rng.standard_normal(t.size)
+            sf.write(ws / "ASVspoof2019_LA_eval" / "flac" / f"{utt}.flac", wave.astype(np.float32), 16000)
+
+
 def _workspace(ws: Path, shared_dir: Path | None) -> None:
     rng = np.random.default_rng(7)
-    for make in (_voxceleb, _cnceleb, _sasv, _score_files):
+    for make in (_voxceleb, _cnceleb, _sasv, _score_files, _sasv_enrolment_audio):
         make(ws, rng)
     for name, relative in CHECKPOINTS.items():
         if shared_dir is not None:
             (ws / name).symlink_to(shared_path(shared_dir, relative))
+    if shared_dir is not None:
+        write_checkpoints(shared_dir, ws)
 
 
 def _needs_a_checkpoint(command: str) -> bool:
-    return any(name in command.split() for name in CHECKPOINTS)
+    return any(name in command.split() for name in (*CHECKPOINTS, *FILLED_CHECKPOINTS))
 
 
 def _without_models(commands: list[str]) -> list[str]:
-    """The commands that neither name a checkpoint nor read what such a command wrote (its --out)."""
+    """The commands that neither name a checkpoint nor read what such a command wrote (its --out or
+    --save-result)."""
     kept, model_outputs = [], set()
     for command in commands:
         words = command.split()
         if _needs_a_checkpoint(command) or model_outputs & set(words):
-            if "--out" in words:
-                model_outputs.add(words[words.index("--out") + 1])
+            model_outputs.update(words[i + 1] for i, w in enumerate(words[:-1]) if w in ("--out", "--save-result"))
         else:
             kept.append(command)
     return kept
