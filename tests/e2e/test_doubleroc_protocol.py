@@ -229,8 +229,10 @@ def _roc_eer(positive: np.ndarray, negative: np.ndarray) -> float:
 
 
 def _fused_eers(fused: dict[tuple[str, str], float], trials) -> dict[str, float]:
-    by_key = {k: np.array([fused[(s, u)] for s, u, key in trials if key == k]) for k in ("target", "nontarget", "spoof")}
-    t, n, s = by_key["target"], by_key["nontarget"], by_key["spoof"]
+    def of(label: str) -> np.ndarray:
+        return np.array([fused[(spk, utt)] for spk, utt, key in trials if key == label])
+
+    t, n, s = of("target"), of("nontarget"), of("spoof")
     return {"sasv_eer": _roc_eer(t, np.r_[n, s]), "sv_eer": _roc_eer(t, n), "spf_eer": _roc_eer(t, s)}
 
 
