@@ -51,9 +51,6 @@ def report(
     from asvbench._outputs import claim_outputs
 
     claim_outputs({"--out": out, "--det": det}, {"RESULTS": results})
-    from asvbench._outputs import claim_outputs
-
-    claim_outputs({"--out": out, "--det": det}, {"RESULTS": results})
     records = [load_result(p) for p in results]
     table = build_table(records, metrics=_split(metrics), benchmarks=_split(benchmarks),
                         allow_missing=allow_missing, sources=[str(p) for p in results], title=title,
