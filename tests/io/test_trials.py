@@ -201,12 +201,16 @@ def test_missing_file_directory_encoding_and_unknown_format(tmp_path):
 
 def test_enroll_map_forms(tmp_path):
     a = tmp_path / "a.txt"
-    a.write_text("m1 u1,u2,u3\nm2 u4 u5\n\nm1 u6\n")  # comma- and space-separated; a model spans two lines
+    a.write_text("m1 u1,u2,u3\nm2 u4 u5\n\n")  # comma- and space-separated
     b = tmp_path / "b.txt"
     b.write_text("m3 u7\r\n")
     mapping = read_enroll_map([a, b])
-    assert mapping == {"m1": ["u1", "u2", "u3", "u6"], "m2": ["u4", "u5"], "m3": ["u7"]}
+    assert mapping == {"m1": ["u1", "u2", "u3"], "m2": ["u4", "u5"], "m3": ["u7"]}
     assert read_enroll_map(str(b)) == {"m3": ["u7"]}
+    # a model on two lines was merged silently (issue 14): now an error naming both lines
+    a.write_text("m1 u1,u2,u3\nm2 u4 u5\n\nm1 u6\n")
+    with pytest.raises(AsvbenchError, match=r"'m1' is defined twice: at .*a\.txt:1 and here"):
+        read_enroll_map([a, b])
 
 
 def test_enroll_map_errors(tmp_path):
