@@ -58,7 +58,7 @@ class Significance:
         level = f"{100 * self.alpha:g} %"
         outcome = "significant" if m.p_value < self.alpha else "not significant"
         return (f"McNemar at each system's EER threshold: {m.only_a_correct:,} trials only A decides correctly, "
-                f"{m.only_b_correct:,} only B; p = {m.p_value:.3g} ({m.method}): {outcome} at the {level} level.")
+                f"{m.only_b_correct:,} only B; p {_p_text(m.p_value)} ({m.method}): {outcome} at the {level} level.")
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -73,6 +73,10 @@ class Significance:
                         "p_value": self.mcnemar.p_value, "method": self.mcnemar.method},
             "verdict": self.verdict("eer"), "mcnemar_verdict": self.mcnemar_sentence(),
         }
+
+
+def _p_text(p: float) -> str:
+    return "< 1e-300" if p == 0 else f"= {p:.3g}"  # the chi-square tail underflows for huge discordances
 
 
 _LABELS = {"eer": "EER", "sasv_eer": "SASV-EER", "sv_eer": "SV-EER", "spf_eer": "SPF-EER", "min_dcf": "minDCF",
