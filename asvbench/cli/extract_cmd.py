@@ -7,7 +7,6 @@ when the command runs.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -32,8 +31,8 @@ How it runs: utterances are sorted by length (longest first) and cut into batche
 only joins utterances of equal length (--bucketing auto on CPU), so every embedding equals the
 one-at-a-time embedding. CPU: one worker process per core takes the next batch when it is free,
 decodes it and runs its own copy of the model on one thread (measured per family: on a quiet
-machine at least as fast as one process on all cores, and several times faster when other work
-shares the cores; the table is asvbench.extract.plan.CPU_RUNTIME). GPU: workers decode, the model runs in this process, padded
+machine about as fast as one process on all cores (a little slower on a handful of files), and
+several times faster when other work shares the cores; the table is asvbench.extract.plan.CPU_RUNTIME). GPU: workers decode, the model runs in this process, padded
 batches when a probe shows that padding has no effect. The model runs in its inference form
 (--fuse)."""
 
@@ -62,27 +61,27 @@ def register(app: typer.Typer) -> None:
 @handle_user_errors
 def extract(
     out: Path = typer.Option(..., "--out", "-o", help="Output store: a directory (embeddings) or a .tsv (CM)."),
-    model: Optional[str] = typer.Option(None, "--model", "-m",
+    model: str | None = typer.Option(None, "--model", "-m",
                                         help="Registered model or family name (asvbench models list; a family "
                                              "such as campplus means its default entry, or with --checkpoint the "
                                              "entry the checkpoint is). Optional with --checkpoint."),
-    checkpoint: Optional[Path] = typer.Option(None, "--checkpoint", "-c",
+    checkpoint: Path | None = typer.Option(None, "--checkpoint", "-c",
                                               help="Checkpoint file, identified from its keys and shapes "
                                                    "(default: the one `models pull` cached)."),
-    audio: Optional[Path] = typer.Option(None, "--audio", "-a", help="Directory, wav.scp or list file."),
+    audio: Path | None = typer.Option(None, "--audio", "-a", help="Directory, wav.scp or list file."),
     batch_size: int = typer.Option(16, "--batch-size", help="Utterances per batch (at most)."),
     crops: int = typer.Option(0, "--crops", help="Also store N evenly spaced fixed crops per utterance (rows 1..N)."),
     crop_seconds: float = typer.Option(3.015, "--crop-seconds",
                                        help="Crop length (3.015 s = 48,240 samples at 16 kHz, TaoRuijie)."),
-    max_seconds: Optional[float] = typer.Option(None, "--max-seconds", help="Use only the first S seconds."),
+    max_seconds: float | None = typer.Option(None, "--max-seconds", help="Use only the first S seconds."),
     device: str = typer.Option("cpu", "--device", callback=check_device, help="cpu or cuda (cuda:K)."),
     dtype: choice(DTYPES) = typer.Option("float32", "--dtype", help="float32, bfloat16 or float16 (autocast; half needs cuda)."),
-    num_workers: Optional[int] = typer.Option(None, "--num-workers",
+    num_workers: int | None = typer.Option(None, "--num-workers",
                                               help="Worker processes. CPU (default: one per core): each decodes and "
                                                    "runs a copy of the model on one thread. GPU (default: "
                                                    "min(4, cores-1)): they decode. 0: all in this process."),
-    threads: Optional[int] = typer.Option(None, "--threads", help="torch threads for the model (default: torch's)."),
-    shard: Optional[str] = typer.Option(None, "--shard", help="Do shard i of N (0-based), e.g. 0/4."),
+    threads: int | None = typer.Option(None, "--threads", help="torch threads for the model (default: torch's)."),
+    shard: str | None = typer.Option(None, "--shard", help="Do shard i of N (0-based), e.g. 0/4."),
     bucketing: choice(BUCKETINGS) = typer.Option("auto", "--bucketing",
                                   help="exact: batch only equal lengths; padded: pad similar lengths (for models "
                                        "that mask padding); auto: exact on CPU, padded on GPU if a probe shows "
