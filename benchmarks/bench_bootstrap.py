@@ -24,7 +24,6 @@ import sys
 import time
 
 import numpy as np
-
 from _common import timed_run
 
 N_TRIALS, N_SPEAKERS, REPS = 579_818, 1_251, 1_000

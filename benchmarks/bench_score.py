@@ -29,7 +29,6 @@ import json
 import time
 
 import numpy as np
-
 from _common import WORK, asvbench_cmd, timed_run
 
 N_UTT, DIM, N_TRIALS = 145_160, 256, 579_818
@@ -59,7 +58,7 @@ def make_vox1e(root):
     half = np.arange(N_TRIALS) % 2 == 0
     b[half] = [by_spk[spk[i]][j % len(by_spk[spk[i]])] for i, j in zip(a[half], rng.integers(0, 10_000, half.sum()))]
     label = (spk[a] == spk[b]).astype(int)
-    trials.write_text("".join(f"{l} {keys[i]} {keys[j]}\n" for l, i, j in zip(label, a, b)))
+    trials.write_text("".join(f"{lab} {keys[i]} {keys[j]}\n" for lab, i, j in zip(label, a, b)))
     return store, trials
 
 
@@ -74,8 +73,8 @@ def make_cnceleb_scores(root):
     model = rng.integers(800, 996, N_CNC)
     test = rng.integers(0, 17_777, N_CNC)
     lab = np.where(label, "target", "nontarget")
-    path.write_text("".join(f"id{m:05d}-enroll test/utt{t:05d}.wav {s!r} {l}\n"
-                            for m, t, s, l in zip(model.tolist(), test.tolist(), score.tolist(), lab)))
+    path.write_text("".join(f"id{m:05d}-enroll test/utt{t:05d}.wav {s!r} {word}\n"
+                            for m, t, s, word in zip(model.tolist(), test.tolist(), score.tolist(), lab)))
     return path
 
 

@@ -24,7 +24,6 @@ import statistics
 import time
 
 import numpy as np
-
 from _common import WORK, asvbench_cmd, timed_run
 from bench_score import make_vox1e
 

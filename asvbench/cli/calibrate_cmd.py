@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
-from asvbench.cli._common import err_console, handle_user_errors, out_console, print_json
 from asvbench.calibration import CALIBRATION_METHODS
+from asvbench.cli._common import err_console, handle_user_errors, out_console, print_json
 from asvbench.cli._options import JsonOpt, PTargetOpt, choice
 
 

@@ -21,10 +21,9 @@ def demo(
                                               "list); default: the entry the checkpoint is identified as.")] = None,
 ) -> None:
     """Run the whole pipeline on a small SIMULATED SASV benchmark (nothing downloaded), or on real audio."""
+    from asvbench._outputs import DIRECTORY, claim_outputs
     from asvbench.demo import NEXT_STEPS, run_demo, run_real
     from asvbench.errors import AsvbenchError
-
-    from asvbench._outputs import DIRECTORY, claim_outputs
 
     claim_outputs({"--out": out}, {"--audio": audio, "--checkpoint": checkpoint}, {"--out": DIRECTORY})
     if (audio is None) != (checkpoint is None):

@@ -37,14 +37,13 @@ def det(
     """Draw DET curves (probit axes, 0.01 % to 50 %) with EER and minDCF points marked."""
     import numpy as np
 
+    from asvbench._outputs import claim_outputs
+    from asvbench.cli import _validate
     from asvbench.errors import AsvbenchError
     from asvbench.io.scores import read_scores
     from asvbench.report.plots import DetSeries, plot_det, plot_histograms
     from asvbench.results import det_data_from_scores
     from asvbench.types import Label, parse_label_map
-
-    from asvbench._outputs import claim_outputs
-    from asvbench.cli import _validate
 
     _validate.probability("--p-target", p_target)
     hists = [] if hist is None else [hist] if len(scores) == 1 else [
@@ -86,7 +85,6 @@ def det(
 def _condition_series(by: str, table, path: Path, name: str, keep, negatives: str, p_target: float) -> list:
     """``--by``: one DET series per condition of one score file (conditions lacking a class are skipped,
     with a note)."""
-    import numpy as np
 
     from asvbench.report.plots import DetSeries
     from asvbench.results import det_data_from_scores

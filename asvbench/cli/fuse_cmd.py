@@ -9,13 +9,23 @@ import typer
 
 from asvbench.cli import _ci
 from asvbench.cli._common import err_console, handle_user_errors, out_console, print_json, to_json
-from asvbench.cli._options import ByOpt, DeviceOpt, EerMethodOpt, JsonOpt, choice
-from asvbench.cli._options import CiOpt, CiRepsOpt, CiUnitOpt, SeedOpt, Utt2spkOpt, ci_settings
+from asvbench.cli._options import (
+    ByOpt,
+    CiOpt,
+    CiRepsOpt,
+    CiUnitOpt,
+    DeviceOpt,
+    EerMethodOpt,
+    JsonOpt,
+    SeedOpt,
+    Utt2spkOpt,
+    choice,
+    ci_settings,
+)
 from asvbench.fusion.options import CM_SCORE_CHOICES, FUSION_METHODS, SASV_OUT_FORMATS, TDCF_ASV_SOURCES
-from asvbench.io.formats import KEY_STYLES
-from asvbench.io.formats import TRIAL_FORMATS
-from asvbench.types import ADCF_COST_NAMES
+from asvbench.io.formats import KEY_STYLES, TRIAL_FORMATS
 from asvbench.report.save import BenchmarkOpt, SaveResultOpt, SystemOpt, VariantOpt
+from asvbench.types import ADCF_COST_NAMES
 
 
 def _load(asv_path: Path, cm_path: Path, trials_path: Path | None, trials_format: str, allow_missing: bool):
@@ -137,11 +147,10 @@ def fuse(
     the test utterances of --trials found in --audio, into a cache that the next run reuses.
     """
     from asvbench.fusion.cm_model import resolve_cm
-    from asvbench.fusion.evaluate import score_set_metrics, sasv_report
+    from asvbench.fusion.evaluate import sasv_report, score_set_metrics
     from asvbench.fusion.join import attach_cm
     from asvbench.fusion.options import LLR_METHODS
     from asvbench.fusion.run import fuse_trials
-
     from asvbench.stats.breakdown import check_by
 
     check_by(by)

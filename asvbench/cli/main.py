@@ -8,11 +8,20 @@ import sys
 import typer
 
 from asvbench import __version__
-from asvbench.cli import metrics_cmd, score_cmd
-from asvbench.cli import calibrate_cmd, fuse_cmd  # calibration, SASV fusion
-from asvbench.cli import extract_cmd, models_cmd  # extraction, model registry
-from asvbench.cli import compare_cmd, demo_cmd, det_cmd, report_cmd, trials_cmd  # results, plots, registry, CI
-from asvbench.cli import significance_cmd  # paired significance of two systems
+from asvbench.cli import (  # calibration, SASV fusion  # extraction, model registry  # results, plots, registry, CI
+    calibrate_cmd,
+    compare_cmd,
+    demo_cmd,
+    det_cmd,
+    extract_cmd,
+    fuse_cmd,
+    metrics_cmd,
+    models_cmd,
+    report_cmd,
+    score_cmd,
+    significance_cmd,  # paired significance of two systems
+    trials_cmd,
+)
 
 app = typer.Typer(
     name="asvbench",

@@ -10,8 +10,21 @@ import typer
 
 from asvbench.cli import _ci
 from asvbench.cli._common import err_console, handle_user_errors, out_console, print_json
-from asvbench.cli._options import ByOpt, CFaOpt, CMissOpt, EerMethodOpt, JsonOpt, PTargetOpt, choice
-from asvbench.cli._options import CiOpt, CiRepsOpt, CiUnitOpt, SeedOpt, Utt2spkOpt, ci_settings
+from asvbench.cli._options import (
+    ByOpt,
+    CFaOpt,
+    CiOpt,
+    CiRepsOpt,
+    CiUnitOpt,
+    CMissOpt,
+    EerMethodOpt,
+    JsonOpt,
+    PTargetOpt,
+    SeedOpt,
+    Utt2spkOpt,
+    choice,
+    ci_settings,
+)
 from asvbench.io.formats import CM_PROTOCOL_FORMATS, SCORE_FORMATS
 from asvbench.report.save import BenchmarkOpt, SaveResultOpt, SystemOpt, VariantOpt
 
@@ -96,7 +109,6 @@ def metrics(
     check_by(by)
     from asvbench.io.scores import read_scores
     from asvbench.metrics.summary import summarize
-
     from asvbench.types import parse_label_map
 
     table = read_scores(scores, fmt, score_column=score_column, label_column=label_column,

@@ -13,7 +13,7 @@ registered (a mismatch removes the file and is an error) and renames it into pla
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -130,7 +130,7 @@ def list_cmd(
 @handle_user_errors
 def pull_cmd(
     name: str = typer.Argument(..., help="Registered model name, or a family name (its default entry)."),
-    cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", help="Cache root (default $ASVBENCH_CACHE or "
+    cache_dir: Path | None = typer.Option(None, "--cache-dir", help="Cache root (default $ASVBENCH_CACHE or "
                                                                         "~/.cache/asvbench/models)."),
 ) -> None:
     """Download a model's registered checkpoint into the cache and verify its sha256.

@@ -43,7 +43,7 @@ def report(
                            "pm (1.23 ± 0.08: the larger half-width) or none.")] = "bracket",
 ) -> None:
     """Render result records as a table: rows = systems, columns = benchmarks x metrics, best in bold."""
-    from asvbench.report.tables import build_table, render, render_rich
+    from asvbench.report.tables import build_table, render_rich
     from asvbench.results import load_result
 
     if fmt is None:

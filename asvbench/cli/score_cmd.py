@@ -9,8 +9,22 @@ import typer
 
 from asvbench.cli import _ci
 from asvbench.cli._common import err_console, handle_user_errors, out_console, print_json
-from asvbench.cli._options import ByOpt, CFaOpt, CMissOpt, DeviceOpt, EerMethodOpt, JsonOpt, PTargetOpt, choice
-from asvbench.cli._options import CiOpt, CiRepsOpt, CiUnitOpt, SeedOpt, Utt2spkOpt, ci_settings
+from asvbench.cli._options import (
+    ByOpt,
+    CFaOpt,
+    CiOpt,
+    CiRepsOpt,
+    CiUnitOpt,
+    CMissOpt,
+    DeviceOpt,
+    EerMethodOpt,
+    JsonOpt,
+    PTargetOpt,
+    SeedOpt,
+    Utt2spkOpt,
+    choice,
+    ci_settings,
+)
 from asvbench.errors import AsvbenchError
 from asvbench.io.formats import POOL_NORMS, TRIAL_FORMATS
 from asvbench.report.save import BenchmarkOpt, SaveResultOpt, SystemOpt, VariantOpt

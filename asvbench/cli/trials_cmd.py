@@ -95,10 +95,9 @@ def fetch(
     timeout: Annotated[float, typer.Option("--timeout", help="Network timeout in seconds.")] = 60.0,
 ) -> None:
     """Download benchmark NAME into --to DIR and verify it (the file is kept only if it verifies)."""
-    from asvbench.trials_registry import fetch_benchmark
-
     from asvbench._outputs import DIRECTORY, check_output_path
     from asvbench.cli import _validate
+    from asvbench.trials_registry import fetch_benchmark
 
     _validate.positive("--timeout", timeout)
     check_output_path("--to", to, DIRECTORY)

@@ -15,14 +15,14 @@ from asvbench.extract.config import ExtractConfig, ExtractResult, Failure, parse
 __all__ = ["ExtractConfig", "ExtractResult", "Failure", "parse_shard", "run_extract", "merge"]
 
 
-def run_extract(*args, **kwargs):  # noqa: ANN002, ANN003 - thin lazy re-export
+def run_extract(*args, **kwargs):
     """See :func:`asvbench.extract.engine.run_extract`."""
     from asvbench.extract.engine import run_extract as _run
 
     return _run(*args, **kwargs)
 
 
-def merge(out, n=None):  # noqa: ANN001
+def merge(out, n=None):
     """See :func:`asvbench.extract.store.merge_shards`."""
     from asvbench.extract.store import merge_shards
 

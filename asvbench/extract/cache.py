@@ -24,7 +24,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from asvbench.errors import AsvbenchError
-from asvbench.results import sha256_file  # noqa: F401 - re-exported for the engine
+from asvbench.results import sha256_file
 
 CACHE_ENV = "ASVBENCH_CACHE"
 

@@ -44,8 +44,6 @@ from asvbench.extract.plan import cpu_runtime, fingerprint, make_batches, plan_i
 from asvbench.extract.segments import seconds_to_samples
 
 if TYPE_CHECKING:  # pragma: no cover
-    import torch
-
     from asvbench.models.base import LoadedModel, ModelEntry
 
 

@@ -75,6 +75,7 @@ def taoruijie_features(
     """
     import torch
     import torch.nn.functional as F
+
     from asvbench.check_install import require_torchaudio
 
     AF = require_torchaudio("functional")

@@ -16,14 +16,13 @@ from dataclasses import asdict
 import numpy as np
 
 from asvbench.errors import AsvbenchError
+from asvbench.fusion.options import TDCF_ASV_SOURCES
 from asvbench.metrics import act_dcf, cllr, compute_eer, min_dcf, sasv_eers
 from asvbench.metrics.adcf import min_adcf
 from asvbench.metrics.cm import CM_C_FA, CM_C_MISS, CM_P_BONA
 from asvbench.metrics.tdcf import ASVSPOOF5_ORGANISER_ASV, asv_error_rates, min_tdcf
 from asvbench.metrics.teer import compute_teer
 from asvbench.types import Label
-
-from asvbench.fusion.options import TDCF_ASV_SOURCES
 
 
 def score_set_metrics(scores, labels, eer_method: str, adcf_costs: str) -> dict:

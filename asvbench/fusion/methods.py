@@ -22,7 +22,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from asvbench.errors import AsvbenchError
-
 from asvbench.fusion.options import CM_SCORE_CHOICES, FUSION_METHODS, LLR_METHODS  # noqa: F401 - re-exported
 
 #: ``--cm-score`` for a plain ``utt score`` file whose score is a probability or a log-odds

@@ -27,7 +27,6 @@ from pathlib import Path
 import numpy as np
 
 from asvbench.errors import AsvbenchError, at_line
-from asvbench.io.formats import CM_PROTOCOL_FORMATS
 from asvbench.io._text import (
     decode_text,
     file_line,
@@ -38,6 +37,7 @@ from asvbench.io._text import (
     read_bytes,
     split_columns,
 )
+from asvbench.io.formats import CM_PROTOCOL_FORMATS
 
 _KEYS = {"bonafide": 1, "bona-fide": 1, "spoof": 0}
 #: whitespace layouts: field names; the utterance, attack and key fields are named utt, attack, key

@@ -95,7 +95,7 @@ class EmbeddingStore:
             try:
                 index = KeyIndex(split_lines("\n".join(self.keys).encode("utf-8")))
             except DuplicateKeys:
-                self.index  # raises, naming the duplicates
+                self.index  # noqa: B018 - the property raises, naming the duplicates
                 raise AssertionError("unreachable: byte-identical keys are duplicates") from None
             self._byte_index = index if index.usable and index.n == len(self.keys) else None
         return self._byte_index
@@ -429,7 +429,7 @@ def _load_kaldi_with_kaldiio(p: Path) -> EmbeddingStore:
     try:
         data = kaldiio.load_scp(str(p)) if p.suffix.lower() == ".scp" else kaldiio.load_ark(str(p))
         pairs = [(k, np.asarray(v, dtype=np.float32)) for k, v in (data.items() if hasattr(data, "items") else data)]
-    except Exception as exc:  # kaldiio raises assorted errors on bad input
+    except Exception as exc:  # noqa: BLE001 - kaldiio raises assorted errors on bad input
         raise AsvbenchError(f"cannot read Kaldi {p.suffix} file: {exc}", where=p) from None
     # kaldiio keeps the last of repeated keys silently: count the keys as listed instead
     listed = ([line.split(maxsplit=1)[0] for line in p.read_text(encoding="utf-8").splitlines() if line.strip()]

@@ -290,7 +290,7 @@ def _load_with_numpy(path: Path, wanted: dict[int, str]) -> dict[int, np.ndarray
             return {i: _member(path, data, key) for i, key in wanted.items()}
     except AsvbenchError:
         raise
-    except Exception as exc:  # zlib.error and zipfile.BadZipFile on damaged members
+    except Exception as exc:  # noqa: BLE001 - zlib.error, zipfile.BadZipFile, ... on damaged members
         raise AsvbenchError(f"cannot read the .npz: {exc}", where=path, hint="the file is damaged: re-create it") \
             from None
 

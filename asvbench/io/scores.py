@@ -27,12 +27,11 @@ import numpy as np
 
 from asvbench._atomic import atomic_open
 from asvbench.errors import AsvbenchError
-from asvbench.io.formats import SCORE_FORMATS  # noqa: F401 (defined there; re-exported)
 from asvbench.io._score_text import ScoreText, repr_lines
 from asvbench.io._text import (
-    first_data_line,
     exact_columns,
     file_line,
+    first_data_line,
     line_of,
     map_labels,
     parse_floats,
@@ -41,6 +40,7 @@ from asvbench.io._text import (
     split_columns,
     to_floats,
 )
+from asvbench.io.formats import SCORE_FORMATS
 from asvbench.types import LABEL_NAMES, LABEL_SPELLINGS
 
 if TYPE_CHECKING:  # pragma: no cover - pandas is imported where it is used (start-up time)

@@ -30,19 +30,19 @@ from asvbench.errors import AsvbenchError, at_line
 from asvbench.io._bytes import ByteKeys, ascii_fast_path_ok, hash_rows, split_ascii
 from asvbench.io._text import (
     decode_text,
-    head_text,
-    read_bytes,
-    first_data_line,
     exact_columns,
     fast_columns,
     file_line,
+    first_data_line,
+    head_text,
     line_of,
     map_labels,
     parse_labels,
+    read_bytes,
     read_text,
     split_columns,
 )
-from asvbench.io.formats import TRIAL_FORMATS  # noqa: F401 (defined there; re-exported)
+from asvbench.io.formats import TRIAL_FORMATS
 from asvbench.types import Label
 
 if TYPE_CHECKING:  # pragma: no cover - pandas is imported where it is used (start-up time)

@@ -30,7 +30,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-
 if TYPE_CHECKING:  # pragma: no cover
     from asvbench.models.campplus import _CAMLayer, _DenseLayer, _XVector
 

@@ -13,7 +13,7 @@ Imports torch (only loaders import this module, lazily).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,7 @@ def state_shapes(state: Mapping[str, Any]) -> dict[str, tuple[int, ...]]:
     return {k: tuple(v.shape) for k, v in state.items()}
 
 
-@lru_cache(maxsize=None)
+@cache
 def _cached_shapes(build: Callable[[str], nn.Module], preset: str) -> tuple[tuple[str, tuple[int, ...]], ...]:
     with torch.device("meta"):
         module = build(preset)

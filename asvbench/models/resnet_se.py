@@ -36,8 +36,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from asvbench.frontends.clovaai import CLOVAAI_MEL64
 from asvbench.frontends import taoruijie
+from asvbench.frontends.clovaai import CLOVAAI_MEL64
 from asvbench.models import _presets
 from asvbench.models.layers import ASP, SqueezeExcitation, frame_mask, zero_padded_frames
 from asvbench.models.resnet2d import Mask, strided_mask

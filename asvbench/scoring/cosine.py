@@ -21,10 +21,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from asvbench.errors import AsvbenchError
-from asvbench.io.embeddings import (
-    EmbeddingStore, PoolNorm, l2_normalise_rows, load_embeddings, load_vector_npy, row_sums,
-)
 from asvbench.io._text import factorize
+from asvbench.io.embeddings import (
+    EmbeddingStore,
+    PoolNorm,
+    l2_normalise_rows,
+    load_embeddings,
+    load_vector_npy,
+    row_sums,
+)
 from asvbench.io.formats import POOL_NORMS
 from asvbench.io.trials import Trials
 from asvbench.scoring.options import PRECISIONS
@@ -142,7 +147,7 @@ def _store_index(store: EmbeddingStore, cache: dict) -> pd.Index:
 
     key = ("index", id(store))
     if key not in cache:
-        store.index  # raises on duplicate keys
+        store.index  # noqa: B018 - the property raises on duplicate keys
         cache[key] = pd.Index(store.keys)
     return cache[key]
 

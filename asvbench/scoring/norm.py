@@ -40,7 +40,7 @@ from typing import Literal
 import numpy as np
 
 from asvbench.errors import AsvbenchError
-from asvbench.scoring.options import NORM_METHODS  # noqa: F401 (defined there; re-exported)
+from asvbench.scoring.options import NORM_METHODS
 
 NormMethod = Literal["none", "znorm", "tnorm", "snorm", "asnorm"]
 #: Rows of the (rows x cohort) float32 score block: 4096 x 5,994 x 4 B = 98 MB.

@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 
 from asvbench.errors import AsvbenchError
-from asvbench.io.embeddings import load_embeddings
 from asvbench.io._score_text import ScoreText
+from asvbench.io.embeddings import load_embeddings
 from asvbench.io.scores import write_trial_scores
 from asvbench.io.trials import Trials, check_duplicate_trials, duplicate_code_pairs, read_enroll_map, read_trials
 from asvbench.metrics.summary import MetricsSummary, summarize

@@ -46,7 +46,7 @@ LIBRI = "audio/librispeech_test-other_10x10"
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args) -> None:  # noqa: ANN002
+    def log_message(self, *args) -> None:
         return None
 
 

@@ -126,11 +126,12 @@ def test_fuse_does_not_import_torch(tmp_path):
 def test_real_sasv2022_protocol_is_read(shared_dir):
     # the real ASVspoof 2019 LA dev SASV protocol: every trial needs an ASV score
     proto = shared_path(shared_dir, "trials/asvspoof2019_la/ASVspoof2019.LA.asv.dev.gi.trl.txt")
+    import pandas as pd
+
     from asvbench.errors import AsvbenchError
     from asvbench.fusion import join_sasv
     from asvbench.io.scores import ScoreTable
     from asvbench.io.trials import read_trials
-    import pandas as pd
 
     trials = read_trials(proto)
     assert trials.counts() == {"target": 1484, "nontarget": 5768, "spoof": 22296}  # seeds-and-sasv.md §3

@@ -18,7 +18,7 @@ SASV_DEV = "trials/asvspoof2019_la/ASVspoof2019.LA.asv.dev.gi.trl.txt"
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args) -> None:  # noqa: ANN002
+    def log_message(self, *args) -> None:
         return None
 
 

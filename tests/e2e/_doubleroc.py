@@ -8,9 +8,10 @@ that use them check the pipeline, not the published EERs.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 # torch and the parity helpers are imported by the writers: the README test reads SYSTEMS without them
 

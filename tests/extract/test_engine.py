@@ -53,7 +53,7 @@ def _cos(a: np.ndarray, b: np.ndarray) -> float:
 def _taoruijie_crops(x: np.ndarray, crop: int, n: int) -> list[np.ndarray]:
     """Independent re-statement of ECAPAModel.eval_network's crops (numpy pad 'wrap', linspace)."""
     if x.shape[0] <= crop:
-        x = np.pad(x, (0, crop - x.shape[0]), "wrap")  # shortage = max_audio - len, 'wrap' 
+        x = np.pad(x, (0, crop - x.shape[0]), "wrap")  # shortage = max_audio - len, 'wrap'
     starts = np.linspace(0, x.shape[0] - crop, num=n)
     return [x[int(s) : int(s) + crop] for s in starts]
 

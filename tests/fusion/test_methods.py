@@ -10,8 +10,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from asvbench.errors import AsvbenchError
-from asvbench.fusion import (fit_sasv_calibration, fuse_llr_sum, fuse_nonlinear, fuse_product, fuse_sum,
-                             parse_rho_grid, select_rho)
+from asvbench.fusion import (
+    fit_sasv_calibration,
+    fuse_llr_sum,
+    fuse_nonlinear,
+    fuse_product,
+    fuse_sum,
+    parse_rho_grid,
+    select_rho,
+)
 from asvbench.metrics import sasv_eers
 from tests.fusion._asvspoof5 import load_asvspoof5_dev
 

@@ -11,7 +11,12 @@ import pytest
 
 from asvbench.errors import AsvbenchError
 from asvbench.io.embeddings import (
-    STORE_FORMAT, l2_normalise_rows, load_embeddings, read_manifest, stack_rows, write_native_store,
+    STORE_FORMAT,
+    l2_normalise_rows,
+    load_embeddings,
+    read_manifest,
+    stack_rows,
+    write_native_store,
 )
 from asvbench.testing import write_store
 

@@ -56,7 +56,7 @@ def test_stored_and_compressed_members_in_one_archive(tmp_path):
     values = {f"k{i}": rng.standard_normal(4).astype(np.float32) for i in range(6)}
     path = tmp_path / "both.npz"
     with zipfile.ZipFile(path, "w") as archive:
-        for i, (key, vec) in enumerate(values.items()):
+        for key, vec in values.items():
             with archive.open(f"{key}.npy", "w") as member:
                 np.lib.format.write_array(member, vec)
             info = archive.getinfo(f"{key}.npy")

@@ -9,7 +9,14 @@ import pytest
 
 from asvbench.errors import AsvbenchError
 from asvbench.metrics import (
-    EER_METHODS, act_dcf, cllr, compute_eer, min_cllr, min_dcf, sasv_eers, summarize,
+    EER_METHODS,
+    act_dcf,
+    cllr,
+    compute_eer,
+    min_cllr,
+    min_dcf,
+    sasv_eers,
+    summarize,
 )
 from asvbench.testing import synthetic_scores
 from asvbench.types import Label

@@ -10,8 +10,9 @@ files are: WeSpeaker + ``projection.weight`` head, TaoRuijie under ``speaker_enc
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pytest

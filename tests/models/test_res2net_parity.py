@@ -26,9 +26,10 @@ sonic           2.3e-6 (B)   3.2e-2 (1.4e-3);         1e-4 / 1e-4: >= 8x noise, 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pytest

@@ -12,8 +12,8 @@ import pytest
 import torch
 
 from asvbench.errors import AsvbenchError
-from asvbench.models._presets import UnknownPresetError
 from asvbench.models import osv_resnet, resnet_se
+from asvbench.models._presets import UnknownPresetError
 from asvbench.models.registry import get_model
 from tests.conftest import shared_path
 from tests.models._parity import parity_case

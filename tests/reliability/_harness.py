@@ -24,7 +24,7 @@ from typer.testing import CliRunner
 
 from asvbench.cli.main import app
 from asvbench.errors import USER_ERROR_EXIT_CODE
-from asvbench.testing import write_geometry_case, write_score_lines, write_store
+from asvbench.testing import write_geometry_case, write_score_lines
 
 runner = CliRunner()
 _COMMAND = None

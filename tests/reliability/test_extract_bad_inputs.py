@@ -10,7 +10,7 @@ import pytest
 
 from tests.conftest import torch_threads
 from tests.extract._tiny import save_checkpoint, tiny_entry, write_corpus
-from tests.reliability._harness import case, invoke, make_file, output_cases, run_case, world
+from tests.reliability._harness import case, invoke, output_cases, run_case, world
 
 BASE = "--model tiny --checkpoint {ckpt} --audio {audio} --num-workers 0 --no-progress"
 OK = "extract " + BASE + " --out {dir}/store"

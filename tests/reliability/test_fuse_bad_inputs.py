@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.reliability._harness import case, invoke, make_file, output_cases, run_case, world
+from tests.reliability._harness import case, invoke, output_cases, run_case, world
 
 BASE = "--asv {asv} --cm {cm} --method sum --trials {sasv_trials}"
 OK = "fuse " + BASE
