@@ -39,7 +39,7 @@ METRICS_COMMAND_MAX_TRIALS = 20_000_000
 
 def make_vox1e(root):
     store = root / "vox1e_store"
-    trials = root / "vox1e_trials.txt"
+    trials = root / "vox1e_trials_distinct.txt"
     if store.exists() and trials.exists():
         return store, trials
     from asvbench.io.embeddings import write_native_store
@@ -57,21 +57,38 @@ def make_vox1e(root):
     by_spk = [np.flatnonzero(spk == s) for s in range(n_spk)]
     half = np.arange(N_TRIALS) % 2 == 0
     b[half] = [by_spk[spk[i]][j % len(by_spk[spk[i]])] for i, j in zip(a[half], rng.integers(0, 10_000, half.sum()))]
+    a, b = _distinct_pairs(a, b, rng)
     label = (spk[a] == spk[b]).astype(int)
     trials.write_text("".join(f"{lab} {keys[i]} {keys[j]}\n" for lab, i, j in zip(label, a, b)))
     return store, trials
 
 
+def _distinct_pairs(a, b, rng):
+    """The pairs (a, b) with repeats dropped (first kept, order kept), topped up with fresh random pairs
+    to the same count: a real list names each pair once, and ``score`` refuses repeats."""
+    n, n_utt = len(a), int(max(a.max(), b.max())) + 1
+    while True:
+        codes = a.astype(np.int64) * n_utt + b
+        _, first = np.unique(codes, return_index=True)
+        keep = np.sort(first)
+        if len(keep) == n:
+            return a, b
+        extra = n - len(keep)
+        a = np.concatenate([a[keep], rng.integers(0, n_utt, extra)])
+        b = np.concatenate([b[keep], rng.integers(0, n_utt, extra)])
+
+
 def make_cnceleb_scores(root):
-    path = root / "cnc_scores.txt"
+    path = root / "cnc_scores_all_pairs.txt"
     if path.exists():
         return path
     rng = np.random.default_rng(1)
     label = np.zeros(N_CNC, dtype=bool)
     label[rng.choice(N_CNC, N_CNC_TARGET, replace=False)] = True
     score = rng.normal(0.0, 0.1, N_CNC) + 0.35 * label
-    model = rng.integers(800, 996, N_CNC)
-    test = rng.integers(0, 17_777, N_CNC)
+    # CN-Celeb's eval list is every pair of its 196 enrolment models and 17,777 test utterances
+    model = np.repeat(np.arange(800, 996), 17_777)
+    test = np.tile(np.arange(17_777), 196)
     lab = np.where(label, "target", "nontarget")
     path.write_text("".join(f"id{m:05d}-enroll test/utt{t:05d}.wav {s!r} {word}\n"
                             for m, t, s, word in zip(model.tolist(), test.tolist(), score.tolist(), lab)))

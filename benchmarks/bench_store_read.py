@@ -112,7 +112,7 @@ def main() -> None:
     for _ in range(args.rounds):
         for name, emb in (("score, native store", store), ("score, Kaldi scp", scp)):
             wall, _, _ = timed_run(asvbench_cmd("score", "--trials", str(trials), "--embeddings", str(emb),
-                                                "--out", str(out), "--allow-duplicates"))
+                                                "--out", str(out)))
             walls[name].append(wall)
     for name, values in walls.items():
         print(f"  {name:48s} {min(values):6.3f} / {statistics.median(values):6.3f}  (wall incl. start-up)")
