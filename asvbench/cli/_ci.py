@@ -46,9 +46,10 @@ def add_to_saved_record(path: Path | None, intervals) -> None:
     of the fusion settings moves to the record's own ``ci``."""
     if path is None or intervals is None:
         return
+    from asvbench._atomic import staged_view
     from asvbench.results import load_result
 
-    record = load_result(path)
+    record = load_result(staged_view(path))  # fuse is staged: the record is not renamed into place yet
     fusion = {k: v for k, v in (record.fusion or {}).items() if k != "ci"} or None
     add_to_record(path, replace(record, fusion=fusion), intervals)
 

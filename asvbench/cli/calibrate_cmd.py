@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from asvbench._atomic import staged_command
 from asvbench.calibration import CALIBRATION_METHODS
 from asvbench.cli._common import err_console, handle_user_errors, out_console, print_json
 from asvbench.cli._options import JsonOpt, PTargetOpt, choice
@@ -61,6 +62,7 @@ def _metrics(llr, labels, p_targets) -> dict | None:
 
 
 @handle_user_errors
+@staged_command  # outputs renamed into place only when the whole command succeeded
 def calibrate(
     dev: Annotated[Path, typer.Option("--dev", help="Development score file with target and non-target trials.")],
     apply: Annotated[list[Path] | None, typer.Option("--apply", help="Score file to calibrate; repeatable.")] = None,

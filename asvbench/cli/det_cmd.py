@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from asvbench._atomic import staged_command
 from asvbench.cli._common import err_console, handle_user_errors
 from asvbench.cli._options import choice
 from asvbench.io.formats import SCORE_FORMATS
@@ -15,6 +16,7 @@ NEGATIVES = ("all", "nontarget", "spoof")
 
 
 @handle_user_errors
+@staged_command  # outputs renamed into place only when the whole command succeeded
 def det(
     scores: Annotated[list[Path], typer.Argument(help="Score files (any format `asvbench metrics` reads).")],
     out: Annotated[Path, typer.Option("--out", help="DET plot file: .png, .pdf or .svg.")],

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from asvbench._atomic import staged_command, unstaged
 from asvbench.cli import _ci
 from asvbench.cli._common import err_console, handle_user_errors, out_console, print_json, to_json
 from asvbench.cli._options import (
@@ -86,6 +87,7 @@ def _check_dev(method: str, dev_asv: Path | None, dev_cm: Path | None) -> None:
 
 
 @handle_user_errors
+@staged_command  # outputs renamed into place only when the whole command succeeded
 def fuse(
     asv: Annotated[Path, typer.Option("--asv", help="ASV scores ('enroll test score label', from asvbench score).")],
     cm: Annotated[str, typer.Option(
@@ -184,9 +186,10 @@ def fuse(
             err_console.print(f"notice: {how}", highlight=False)
         cm_name = source.name
     joined = _join_asv(asv, trials, trials_format, allow_missing)
-    cm_frame, cm_where, run = _cm_scores(source, joined.kept_tests(), audio=audio, checkpoint=checkpoint,
-                                         key_style=key_style, device=device, allow_missing=allow_missing,
-                                         cache=cm_cache, beside={"out": out, "report": report, "asv": asv})
+    with unstaged():  # the CM cache is kept (and read back) even when fusing fails later
+        cm_frame, cm_where, run = _cm_scores(source, joined.kept_tests(), audio=audio, checkpoint=checkpoint,
+                                             key_style=key_style, device=device, allow_missing=allow_missing,
+                                             cache=cm_cache, beside={"out": out, "report": report, "asv": asv})
     data = attach_cm(joined, cm_frame, allow_missing=allow_missing, cm_where=cm_where)
     dev = _load(dev_asv, dev_cm, dev_trials, trials_format, allow_missing) \
         if method in LLR_METHODS and dev_asv is not None and dev_cm is not None else None

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from asvbench._atomic import staged_command
 from asvbench.cli import _ci
 from asvbench.cli._common import err_console, handle_user_errors, out_console, print_json
 from asvbench.cli._options import (
@@ -36,6 +37,7 @@ def _given(ctx: typer.Context, name: str) -> bool:
 
 
 @handle_user_errors
+@staged_command  # outputs renamed into place only when the whole command succeeded
 def metrics(
     ctx: typer.Context,
     scores: Annotated[Path, typer.Argument(

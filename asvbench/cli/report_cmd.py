@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from asvbench._atomic import staged_command
 from asvbench.cli._common import err_console, handle_user_errors, out_console
 from asvbench.cli._options import choice
 from asvbench.report.formats import FORMATS
@@ -20,6 +21,7 @@ def _split(text: str | None) -> list[str] | None:
 
 
 @handle_user_errors
+@staged_command  # outputs renamed into place only when the whole command succeeded
 def report(
     results: Annotated[list[Path], typer.Argument(help="Result records (JSON) written by --save-result.")],
     fmt: Annotated[choice(FORMATS) | None, typer.Option("--format", help="Table format "

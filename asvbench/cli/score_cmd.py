@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from asvbench._atomic import staged_command
 from asvbench.cli import _ci
 from asvbench.cli._common import err_console, handle_user_errors, out_console, print_json
 from asvbench.cli._options import (
@@ -32,6 +33,7 @@ from asvbench.scoring.options import NORM_METHODS, PRECISIONS
 
 
 @handle_user_errors
+@staged_command  # outputs renamed into place only when the whole command succeeded
 def score(
     trials: Annotated[Path, typer.Option("--trials", help="Trial list (VoxCeleb, Kaldi, CN-Celeb, ASVspoof, ASVspoof5).")],
     embeddings: Annotated[Path, typer.Option("--embeddings", help="Embedding store of the test side (and enrolment).")],
@@ -91,19 +93,14 @@ def score(
     from asvbench.scoring._cohort import make_normaliser
 
     normaliser = make_normaliser(norm, cohort, top_k, cohort_utt2spk, pool_norm, trust_pickle, norm_device)
-    existed = out.exists()
     run = run_scoring(trials, embeddings, out=out, trials_format=trials_format, enroll_embeddings=enroll_embeddings,
                       enroll_maps=enroll_map or (), center=center, settings=settings, normalise=normaliser)
     for note in [*(normaliser.notes if normaliser else []), *run.notes]:
         err_console.print(f"note: {note}", highlight=False)
     err_console.print(f"wrote {len(run.scores):,} scores to {run.out}", highlight=False)
-    try:
-        breakdowns = _breakdowns(by, run, enroll_map, settings) if run.summary is not None else []
-        intervals = _intervals(ci_set, run, settings) if run.summary is not None else None
-    except AsvbenchError:
-        if not existed and run.out is not None:
-            Path(run.out).unlink(missing_ok=True)  # a failed command leaves no new output
-        raise
+    # staged (see @staged_command): if these fail, --out keeps its old content, or stays absent
+    breakdowns = _breakdowns(by, run, enroll_map, settings) if run.summary is not None else []
+    intervals = _intervals(ci_set, run, settings) if run.summary is not None else None
     if save_result is not None and run.summary is not None:
         from asvbench.report.save import save_summary_result
 
