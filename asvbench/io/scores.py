@@ -60,6 +60,8 @@ class ScoreTable:
     fmt: str = ""
     source: str = ""
     n_duplicates: int = 0  # repeated (enroll, test) pairs kept with allow_duplicates
+    #: uint64 hash of each row's (enroll, test) when the ids were not read (see io._pair_hash)
+    pair_hashes: np.ndarray | None = None
 
     def __len__(self) -> int:
         return int(self.scores.shape[0])
@@ -106,9 +108,11 @@ def read_scores(path: str | Path, fmt: str = "auto", *, score_column: str | None
 
     A trial (enroll, test) on two lines is an error naming both lines (with
     ``allow_duplicates``: kept and counted in ``n_duplicates``); with two different labels it
-    always is. Without ids, repeated lines are looked for among the rows with equal scores (a
-    repeated line repeats its score; distinct trials with one score are rare): only then are
-    the ids read. SASV 5-column files: target/nontarget rows must name the source bonafide.
+    always is. Without ids (``with_ids=False``), the ids of a whitespace-separated file are
+    hashed from its bytes beside the reader (:mod:`asvbench.io._pair_hash`); only a repeated
+    hash (or a file that pass cannot read: CSV, runs of spaces, CRLF) makes the ids be read,
+    to confirm and name both lines. SASV 5-column files: target/nontarget rows must name the
+    source bonafide.
     """
     if fmt not in SCORE_FORMATS:
         raise AsvbenchError(f"unknown score format {fmt!r}", hint=f"choose one of: {', '.join(SCORE_FORMATS)}")
@@ -129,15 +133,15 @@ def read_scores(path: str | Path, fmt: str = "auto", *, score_column: str | None
         _check_sasv_score_sources(path, layout)
     if layout.enroll is not None and layout.test is not None:
         ids = table
-        if not with_ids and _has_ties(table.scores):
+        if not with_ids and (table.pair_hashes is None or _repeats(table.pair_hashes)):
             ids = _read_layout(path, text, layout, spellings, True)
         if ids.enroll is not None and ids.test is not None:
             table.n_duplicates = _check_duplicate_scores(path, ids, layout, allow_duplicates)
     return table
 
 
-def _has_ties(scores: np.ndarray) -> bool:
-    ordered = np.sort(scores)
+def _repeats(hashes: np.ndarray) -> bool:
+    ordered = np.sort(hashes)
     return bool((ordered[1:] == ordered[:-1]).any())
 
 
@@ -158,7 +162,7 @@ def _check_duplicate_scores(path: str | Path, table: ScoreTable, layout: "_Layou
                             f"{line_of(text, no_b)!r}", where=f"{path}:{no_b}",
                             hint="fix the wrong label, or drop one of the lines")
     raise AsvbenchError(
-        f"trial scored twice: line {no_b} {line_of(text, no_b)!r} repeats the trial of line {no_a} "
+        f"trial scored twice: line {no_b} {line_of(text, no_b)!r} repeats the trial of {path}:{no_a} "
         f"({pairs.shape[0]} repeated trials in all); each would be counted twice in the metrics",
         where=f"{path}:{no_b}", hint="remove the repeated lines, or pass --allow-duplicates to keep them")
 
@@ -229,14 +233,17 @@ def _read_layout(path: str | Path, text: str, layout: _Layout, spellings: dict[s
 
     import pandas as pd
 
-    from asvbench.io._bytes import count_tokens
+    from asvbench.io._pair_hash import tokens_and_pair_hashes
 
     wanted = [layout.score, layout.label]
     if with_ids:
         wanted += [c for c in (layout.enroll, layout.test) if c is not None]
     with ThreadPoolExecutor(max_workers=1) as pool:
         # pandas drops fields beyond the columns it is asked for: count every token beside it
-        tokens = pool.submit(count_tokens, path, skip_lines=layout.skiprows) if layout.sep == r"\s+" else None
+        id_cols = None if with_ids or layout.enroll is None or layout.test is None else (
+            layout.names.index(layout.enroll), layout.names.index(layout.test))
+        tokens = pool.submit(tokens_and_pair_hashes, path, n_cols=len(layout.names), id_cols=id_cols,
+                             skip_lines=layout.skiprows) if layout.sep == r"\s+" else None
         try:
             frame = pd.read_csv(
                 path, encoding="utf-8", sep=layout.sep, header=None, names=layout.names, skiprows=layout.skiprows,
@@ -246,7 +253,8 @@ def _read_layout(path: str | Path, text: str, layout: _Layout, spellings: dict[s
             )
         except (ValueError, pd.errors.ParserError):
             frame = None
-        n_tokens = tokens.result() if tokens is not None else None
+        token_pass = tokens.result() if tokens is not None else None
+    n_tokens = token_pass.n_tokens if token_pass is not None else None
     if frame is None or (n_tokens is not None and n_tokens != len(layout.names) * len(frame)):
         # a bad value, or a line with more fields than the layout: the exact pass finds the line
         return _read_layout_exact(path, read_text(path), layout, spellings, with_ids)
@@ -264,8 +272,11 @@ def _read_layout(path: str | Path, text: str, layout: _Layout, spellings: dict[s
         return _read_layout_exact(path, read_text(path), layout, spellings, with_ids)
     labels = lookup[categories.codes.to_numpy()]
     ids = {c: frame[c].to_numpy(object) for c in (layout.enroll, layout.test) if with_ids and c is not None}
+    hashes = token_pass.pair_hashes if token_pass is not None else None
+    if hashes is not None and hashes.shape[0] != scores.shape[0]:
+        hashes = None  # rows of the two passes do not line up: read the ids instead
     return ScoreTable(scores=scores, labels=labels, enroll=ids.get(layout.enroll), test=ids.get(layout.test),
-                      source=str(path))
+                      source=str(path), pair_hashes=hashes)
 
 
 def _read_layout_exact(path: str | Path, text: str, layout: _Layout, spellings: dict[str, int],

@@ -23,8 +23,27 @@ CASES = [
     case("metrics-eer-method-typo", 2, OK + " --eer-method nearestt", "--eer-method"),
     case("metrics-format-typo", 2, OK + " --format csv", "--format"),
     case("metrics-protocol-format-without-protocol", 2, OK + " --protocol-format asvspoof5", "only with --protocol"),
-    case("metrics-duplicate-line", 3, "metrics {s_txt}", "trial scored twice", "line 3", "repeats the trial of line 1",
+    case("metrics-duplicate-line", 3, "metrics {s_txt}", "trial scored twice", "line 3", "repeats the trial of",
          where=":3", setup=make_file("s.txt", "e1 t1 0.9 target\ne1 t2 0.1 nontarget\ne1 t1 0.9 target\n")),
+    # plain metrics (no --by / --ci: the ids are not read, only hashed from the bytes) must still see a
+    # repeated pair whose scores differ, in every whitespace layout; both lines named as file:line
+    *[case(f"metrics-plain-same-pair-other-score-{name}", 3, "metrics {s_txt}", "trial scored twice",
+           "line 4", "s.txt:2", where=":4", setup=make_file("s.txt", text))
+      for name, text in [
+          ("spaces", "e1 t1 0.9 target\ne1 t2 0.1 nontarget\ne2 t1 0.3 nontarget\ne1 t2 0.15 nontarget\n"),
+          ("tab-one-line", "e1 t1 0.9 target\ne1\tt2 0.1 nontarget\ne2 t1 0.3 nontarget\ne1 t2 0.15 nontarget\n"),
+          ("no-final-newline", "e1 t1 0.9 target\ne1 t2 0.1 nontarget\ne2 t1 0.3 nontarget\ne1 t2 0.15 nontarget"),
+          ("run-of-spaces", "e1 t1 0.9 target\ne1  t2 0.1 nontarget\ne2 t1 0.3 nontarget\ne1 t2 0.15 nontarget\n"),
+          ("crlf", "e1 t1 0.9 target\r\ne1 t2 0.1 nontarget\r\ne2 t1 0.3 nontarget\r\ne1 t2 0.15 nontarget\r\n"),
+          ("blank-lines-at-end", "e1 t1 0.9 target\ne1 t2 0.1 nontarget\ne2 t1 0.3 nontarget\ne1 t2 0.15 nontarget\n\n\n"),
+          ("bom", "\ufeffe1 t1 0.9 target\ne1 t2 0.1 nontarget\ne2 t1 0.3 nontarget\ne1 t2 0.15 nontarget\n"),
+          ("label-first", "e1 t1 target 0.9\ne1 t2 nontarget 0.1\ne2 t1 nontarget 0.3\ne1 t2 nontarget 0.15\n"),
+          ("sasv", "LA_1 E_1 bonafide target 2.0\nLA_1 E_2 bonafide nontarget -1\nLA_1 E_3 A07 spoof 1.5\n"
+                   "LA_1 E_2 bonafide nontarget -0.5\n"),
+      ]],
+    case("metrics-plain-same-pair-other-score-csv", 3, "metrics {s_csv}", "trial scored twice", where=":4",
+         setup=make_file("s.csv", "enroll,test,score,label\ne1,t1,0.9,target\ne1,t2,0.1,nontarget\n"
+                                  "e1,t2,0.4,nontarget\n")),
     case("metrics-same-pair-other-score", 3, "metrics {s_txt} --json --by source",
          "trial scored twice", where=":3", setup=make_file("s.txt", "e1 t1 0.9 target\ne1 t2 0.1 nontarget\n"
                                                                    "e1 t1 0.7 target\n")),
