@@ -48,6 +48,15 @@ def _fault_point() -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
+def named_fault_point(name: str) -> None:
+    """Fault tests: ``ASVBENCH_FAULT_KILL_IN=name`` SIGKILLs this process here (e.g. ``store-swap``:
+    the previous store moved aside, the new one not yet in place)."""
+    if os.environ.get("ASVBENCH_FAULT_KILL_IN") == name:
+        import signal
+
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
 class _Staging:
     """The completed temporaries of the running staged command: target -> temporary (in write order)."""
 

@@ -11,8 +11,9 @@ Every command calls :func:`claim_outputs` first with its output options and its 
 * an output another live process is writing: each output gets a lock file ``.NAME.lock``
   beside it holding the writer's pid; a lock whose pid no longer runs is taken over.
 
-It also removes the temporary files ``.NAME.<pid>.XXXX.tmp`` (see :mod:`asvbench._atomic`) that a
-killed writer of the same output left behind. :func:`release_claims` (called by the CLI's error
+It also removes the temporary files ``.NAME.<pid>.XXXX.tmp`` (see :mod:`asvbench._atomic`) and the
+``.NAME.<pid>.XXXX.old`` directories of a store swap that a killed writer of the same output left
+behind. :func:`release_claims` (called by the CLI's error
 handler when the command ends, however it ends) removes the locks, and the parent directories
 that were created only to hold them when nothing was written there.
 """
@@ -222,26 +223,33 @@ def temp_pid(path: Path, target_name: str) -> int | None:
 
 
 def remove_stale_temporaries(path: Path) -> list[Path]:
-    """Remove ``.NAME.*.tmp`` beside ``path`` whose writer no longer runs (files or directories).
+    """Remove ``.NAME.*.tmp`` and ``.NAME.*.old`` beside ``path`` whose writer no longer runs.
 
-    A name without a pid (written before pids were recorded) counts as stale: the caller holds
-    the lock of ``path``, so no other command is writing it.
+    ``.tmp``: a file or directory being written. ``.old``: the directory a store swap moves the
+    previous store into (:func:`asvbench.io.embeddings.write_native_store`); a kill between its
+    two renames leaves NAME missing and the previous store inside, which is then put back (the
+    new one never got into place). A name without a pid (written before pids were recorded)
+    counts as stale: the caller holds the lock of ``path``, so no other command is writing it.
     """
     path = Path(path)
-    removed = []
+    removed: list[Path] = []
     if not path.parent.is_dir():
         return removed
-    for name in glob.glob(glob.escape(str(path.parent / f".{path.name}.")) + "*.tmp"):
-        tmp = Path(name)
-        pid = temp_pid(tmp, path.name)
+    prefix = glob.escape(str(path.parent / f".{path.name}."))
+    for name in sorted(glob.glob(prefix + "*.old")) + glob.glob(prefix + "*.tmp"):
+        left = Path(name)
+        pid = temp_pid(left, path.name)
         if pid is not None and pid_alive(pid):
             continue
         with contextlib.suppress(OSError):
-            if tmp.is_dir() and not tmp.is_symlink():
+            previous = left / "store"
+            if left.suffix == ".old" and not os.path.lexists(path) and previous.exists():
+                os.replace(previous, path)  # killed mid-swap: the previous store is the output again
+            if left.is_dir() and not left.is_symlink():
                 import shutil
 
-                shutil.rmtree(tmp)
+                shutil.rmtree(left)
             else:
-                tmp.unlink()
-            removed.append(tmp)
+                left.unlink()
+            removed.append(left)
     return removed

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from asvbench._atomic import default_mode
+from asvbench._atomic import default_mode, named_fault_point
 from asvbench.errors import AsvbenchError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -236,7 +236,9 @@ def write_native_store(
     }
     meta.update(manifest or {})
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    # .NAME.<pid>.XXXX.tmp / .old: the next run of a command writing NAME removes a killed writer's
+    # (and puts the previous store back if the kill fell between the two renames; asvbench._outputs)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent))
     os.chmod(tmp, default_mode(0o777))
     try:
         np.save(tmp / "embeddings.npy", matrix)
@@ -245,8 +247,9 @@ def write_native_store(
         (tmp / "keys.txt").write_text("".join(f"{k}\n" for k in keys), encoding="utf-8")
         (tmp / MANIFEST).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
         if path.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".old", dir=path.parent))
+            old = Path(tempfile.mkdtemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".old", dir=path.parent))
             os.replace(path, old / "store")
+            named_fault_point("store-swap")
             os.replace(tmp, path)
             shutil.rmtree(old, ignore_errors=True)
         else:

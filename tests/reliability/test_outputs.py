@@ -77,3 +77,52 @@ def test_temp_pid_parsing(tmp_path):
     assert temp_pid(tmp_path / ".s.tsv.123.ab_c.tmp", "s.tsv") == 123
     assert temp_pid(tmp_path / ".s.tsv.abc.tmp", "s.tsv") is None
     assert remove_stale_temporaries(tmp_path / "missing-dir" / "x") == []
+
+
+def _store_dir(path, value: float):
+    from asvbench.io.embeddings import write_native_store
+
+    return write_native_store(path, ["a", "b"], [[value, 0.0], [0.0, value]])
+
+
+def test_a_kill_mid_swap_puts_the_previous_store_back(tmp_path):
+    """Killed between the swap's two renames: NAME missing, the previous store in .NAME.<pid>.X.old/store."""
+    from asvbench.io.embeddings import load_embeddings
+
+    out = tmp_path / "emb"
+    aside = tmp_path / f".emb.{_dead_pid()}.q1.old"
+    aside.mkdir()
+    _store_dir(aside / "store", 2.0)
+    half_new = tmp_path / f".emb.{_dead_pid()}.q2.tmp"
+    _store_dir(half_new, 3.0)
+    removed = remove_stale_temporaries(out)
+    assert sorted(removed) == sorted([aside, half_new])
+    assert not aside.exists() and not half_new.exists()
+    assert load_embeddings(out).matrix[0][0] == 2.0  # the previous store, not the unfinished one
+
+
+def test_a_finished_swap_leaves_only_its_old_directory_to_remove(tmp_path):
+    from asvbench.io.embeddings import load_embeddings
+
+    out = _store_dir(tmp_path / "emb", 5.0)
+    aside = tmp_path / f".emb.{_dead_pid()}.q1.old"  # killed after the second rename, before rmtree
+    aside.mkdir()
+    _store_dir(aside / "store", 2.0)
+    live = tmp_path / f".emb.{os.getppid()}.q3.old"  # a running writer's: kept
+    live.mkdir()
+    claim_outputs({"--out": out}, kinds={"--out": "either"})
+    release_claims()
+    assert not aside.exists() and live.exists()
+    assert load_embeddings(out).matrix[0][0] == 5.0
+
+
+def test_store_swap_names_carry_the_writer_pid(tmp_path, monkeypatch):
+    import asvbench.io.embeddings as embeddings
+
+    seen = []
+    real = embeddings.os.replace
+    monkeypatch.setattr(embeddings.os, "replace", lambda a, b: (seen.append((str(a), str(b))), real(a, b))[1])
+    _store_dir(tmp_path / "emb", 1.0)
+    _store_dir(tmp_path / "emb", 2.0)  # replaces: the swap
+    names = [os.path.basename(os.path.dirname(b)) for _a, b in seen if b.endswith("/store")]
+    assert names and all(temp_pid(tmp_path / n, "emb") == os.getpid() for n in names)
