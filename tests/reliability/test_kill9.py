@@ -1,12 +1,20 @@
 """kill -9 of ``score``, ``fuse``, ``calibrate``, ``report`` and ``extract``, then the same command
 again (issue 14, class 7): the final outputs equal those of an uninterrupted run, no row is
-duplicated or missing, and no temporary file or lock is left.
+duplicated or missing, and no temporary file, ``.old`` directory, lock or work directory is left.
 
-Kill points are deterministic: ``ASVBENCH_FAULT_KILL_AT=N`` makes the process SIGKILL itself when
-its N-th atomic write has the temporary file complete and is about to rename it (the moment that
-leaves the largest temporary file; see asvbench._atomic). Points (8, runtime bounded): score 2 (the
-score file, the record), fuse 2 (the fused scores, the record), calibrate 2 (both LLR files), report 1,
-extract 2 (a chunk of the work directory, the last chunk).
+Kill moments, 27 in all (runtime bounded: about 100 s uncontended):
+
+* at atomic renames (9): ``ASVBENCH_FAULT_KILL_AT=N`` makes the process SIGKILL itself when its N-th
+  atomic write has the temporary file complete and is about to rename it (the moment that leaves
+  the largest temporary file; see asvbench._atomic): score 2 (the score file, the record), fuse 2
+  (the fused scores, the record), calibrate 2 (both LLR files), report 1, extract 2 (a chunk of the
+  work directory, the last chunk);
+* in a store swap (1): ``ASVBENCH_FAULT_KILL_IN=store-swap``, extract over an existing store, killed
+  with the previous store moved aside and the new one not yet in place;
+* after delays (17): SIGKILL from outside at fractions of the uninterrupted run's wall time,
+  measured in the test (start-up, reading, the work, the writes: wherever the process is then);
+  score, fuse, calibrate, report 3 each (0.55, 0.8, 0.95), extract 5 (0.5 to 0.97: its work
+  directory). A run that ends before its delay is not a kill; most of them must be.
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +45,12 @@ if sys.argv[1] == "extract":  # the tiny test model stands in for a registered o
 from asvbench.cli.main import app
 app(sys.argv[1:], prog_name="asvbench")
 """
+
+#: delays, as fractions of the uninterrupted run's wall time
+FRACTIONS = {"score": (0.55, 0.8, 0.95), "fuse": (0.55, 0.8, 0.95), "calibrate": (0.55, 0.8, 0.95),
+             "report": (0.55, 0.8, 0.95), "extract": (0.5, 0.7, 0.85, 0.92, 0.97)}
+#: named fault points (asvbench._atomic.named_fault_point) -> whether the output must exist first
+NAMED = {"extract": ["store-swap"]}
 
 #: command -> (arguments with {world} / {run} placeholders, outputs, kill points)
 COMMANDS = {
@@ -61,13 +76,33 @@ def files(tmp_path_factory):
     return dict(found, audio=root / "audio", ckpt=save_checkpoint(root / "tiny.pt"))
 
 
-def _run(script: Path, args: list[str], kill_at: int | None) -> int:
+def _env(**fault: str) -> dict[str, str]:
     env = dict(os.environ, OMP_NUM_THREADS="1")
     env.pop("ASVBENCH_FAULT_KILL_AT", None)
-    if kill_at is not None:
-        env["ASVBENCH_FAULT_KILL_AT"] = str(kill_at)
-    proc = subprocess.run([sys.executable, str(script), *args], env=env, capture_output=True, timeout=120)
+    env.pop("ASVBENCH_FAULT_KILL_IN", None)
+    env.update(fault)
+    return env
+
+
+def _run(script: Path, args: list[str], kill_at: int | None = None, kill_in: str | None = None) -> int:
+    fault = {"ASVBENCH_FAULT_KILL_AT": str(kill_at)} if kill_at is not None else {}
+    if kill_in is not None:
+        fault["ASVBENCH_FAULT_KILL_IN"] = kill_in
+    proc = subprocess.run([sys.executable, str(script), *args], env=_env(**fault), capture_output=True, timeout=120)
     assert proc.returncode in (0, -9), proc.stderr.decode()[-2000:]
+    return proc.returncode
+
+
+def _run_killed_after(script: Path, args: list[str], delay: float) -> int:
+    """Start the command and SIGKILL it after ``delay`` seconds (0 when it ended before)."""
+    proc = subprocess.Popen([sys.executable, str(script), *args], env=_env(), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    try:
+        proc.wait(timeout=delay)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode in (0, -9), err.decode()[-2000:]
     return proc.returncode
 
 
@@ -93,7 +128,7 @@ def _content(path: Path):
 
 def _leftovers(directory: Path) -> list[str]:
     return sorted(str(p.relative_to(directory)) for p in directory.rglob("*")
-                  if p.name.endswith((".tmp", ".lock")) or p.name.endswith(".work"))
+                  if p.name.endswith((".tmp", ".old", ".lock", ".work")))
 
 
 @pytest.mark.parametrize("command", list(COMMANDS))
@@ -108,21 +143,44 @@ def test_kill_9_then_rerun(command, files, tmp_path):
 
     ref = tmp_path / "ref"
     ref.mkdir()
-    assert _run(script, args(ref), None) == 0
+    started = time.perf_counter()
+    assert _run(script, args(ref)) == 0
+    wall = time.perf_counter() - started
     expected = {name: _content(ref / name) for name in outputs}
+
+    def check(run: Path, moment: str) -> None:
+        nonlocal wall
+        started = time.perf_counter()
+        assert _run(script, args(run)) == 0
+        wall = min(wall, time.perf_counter() - started)  # the first run may pay for cold caches
+        for name in outputs:
+            assert _content(run / name) == expected[name], f"{command}: {name} differs after a kill {moment}"
+            path = run / name
+            if path.is_file() and path.suffix in (".tsv", ".md") and command != "report":
+                lines = path.read_text().splitlines()
+                assert len(lines) == len(set(lines)), f"{name}: repeated rows after a kill {moment}"
+        assert _leftovers(run) == [], f"{command}: left behind after a kill {moment}: {_leftovers(run)}"
+
     killed = 0
     for point in points:
         run = tmp_path / f"kill{point}"
         run.mkdir()
-        if _run(script, args(run), point) == -9:
-            killed += 1
-        assert _run(script, args(run), None) == 0
-        for name in outputs:
-            assert _content(run / name) == expected[name], f"{command}: {name} differs after a kill at {point}"
-        for name in outputs:
-            path = run / name
-            if path.is_file() and path.suffix in (".tsv", ".md"):
-                lines = path.read_text().splitlines()
-                assert len(lines) == len(set(lines)) or command == "report", f"{name}: repeated rows"
-        assert _leftovers(run) == [], f"{command}: left behind after the rerun: {_leftovers(run)}"
-    assert killed == len(points), f"{command}: only {killed} of {len(points)} kill points were reached"
+        killed += _run(script, args(run), point) == -9
+        check(run, f"at rename {point}")
+    for name in NAMED.get(command, []):
+        run = tmp_path / f"kill-{name}"
+        run.mkdir()
+        assert _run(script, args(run)) == 0  # the output exists: the next run swaps it
+        killed += _run(script, args(run), kill_in=name) == -9
+        check(run, f"in {name}")
+    assert killed == len(points) + len(NAMED.get(command, [])), f"{command}: a fault point was not reached"
+    delayed = 0
+    for fraction in FRACTIONS[command]:
+        run = tmp_path / f"after{fraction}"
+        run.mkdir()
+        delayed += _run_killed_after(script, args(run), fraction * wall) == -9
+        check(run, f"after {fraction:g} of the run ({fraction * wall:.2f} s)")
+    # a run may end before its delay on a machine that got faster since the reference run
+    assert delayed >= len(FRACTIONS[command]) - 1, f"{command}: only {delayed} delayed kills hit a running process"
+    print(f"{command}: {len(points) + len(NAMED.get(command, []))} fault points, {delayed} of "
+          f"{len(FRACTIONS[command])} delayed kills in a {wall:.2f} s run, 0 outputs differ")
