@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from asvbench.io._bytes import _round8, fixed_width, hash_rows
+from asvbench.io._bytes import fixed_width, hash_rows
 
 _TAB, _LF, _SPACE = 9, 10, 32
 _CHUNK = 1 << 24
@@ -107,16 +107,29 @@ def _count_tokens(space: np.ndarray) -> int:
 
 
 def _span_hashes(buf: np.ndarray, starts: np.ndarray, lengths: np.ndarray, sep_at: np.ndarray | None) -> np.ndarray:
-    longest = int(lengths.max(initial=0))
-    width = min(_round8(longest), _MAX_WIDTH)
-    rows = fixed_width(buf, starts, lengths, width)
-    if sep_at is not None:
-        inside = np.flatnonzero(sep_at < width)
-        rows[inside, sep_at[inside]] = 0
-    hashes = hash_rows(rows)
-    for row in np.flatnonzero(lengths > width).tolist():  # equal spans have equal lengths: same method
-        span = bytearray(buf[starts[row]: starts[row] + lengths[row]].tobytes())
+    """A hash per span that depends on its bytes only: spans are hashed in groups of one padded
+    width (their length rounded up to 8), so equal spans in any two chunks hash alike."""
+    widths = np.minimum((lengths + 7) // 8 * 8, _MAX_WIDTH + 8).clip(8)  # _MAX_WIDTH + 8: the long ones
+    hashes = np.empty(starts.shape[0], np.uint64)
+    lo, hi = int(widths.min(initial=8)), int(widths.max(initial=8))
+    for width in range(lo, hi + 1, 8):
+        rows = slice(None) if lo == hi else np.flatnonzero(widths == width)
+        if width > _MAX_WIDTH:
+            for row in np.arange(starts.shape[0])[rows].tolist():
+                hashes[row] = _long_span_hash(buf, int(starts[row]), int(lengths[row]),
+                                              None if sep_at is None else int(sep_at[row]))
+            continue
+        if lo != hi and not rows.shape[0]:
+            continue
+        matrix = fixed_width(buf, starts[rows], lengths[rows], width)
         if sep_at is not None:
-            span[int(sep_at[row])] = 0
-        hashes[row] = int.from_bytes(hashlib.blake2b(bytes(span), digest_size=8).digest(), "little")
+            matrix[np.arange(matrix.shape[0]), sep_at[rows]] = 0
+        hashes[rows] = hash_rows(matrix)
     return hashes
+
+
+def _long_span_hash(buf: np.ndarray, start: int, length: int, sep_at: int | None) -> int:
+    span = bytearray(buf[start: start + length].tobytes())
+    if sep_at is not None:
+        span[sep_at] = 0
+    return int.from_bytes(hashlib.blake2b(bytes(span), digest_size=8).digest(), "little")
