@@ -2,7 +2,7 @@
 again (issue 14, class 7): the final outputs equal those of an uninterrupted run, no row is
 duplicated or missing, and no temporary file, ``.old`` directory, lock or work directory is left.
 
-Kill moments, 27 in all (runtime bounded: about 100 s uncontended):
+Kill moments, 26 in all (runtime bounded: about 100 s uncontended, 170 s at load 4.5 on 2 cores):
 
 * at atomic renames (9): ``ASVBENCH_FAULT_KILL_AT=N`` makes the process SIGKILL itself when its N-th
   atomic write has the temporary file complete and is about to rename it (the moment that leaves
@@ -11,9 +11,9 @@ Kill moments, 27 in all (runtime bounded: about 100 s uncontended):
   work directory, the last chunk);
 * in a store swap (1): ``ASVBENCH_FAULT_KILL_IN=store-swap``, extract over an existing store, killed
   with the previous store moved aside and the new one not yet in place;
-* after delays (17): SIGKILL from outside at fractions of the uninterrupted run's wall time,
+* after delays (16): SIGKILL from outside at fractions of the uninterrupted run's wall time,
   measured in the test (start-up, reading, the work, the writes: wherever the process is then);
-  score, fuse, calibrate, report 3 each (0.55, 0.8, 0.95), extract 5 (0.5 to 0.97: its work
+  score, fuse, calibrate, report 3 each (0.55, 0.8, 0.95), extract 4 (0.5 to 0.97: its work
   directory). A run that ends before its delay is not a kill; most of them must be.
 """
 
@@ -48,7 +48,7 @@ app(sys.argv[1:], prog_name="asvbench")
 
 #: delays, as fractions of the uninterrupted run's wall time
 FRACTIONS = {"score": (0.55, 0.8, 0.95), "fuse": (0.55, 0.8, 0.95), "calibrate": (0.55, 0.8, 0.95),
-             "report": (0.55, 0.8, 0.95), "extract": (0.5, 0.7, 0.85, 0.92, 0.97)}
+             "report": (0.55, 0.8, 0.95), "extract": (0.5, 0.75, 0.9, 0.97)}
 #: named fault points (asvbench._atomic.named_fault_point) -> whether the output must exist first
 NAMED = {"extract": ["store-swap"]}
 
