@@ -462,19 +462,11 @@ def _loader(dataset: Any, todo: list[int], workers: int) -> Iterator[Any]:
 _POOL_COMPUTE: "ComputeSource | None" = None
 
 
-#: torch threads of each forked compute worker (set with ``_POOL_COMPUTE``)
-_POOL_THREADS = 1
-
-
 def _pool_init() -> None:
     import signal
 
-    import torch
-
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    worker_init(0)
-    if _POOL_THREADS > 1:
-        torch.set_num_threads(_POOL_THREADS)
+    worker_init(0)  # one torch thread: see plan.CpuRuntime (forked OpenMP with more threads can hang)
 
 
 def _pool_task(i: int) -> tuple[int, "Computed"]:
@@ -482,8 +474,7 @@ def _pool_task(i: int) -> tuple[int, "Computed"]:
     return i, _POOL_COMPUTE[i]
 
 
-def _pool_results(compute: "ComputeSource", todo: list[int], workers: int, threads: int = 1,
-                  ) -> Iterator[tuple[int, "Computed"]]:
+def _pool_results(compute: "ComputeSource", todo: list[int], workers: int) -> Iterator[tuple[int, "Computed"]]:
     """Batches computed by forked worker processes, handed out on demand in plan order (a
     worker takes the next batch when it is free, so the workers finish together), yielded as
     they finish. A worker that dies (killed, out of memory) fails the run, which can then be
@@ -491,8 +482,8 @@ def _pool_results(compute: "ComputeSource", todo: list[int], workers: int, threa
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
-    global _POOL_COMPUTE, _POOL_THREADS
-    _POOL_COMPUTE, _POOL_THREADS = compute, threads
+    global _POOL_COMPUTE
+    _POOL_COMPUTE = compute
     pool = ProcessPoolExecutor(min(workers, len(todo)), mp_context=multiprocessing.get_context("fork"),
                                initializer=_pool_init)
     try:
@@ -501,7 +492,7 @@ def _pool_results(compute: "ComputeSource", todo: list[int], workers: int, threa
             yield future.result()
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-        _POOL_COMPUTE, _POOL_THREADS = None, 1
+        _POOL_COMPUTE = None
 
 
 def _results(source: BatchSource, todo: list[int], workers: int, placement: str, model: "LoadedModel",
@@ -512,8 +503,7 @@ def _results(source: BatchSource, todo: list[int], workers: int, placement: str,
         return
     compute = ComputeSource(source, model, rt, cfg, bucketing)
     if placement == "workers":
-        threads = cpu_runtime(model.entry.family).threads
-        yield from _pool_results(compute, todo, workers, threads)
+        yield from _pool_results(compute, todo, workers)
         return
     if workers == 0 or len(todo) == 1:
         for i in todo:
@@ -662,8 +652,7 @@ def _run_shard(cfg: ExtractConfig, entry: "ModelEntry", model: "LoadedModel", rt
     placement = "main" if in_main else compute_placement(rt, workers)
     import torch
 
-    compute = f"workers x {hint.threads} thread{'s' if hint.threads > 1 else ''}" \
-        if placement == "workers" else f"main process x {torch.get_num_threads()} threads"
+    compute = "workers x 1 thread" if placement == "workers" else f"main process x {torch.get_num_threads()} threads"
     batch_size = worker_batch_size(cfg.batch_size, len(mine), workers) if placement == "workers" else cfg.batch_size
     batches = make_batches(plan_items(mine, sr, max_samples), batch_size, longest_first=True)
     settings = {**identity, "batch_size": batch_size, "device": rt.device, "shard": list(shard) if shard else None,

@@ -87,6 +87,14 @@ class CpuRuntime:
     threads: int = 1
     measured: str = ""
 
+    def __post_init__(self) -> None:
+        if self.workers_per_core > 0 and self.threads != 1:
+            # a worker forked from a parent whose OpenMP pool exists (any earlier multi-threaded torch
+            # op in that process) hangs in its first parallel region: GNU OpenMP is not fork-safe
+            raise ValueError(f"CpuRuntime(workers_per_core={self.workers_per_core}, threads={self.threads}): "
+                             "forked compute workers run one torch thread; use workers_per_core=0 for a "
+                             "multi-threaded model in the main process")
+
 
 #: The default for every family: one single-thread worker per core. Measured on the 2-core
 #: machine (reports/benchmarks.md, "Extraction"), interleaved, for ECAPA, CAM++ and the 2-D

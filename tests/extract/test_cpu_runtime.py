@@ -69,11 +69,9 @@ def test_an_entry_moves_the_model_to_the_main_process(corpus, tmp_path, monkeypa
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="compute workers are forked")
-def test_an_entry_sets_the_threads_of_the_compute_workers(corpus, tmp_path, monkeypatch):
-    ckpt = save_checkpoint(tmp_path / "tiny.pt")
-    monkeypatch.setattr(os, "cpu_count", lambda: 2)
-    monkeypatch.delenv("LOCAL_WORLD_SIZE", raising=False)
-    monkeypatch.setitem(plan.CPU_RUNTIME, "tiny", CpuRuntime(workers_per_core=1, threads=2))
-    keys, matrix, compute = _run(corpus, tmp_path / "store", ckpt)
-    assert compute == "workers x 2 threads"
-    _assert_one_at_a_time(corpus, ckpt, keys, matrix)
+def test_forked_compute_workers_cannot_be_given_more_threads():
+    # a worker forked after the parent used OpenMP hangs in its first parallel region (GNU OpenMP is
+    # not fork-safe): the full suite hung there, so the table refuses such an entry when it is made
+    with pytest.raises(ValueError, match="forked compute workers run one torch thread"):
+        CpuRuntime(workers_per_core=1, threads=2)
+    assert CpuRuntime(workers_per_core=0, threads=2).threads == 2
