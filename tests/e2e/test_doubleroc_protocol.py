@@ -34,6 +34,7 @@ import pytest
 
 from tests.conftest import shared_path
 from tests.e2e._doubleroc import SYSTEMS, write_checkpoints
+from tests.e2e._read import score_file, store_rows
 from tests.test_readme_commands import readme_commands
 
 pytestmark = pytest.mark.slow
@@ -132,19 +133,6 @@ def test_the_trial_list_is_the_official_lines_of_the_files_present(run):
     assert (keys.count("target"), keys.count("nontarget"), keys.count("spoof")) == (3, 2, 1)
 
 
-def _store(path: Path) -> dict[str, np.ndarray]:
-    """utt -> (rows, D) from the native store's files, read with numpy alone."""
-    matrix = np.load(path / "embeddings.npy").astype(np.float64)
-    keys = (path / "keys.txt").read_text().split()
-    offsets = np.load(path / "offsets.npy")
-    return {k: matrix[offsets[i]:offsets[i + 1]] for i, k in enumerate(keys)}
-
-
-def _scores(path: Path) -> dict[tuple[str, str], float]:
-    lines = path.read_text().splitlines()[1:]  # header: enroll test score label
-    return {(ln.split("\t")[0], ln.split("\t")[1]): float(ln.split("\t")[2]) for ln in lines}
-
-
 def _enrol_utts(ws: Path) -> dict[str, list[str]]:
     lines = [ln.split() for f in ("female", "male")
              for ln in (ws / f"ASVspoof2019.LA.asv.eval.{f}.trn.txt").read_text().splitlines()]
@@ -155,7 +143,7 @@ def _enrol_utts(ws: Path) -> dict[str, list[str]]:
 def test_each_utterance_stores_the_whole_and_5_crops(run, entry):
     import soundfile as sf
 
-    store = _store(run["ws"] / f"emb_{SHORT[entry]}")
+    store = store_rows(run["ws"] / f"emb_{SHORT[entry]}")
     assert len(store) == len(EVAL_UTTS) + len(SPEAKERS)
     assert all(rows.shape[0] == 6 for rows in store.values())
     for utt, rows in store.items():
@@ -180,8 +168,8 @@ def _pooled_cosine(enrol_rows: np.ndarray, test_rows: np.ndarray, pool_norm: str
 @pytest.mark.parametrize("entry", list(SHORT))
 def test_scores_are_the_pooled_cosines_of_the_stored_rows(run, entry):
     ws, short = run["ws"], SHORT[entry]
-    store, enrol = _store(ws / f"emb_{short}"), _enrol_utts(ws)
-    by_norm = {norm: _scores(ws / f"{short}_{variant.lower()}.tsv") for norm, variant in VARIANTS.items()}
+    store, enrol = store_rows(ws / f"emb_{short}"), _enrol_utts(ws)
+    by_norm = {norm: score_file(ws / f"{short}_{variant.lower()}.tsv") for norm, variant in VARIANTS.items()}
     for spk, utt, _ in _trials(ws):
         enrol_rows = np.concatenate([store[u] for u in enrol[spk]])
         expected = {norm: _pooled_cosine(enrol_rows, store[utt], norm) for norm in VARIANTS}
@@ -201,7 +189,7 @@ def test_the_two_poolings_differ_where_the_row_norms_do(run):
         norms = np.linalg.norm(np.load(ws / f"emb_{short}" / "embeddings.npy"), axis=1)
         if norms.max() < 1.3 * norms.min():
             continue
-        none, l2 = _scores(ws / f"{short}_nonorm.tsv"), _scores(ws / f"{short}_l2norm.tsv")
+        none, l2 = score_file(ws / f"{short}_nonorm.tsv"), score_file(ws / f"{short}_l2norm.tsv")
         assert max(abs(none[k] - l2[k]) for k in none) > 1e-5, short
         checked += 1
     assert checked >= 1
@@ -240,7 +228,7 @@ def _fused_eers(fused: dict[tuple[str, str], float], trials) -> dict[str, float]
 @pytest.mark.parametrize("pool_norm", list(VARIANTS))
 def test_records_hold_the_eers_of_the_product_fusion(run, entry, pool_norm):
     ws, name = run["ws"], f"{SHORT[entry]}_{VARIANTS[pool_norm].lower()}"
-    asv, cm, trials = _scores(ws / f"{name}.tsv"), _cm_probabilities(ws), _trials(ws)
+    asv, cm, trials = score_file(ws / f"{name}.tsv"), _cm_probabilities(ws), _trials(ws)
     # DoubleRoc: P(bona fide) x (cosine + 1) / 2
     fused = {(spk, utt): cm[utt] * (asv[(spk, utt)] + 1) / 2 for spk, utt, _ in trials}
     record = json.loads((ws / f"{name}.json").read_text())
@@ -254,7 +242,7 @@ def test_fuse_writes_the_product_of_the_two_score_files(run, tmp_path):
     ws, name = run["ws"], "res2net50_l2norm"
     _run(f"asvbench fuse --asv {ws / name}.tsv --cm {ws / 'cm_eval.tsv'} --trials {ws / TRIALS} --method product "
          f"--out {tmp_path / 'sasv.txt'}", tmp_path)
-    asv, cm = _scores(ws / f"{name}.tsv"), _cm_probabilities(ws)
+    asv, cm = score_file(ws / f"{name}.tsv"), _cm_probabilities(ws)
     rows = [ln.split() for ln in (tmp_path / "sasv.txt").read_text().splitlines()]
     assert len(rows) == len(_trials(ws))
     for spk, utt, _, _, score in rows:

@@ -14,18 +14,13 @@ from asvbench.errors import AsvbenchError
 from asvbench.io import kaldi
 from asvbench.io._spans import gather_spans
 from asvbench.io.embeddings import _load_kaldi_with_kaldiio, load_embeddings
+from tests.io._same_store import assert_same_store
 
 
 def assert_same_as_kaldiio(path: Path) -> None:
     ours = load_embeddings(path)
     ref = _load_kaldi_with_kaldiio(path)
-    assert ours.keys == ref.keys
-    assert ours.matrix.dtype == np.float32
-    np.testing.assert_array_equal(ours.matrix, ref.matrix)
-    if ref.offsets is None:
-        assert ours.offsets is None
-    else:
-        np.testing.assert_array_equal(ours.offsets, ref.offsets)
+    assert_same_store(ours, ref)
 
 
 def write(tmp_path: Path, name: str, items: dict[str, np.ndarray], **kwargs) -> tuple[Path, Path]:

@@ -11,19 +11,14 @@ from hypothesis import strategies as st
 
 from asvbench.errors import AsvbenchError
 from asvbench.io.embeddings import _from_mapping, load_embeddings
+from tests.io._same_store import assert_same_store
 
 
 def assert_same_as_numpy(path) -> None:
     with np.load(path, allow_pickle=False) as data:
         ref = _from_mapping({k: data[k] for k in data.files}, str(path))
     ours = load_embeddings(path)
-    assert ours.keys == ref.keys
-    assert ours.matrix.dtype == np.float32
-    np.testing.assert_array_equal(ours.matrix, ref.matrix)
-    if ref.offsets is None:
-        assert ours.offsets is None
-    else:
-        np.testing.assert_array_equal(ours.offsets, ref.offsets)
+    assert_same_store(ours, ref)
 
 
 def test_uniform_float32_vectors(tmp_path):
