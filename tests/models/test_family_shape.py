@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from asvbench.errors import AsvbenchError
-from asvbench.models import aasist, campplus, ecapa_tdnn
+from asvbench.models import aasist, campplus, ecapa_tdnn, ge2e, lcnn
 from asvbench.models._presets import UnknownPresetError
 from asvbench.models.adapters import ADAPTERS, get_adapter, layouts, register_adapter
 from asvbench.models.registry import MODELS
@@ -19,8 +19,10 @@ FAMILIES = [
     (campplus, campplus.build_campplus, campplus.CAMPPlusConfig, "wespeaker-e192"),
     (ecapa_tdnn, ecapa_tdnn.build_ecapa, ecapa_tdnn.EcapaConfig, "wespeaker-c512"),
     (aasist, aasist.build_aasist, aasist.AasistConfig, "AASIST-L"),
+    (ge2e, ge2e.build_ge2e, ge2e.GE2EConfig, "resemblyzer"),
+    (lcnn, lcnn.build_lcnn, lcnn.LcnnConfig, "nii-lfcc-lcnn-lstm-sig"),
 ]
-IDS = ["campplus", "ecapa", "aasist"]
+IDS = ["campplus", "ecapa", "aasist", "ge2e", "lcnn"]
 
 
 @pytest.mark.parametrize("module,build,config_cls,preset", FAMILIES, ids=IDS)
