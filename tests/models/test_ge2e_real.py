@@ -14,7 +14,6 @@ any trimming 0.333 % and 3.103 % (the ASVspoof set fails the bound: trimming mat
 from __future__ import annotations
 
 import hashlib
-import itertools
 import json
 from pathlib import Path
 
@@ -28,6 +27,7 @@ from asvbench.models.base import load_state_dict_file
 from asvbench.models.layers import count_parameters
 from asvbench.models.registry import get_model, resolve_model
 from tests.conftest import shared_path
+from tests.models._all_pairs import write_all_pairs_trials
 from tests.models._batch import padded_batch
 
 pytestmark = [pytest.mark.shared, pytest.mark.usefixtures("two_torch_threads")]
@@ -48,17 +48,6 @@ def _invoke(*args):
     result = CliRunner().invoke(app, [str(a) for a in args])
     assert result.exit_code == 0, result.output
     return result
-
-
-def _all_pairs_trials(keys: list[str], speaker_of, path: Path) -> tuple[int, int]:
-    """VoxCeleb-format trial list ``label enroll test`` of every unordered pair; (targets, non-targets)."""
-    lines, n_tar = [], 0
-    for a, b in itertools.combinations(keys, 2):
-        target = speaker_of(a) == speaker_of(b)
-        n_tar += target
-        lines.append(f"{int(target)} {a} {b}")
-    path.write_text("\n".join(lines) + "\n")
-    return n_tar, len(lines) - n_tar
 
 
 def _extract_and_score(ckpt: Path, audio: Path, trials: Path, tmp_path: Path, key_style: str) -> dict:
@@ -103,7 +92,7 @@ def test_librispeech_10x10_eer_through_the_cli(shared_dir, ckpt, tmp_path):
     keys = sorted(f"{p.parent.name}/{p.stem}" for p in root.glob("*/*.flac"))
     assert len(keys) == 100
     # 10 speakers x C(10, 2) = 450 target pairs; C(100, 2) - 450 = 4,950 - 450 = 4,500 non-target
-    assert _all_pairs_trials(keys, lambda k: k.split("/")[0], tmp_path / "trials.txt") == (450, 4500)
+    assert write_all_pairs_trials(keys, lambda k: k.split("/")[0], tmp_path / "trials.txt") == (450, 4500)
     payload = _extract_and_score(ckpt, root, tmp_path / "trials.txt", tmp_path, "relpath")
     assert (payload["n_target"], payload["n_nontarget"], payload["n_missing"]) == (450, 4500, 0)
     assert abs(payload["eer"] - REFERENCE_EER["librispeech"]) <= BOUND, payload["eer"]
@@ -125,7 +114,7 @@ def test_asvspoof2019_enrolment_segments_eer_through_the_cli(shared_dir, ckpt, t
             sf.write(audio / f"{key}.wav", wav[k * 96000 : (k + 1) * 96000], sr, subtype="PCM_16")
             keys.append(key)
     # 58 x C(5, 2) = 580 target; C(290, 2) - 580 = 41,905 - 580 = 41,325 non-target
-    assert _all_pairs_trials(keys, lambda k: k[:7], tmp_path / "trials.txt") == (580, 41325)
+    assert write_all_pairs_trials(keys, lambda k: k[:7], tmp_path / "trials.txt") == (580, 41325)
     payload = _extract_and_score(ckpt, audio, tmp_path / "trials.txt", tmp_path, "stem")
     assert (payload["n_target"], payload["n_nontarget"], payload["n_missing"]) == (580, 41325, 0)
     assert abs(payload["eer"] - REFERENCE_EER["asvspoof"]) <= BOUND, payload["eer"]

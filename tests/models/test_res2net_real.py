@@ -30,6 +30,7 @@ from asvbench.models.base import LoadedModel, load_state_dict_file
 from asvbench.models.layers import count_parameters
 from asvbench.models.registry import get_model
 from tests.conftest import shared_path
+from tests.models._all_pairs import write_all_pairs_trials
 from tests.models._parity import cosine, make_input
 
 pytestmark = [pytest.mark.shared, pytest.mark.usefixtures("two_torch_threads")]
@@ -120,17 +121,6 @@ def test_minimum_length_guard_names_seconds(model):
 # ---------------------------------------------------------------- through the CLI, as a user runs it
 
 
-def _all_pairs_trials(keys: list[str], speaker_of, path: Path) -> tuple[int, int]:
-    lines, n_target = [], 0
-    for i, a in enumerate(keys):
-        for b in keys[i + 1 :]:
-            same = speaker_of(a) == speaker_of(b)
-            n_target += same
-            lines.append(f"{int(same)} {a} {b}\n")
-    path.write_text("".join(lines))
-    return n_target, len(lines) - n_target
-
-
 def _extract_and_score(shared_dir: Path, audio: Path, trials: Path, tmp_path: Path) -> tuple[dict, Path]:
     store = tmp_path / "store"
     extract = runner.invoke(app, ["extract", "--model", NAME, "--checkpoint", str(shared_path(shared_dir, CKPT)),
@@ -149,7 +139,7 @@ def test_cli_librispeech_10x10_eer_matches_the_reference(shared_dir, tmp_path):
     files = sorted(root.glob("*/*.flac"))
     assert len(files) == 100
     keys = [f"{f.parent.name}/{f.stem}" for f in files]  # --key-style relpath (the default)
-    counts = _all_pairs_trials(keys, lambda k: k.split("/")[0], tmp_path / "trials.txt")
+    counts = write_all_pairs_trials(keys, lambda k: k.split("/")[0], tmp_path / "trials.txt")
     # 10 speakers x C(10, 2) = 450 target pairs; C(100, 2) - 450 = 4,950 - 450 = 4,500 non-target
     assert counts == (450, 4500)
     metrics, store = _extract_and_score(shared_dir, root, tmp_path / "trials.txt", tmp_path)
@@ -177,7 +167,7 @@ def test_cli_asvspoof2019_enrolment_segments(shared_dir, tmp_path, model):
         for k in range(5):  # 5 consecutive 6 s segments of the first 30 s
             sf.write(audio / speaker / f"{speaker}_{k}.flac", wav[k * 96000 : (k + 1) * 96000], sr, subtype="PCM_16")
             keys.append(f"{speaker}/{speaker}_{k}")
-    counts = _all_pairs_trials(keys, lambda k: k.split("/")[0], tmp_path / "trials.txt")
+    counts = write_all_pairs_trials(keys, lambda k: k.split("/")[0], tmp_path / "trials.txt")
     # 58 x C(5, 2) = 580 target; C(290, 2) - 580 = 41,905 - 580 = 41,325 non-target
     assert counts == (580, 41325)
     metrics, store = _extract_and_score(shared_dir, audio, tmp_path / "trials.txt", tmp_path)
