@@ -275,10 +275,11 @@ def run_real(audio: str | Path, checkpoint: str | Path, out: str | Path = "repor
     """The demo on real audio: extract, all-pairs trials from speaker folders, score, report.
 
     ``model``: an entry or family name; None: the entry the checkpoint is identified as."""
+    from asvbench._hashing import sha256_file
     from asvbench.metrics import summarize
     from asvbench.report.plots import DetSeries, plot_det, plot_histograms
     from asvbench.report.tables import build_table, render_json, render_markdown
-    from asvbench.results import ModelInfo, fingerprint_trials, record_from_summary, save_result, sha256_file
+    from asvbench.results import ModelInfo, fingerprint_trials, record_from_summary, save_result
 
     start = time.perf_counter()
     audio, checkpoint, outdir = Path(audio), Path(checkpoint), Path(out)

@@ -191,15 +191,6 @@ def fingerprint_labels(labels, enroll=None, test=None, source: str = "") -> Tria
     )
 
 
-def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
-    """sha256 of a file (e.g. a checkpoint), read in chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 # --------------------------------------------------------------------------- record parts
 
 @dataclass(frozen=True)

@@ -13,7 +13,6 @@ cached checkpoint is the extracted member.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import tempfile
@@ -23,8 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+from asvbench._download import download_verified
+from asvbench._hashing import sha256_file
 from asvbench.errors import AsvbenchError
-from asvbench.results import sha256_file
 
 CACHE_ENV = "ASVBENCH_CACHE"
 
@@ -122,56 +122,16 @@ def pull(name: str, url: str | None, sha256: str | None, *, cache_dir: str | Pat
     if (download.is_file() and checkpoint.is_file() and expected is not None
             and sha256_file(download) == expected):
         return PullResult(name, checkpoint, expected, True, False, download.stat().st_size)
-    digest, n_bytes = _download(name, url, download, expected, progress, timeout)
+    fetched = download_verified(
+        url, download, what=name, expected_sha256=expected, progress=progress, timeout=timeout,
+        failure_hint="check the network, or download by hand and pass --checkpoint",
+        web_page_error=AsvbenchError(f"the registered URL of {name} serves a web page, not a checkpoint",
+                                     where=url, hint="download the checkpoint by hand from that page and "
+                                                     "pass --checkpoint PATH"))
     if archive_member:
         try:
             extract_member(download, archive_member, checkpoint, where=url)
         except AsvbenchError:
             download.unlink(missing_ok=True)  # not the archive we expect: do not leave it cached
             raise
-    return PullResult(name, checkpoint, digest, expected is not None, True, n_bytes)
-
-
-def _download(name: str, url: str, target: Path, expected: str | None,
-              progress: Callable[[int, int | None], None] | None, timeout: float) -> tuple[str, int]:
-    """``url`` -> ``target`` through a temporary file, renamed only when its sha256 is ``expected``
-    (or none is); returns (sha256, bytes)."""
-    import urllib.error
-    import urllib.request
-
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
-    tmp = Path(tmp_name)
-    h = hashlib.sha256()
-    n_bytes = 0
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            try:
-                with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - registered URL
-                    if str(response.headers.get("Content-Type", "")).lower().startswith("text/html"):
-                        raise AsvbenchError(f"the registered URL of {name} serves a web page, not a checkpoint",
-                                            where=url, hint="download the checkpoint by hand from that page and "
-                                                            "pass --checkpoint PATH")
-                    total = response.headers.get("Content-Length")
-                    total_n = int(total) if total and total.isdigit() else None
-                    while block := response.read(1 << 20):
-                        handle.write(block)
-                        h.update(block)
-                        n_bytes += len(block)
-                        if progress:
-                            progress(n_bytes, total_n)
-            except (urllib.error.URLError, OSError, ValueError) as exc:
-                reason = getattr(exc, "reason", exc)
-                raise AsvbenchError(f"download failed: {reason}", where=url,
-                                    hint="check the network, or download by hand and pass --checkpoint") from None
-        digest = h.hexdigest()
-        if expected is not None and digest != expected:
-            raise AsvbenchError(
-                f"sha256 mismatch for {name}: expected {expected}, got {digest}; the download was removed",
-                where=url, hint="the file at the URL changed or the transfer was corrupted; retry, or report it",
-            )
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return digest, n_bytes
+    return PullResult(name, checkpoint, fetched.sha256, expected is not None, True, fetched.n_bytes)

@@ -542,7 +542,7 @@ def run_extract(cfg: ExtractConfig, *, entry: "ModelEntry | None" = None,
     checkpoint = resolve_checkpoint(cfg, entry)
     import torch
 
-    from asvbench.extract.cache import sha256_file
+    from asvbench._hashing import sha256_file
     from asvbench.io.audio import list_audio
 
     rt = Runtime(cfg, dist)

@@ -195,7 +195,7 @@ def _check_cache(cache: Path, entry: "ModelEntry", sha: str) -> "pd.DataFrame | 
 def score_with_cm(entry: "ModelEntry", needed: list[str], *, audio: Path, checkpoint: Path | None, key_style: str,
                   cache: Path, allow_missing: bool = False, device: str = "cpu") -> CmRun:
     """CM scores of the ``needed`` utterances: reused from ``cache``, the rest computed and added to it."""
-    from asvbench.extract.cache import sha256_file
+    from asvbench._hashing import sha256_file
     from asvbench.extract.config import ExtractConfig
     from asvbench.extract.engine import resolve_checkpoint
 

@@ -128,7 +128,7 @@ def pick(path: str | Path, matches: Sequence[Match]) -> tuple[Match, str]:
     same = f"{twins} have the same architecture (keys and shapes cannot tell them apart)"
     released = [m for m in matches if m.entry.sha256]
     if released:
-        from asvbench.results import sha256_file
+        from asvbench._hashing import sha256_file
 
         digest = sha256_file(Path(path))
         for m in released:

@@ -165,7 +165,7 @@ def test_other_models_store_is_not_overwritten(corpus: Path, ckpt: Path, tmp_pat
     with pytest.raises(AsvbenchError, match="already holds results of model 'tiny'"):
         run_extract(_cfg(corpus, out, ckpt, model="tiny2"), entry=tiny_entry("tiny2"))
     run_extract(_cfg(corpus, out, other, overwrite=True), entry=tiny_entry())
-    from asvbench.extract.cache import sha256_file
+    from asvbench._hashing import sha256_file
 
     assert load_embeddings(out).manifest["checkpoint_sha256"] == sha256_file(other)
     run_extract(_cfg(corpus, out, other), entry=tiny_entry())  # same model again: fine
