@@ -11,6 +11,7 @@ from asvbench.errors import AsvbenchError
 from asvbench.metrics._curve import operating_points
 from asvbench.metrics.cllr import cllr, min_cllr_from_points
 from asvbench.metrics.dcf import act_dcf, min_dcf_from_points
+from asvbench.metrics.declarations import SPOOF_ONLY_KEYS
 from asvbench.metrics.eer import EER_METHODS, compute_eer, eer_from_points
 from asvbench.metrics.sasv import sasv_eers
 from asvbench.types import Label
@@ -43,7 +44,7 @@ class MetricsSummary:
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         if self.n_spoof == 0:
-            for key in ("sasv_eer", "sv_eer", "spf_eer"):
+            for key in SPOOF_ONLY_KEYS:
                 out.pop(key)
         if not self.extra:
             out.pop("extra")

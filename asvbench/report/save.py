@@ -79,10 +79,11 @@ def save_summary_result(
 def fusion_metrics(result: Mapping[str, Any]) -> dict[str, Any]:
     """Headline metrics of an ``asvbench fuse`` result dict (its ``eval`` part), named for tables:
     ``sasv_eer``, ``sv_eer``, ``spf_eer``, ``min_a_dcf``, ``min_t_dcf@legacy|2021``, ``t_eer``."""
+    from asvbench.metrics.declarations import METRICS
+
     ev = result["eval"]
     fused = ev["fused"]
-    out: dict[str, Any] = {"sasv_eer": fused["sasv_eer"], "sv_eer": fused["sv_eer"], "spf_eer": fused["spf_eer"],
-                           "min_a_dcf": fused["min_adcf"]}
+    out: dict[str, Any] = {m.key: fused[m.fusion_key] for m in METRICS if m.fusion_key}
     if "tdcf" in ev:
         out["min_t_dcf"] = {form: ev["tdcf"][form]["min_tdcf"] for form in ("legacy", "2021") if form in ev["tdcf"]}
     if "teer" in ev:

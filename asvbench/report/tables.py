@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 from asvbench.errors import AsvbenchError
 from asvbench.report.formats import FORMATS
+from asvbench.metrics.declarations import declaration
 from asvbench.results import FREE_PREFIXES, ResultRecord
 
 SIMULATED_BANNER = "SIMULATED DATA (not a real system)"
@@ -43,21 +44,6 @@ class MetricSpec:
         return f"{value * self.scale:.{self.decimals if decimals is None else decimals}f}"
 
 
-_KNOWN: dict[str, tuple[str, float, int]] = {
-    "eer": ("EER (%)", 100.0, 2),
-    "sasv_eer": ("SASV-EER (%)", 100.0, 2),
-    "sv_eer": ("SV-EER (%)", 100.0, 2),
-    "spf_eer": ("SPF-EER (%)", 100.0, 2),
-    "t_eer": ("t-EER (%)", 100.0, 2),
-    "min_dcf": ("minDCF", 1.0, 3),
-    "act_dcf": ("actDCF", 1.0, 3),
-    "cllr": ("Cllr", 1.0, 3),
-    "min_cllr": ("minCllr", 1.0, 3),
-    "min_a_dcf": ("min a-DCF", 1.0, 4),
-    "a_dcf": ("a-DCF", 1.0, 4),
-    "min_t_dcf": ("min t-DCF", 1.0, 4),
-    "t_dcf": ("t-DCF", 1.0, 4),
-}
 
 #: Default columns per benchmark kind.
 DEFAULT_METRICS: dict[str, tuple[str, ...]] = {
@@ -73,10 +59,12 @@ NOT_METRICS = {"n_target", "n_nontarget", "n_spoof", "eer_threshold", "c_miss", 
 def metric_spec(key: str) -> MetricSpec:
     """Display spec of a flattened metric key such as ``min_dcf@0.01``."""
     base, _, sub = key.partition("@")
-    label, scale, decimals = _KNOWN.get(base, (base, 1.0, 3))
+    known = declaration(base)
+    label, scale, decimals = (known.header(), known.factor(), known.decimals) if known else (base, 1.0, 3)
     if sub:
         label = f"{label} (p={sub})" if base in ("min_dcf", "act_dcf") else f"{label} ({sub})"
-    return MetricSpec(key=key, label=label, scale=scale, decimals=decimals)
+    return MetricSpec(key=key, label=label, scale=scale, decimals=decimals,
+                      lower_better=known.lower_better if known else True)
 
 
 @dataclass(frozen=True)
@@ -397,9 +385,7 @@ def render(table: ResultTable, fmt: str) -> str:
         console = Console(record=True, width=200, file=io.StringIO())
         console.print(render_rich(table))
         return console.export_text()
-    if fmt not in RENDERERS:
-        raise AsvbenchError(f"unknown table format {fmt!r}", hint=f"choose one of: {', '.join(FORMATS)}")
-    return RENDERERS[fmt](table)
+    return RENDERERS[check_choice(fmt, FORMATS, "table format")](table)
 
 
 # --------------------------------------------------------------------------- per-condition breakdowns
