@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from asvbench._choices import check_choice
 from asvbench.errors import AsvbenchError
 
 Device = Literal["cpu", "cuda"]
@@ -73,10 +74,8 @@ class ExtractConfig:
             raise AsvbenchError(f"--crop-seconds must be > 0, got {self.crop_seconds}")
         if self.max_seconds is not None and not self.max_seconds > 0:
             raise AsvbenchError(f"--max-seconds must be > 0, got {self.max_seconds}")
-        if self.dtype not in DTYPES:
-            raise AsvbenchError(f"unknown --dtype {self.dtype!r}", hint=f"choose one of: {', '.join(DTYPES)}")
-        if self.bucketing not in BUCKETINGS:
-            raise AsvbenchError(f"unknown --bucketing {self.bucketing!r}", hint=f"choose one of: {', '.join(BUCKETINGS)}")
+        check_choice(self.dtype, DTYPES, "--dtype")
+        check_choice(self.bucketing, BUCKETINGS, "--bucketing")
         if not (self.device == "cpu" or self.device == "cuda" or self.device.startswith("cuda:")):
             raise AsvbenchError(f"unknown --device {self.device!r}", hint="choose cpu or cuda")
         if self.num_workers is not None and self.num_workers < 0:

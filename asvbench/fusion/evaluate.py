@@ -15,6 +15,7 @@ from dataclasses import asdict
 
 import numpy as np
 
+from asvbench._choices import check_choice
 from asvbench.errors import AsvbenchError
 from asvbench.fusion.options import TDCF_ASV_SOURCES
 from asvbench.metrics import act_dcf, cllr, compute_eer, min_dcf, sasv_eers
@@ -71,9 +72,7 @@ def _min_tdcf_or_undefined(utt_scores, utt_bona, rates, form: str) -> dict:
 def sasv_report(fused, asv, cm, labels, test_ids, *, eer_method: str = "roc", adcf_costs: str = "default",
                 tdcf_asv: str = "eer") -> dict:
     """Every metric of the module docstring, as a JSON-ready dict."""
-    if tdcf_asv not in TDCF_ASV_SOURCES:
-        raise AsvbenchError(f"unknown t-DCF ASV operating point {tdcf_asv!r}",
-                            hint=f"choose one of: {', '.join(TDCF_ASV_SOURCES)}")
+    check_choice(tdcf_asv, TDCF_ASV_SOURCES, "t-DCF ASV operating point")
     report: dict = {
         "definitions": {"eer_method": eer_method, "adcf_costs": adcf_costs},
         "fused": score_set_metrics(fused, labels, eer_method, adcf_costs),

@@ -38,6 +38,7 @@ from typing import Literal
 
 import numpy as np
 
+from asvbench._choices import check_choice
 from asvbench.errors import AsvbenchError, at_line
 from asvbench.io.formats import KEY_STYLES
 
@@ -68,8 +69,7 @@ class AudioInfo:
 
 
 def _check_key_style(key_style: str) -> None:
-    if key_style not in KEY_STYLES:
-        raise AsvbenchError(f"unknown key style {key_style!r}", hint=f"choose one of: {', '.join(KEY_STYLES)}")
+    check_choice(key_style, KEY_STYLES, "key style")
 
 
 def make_key(rel: str, key_style: str) -> str:

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from asvbench._choices import check_choice
 from asvbench.errors import AsvbenchError, at_line
 from asvbench.io._text import (
     decode_text,
@@ -95,8 +96,7 @@ def detect_cm_protocol_format(text: str, path: str | Path) -> str:
 
 def read_cm_protocol(path: str | Path, fmt: str = "auto") -> CmProtocol:
     """Read a CM protocol (see the module docstring)."""
-    if fmt not in CM_PROTOCOL_FORMATS:
-        raise AsvbenchError(f"unknown CM protocol format {fmt!r}", hint=f"choose one of: {', '.join(CM_PROTOCOL_FORMATS)}")
+    check_choice(fmt, CM_PROTOCOL_FORMATS, "CM protocol format")
     raw = read_bytes(path)
     if fmt == "auto":
         fmt = detect_cm_protocol_format(head_text(raw, path), path)

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from asvbench._atomic import atomic_open
+from asvbench._choices import check_choice
 from asvbench.errors import AsvbenchError
 from asvbench.io._score_text import ScoreText, repr_lines
 from asvbench.io._text import (
@@ -114,8 +115,7 @@ def read_scores(path: str | Path, fmt: str = "auto", *, score_column: str | None
     to confirm and name both lines. SASV 5-column files: target/nontarget rows must name the
     source bonafide.
     """
-    if fmt not in SCORE_FORMATS:
-        raise AsvbenchError(f"unknown score format {fmt!r}", hint=f"choose one of: {', '.join(SCORE_FORMATS)}")
+    check_choice(fmt, SCORE_FORMATS, "score format")
     text = read_head(path)  # the whole file is only read as text to locate errors
     if fmt == "auto":  # naming a column implies a table with a header
         fmt = "table" if score_column is not None or label_column is not None else detect_score_format(text, path)

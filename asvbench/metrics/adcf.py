@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from asvbench._choices import check_choice
 from asvbench.errors import AsvbenchError
 from asvbench.types import Label
 
@@ -129,9 +130,7 @@ def min_adcf(scores, labels, costs: AdcfCosts | str = "default") -> AdcfResult:
         A cost model, or a name in :data:`ADCF_COSTS` (``default``, ``asvspoof5``).
     """
     if isinstance(costs, str):
-        if costs not in ADCF_COSTS:
-            raise AsvbenchError(f"unknown a-DCF cost setting {costs!r}", hint=f"choose one of: {', '.join(ADCF_COSTS)}")
-        costs = ADCF_COSTS[costs]
+        costs = ADCF_COSTS[check_choice(costs, ADCF_COSTS, "a-DCF cost setting")]
     costs.check()
     pts = three_class_points(scores, labels)
     curve = (costs.c_miss * costs.p_target * pts.p_miss + costs.c_fa_asv * costs.p_nontarget * pts.p_fa_nontarget

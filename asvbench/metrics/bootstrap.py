@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from asvbench._choices import check_choice
 from asvbench.errors import AsvbenchError
 from asvbench.metrics._checks import check_binary, check_prior
 from asvbench.metrics._curve import OperatingPoints
@@ -330,8 +331,7 @@ class BinaryRequest:
     min_cllr: bool = True
 
     def check(self) -> None:
-        if self.eer_method not in EER_METHODS:
-            raise AsvbenchError(f"unknown EER method {self.eer_method!r}", hint=f"choose one of: {', '.join(EER_METHODS)}")
+        check_choice(self.eer_method, EER_METHODS, "EER method")
         for p in self.p_targets:
             check_prior(p, self.c_miss, self.c_fa)
 

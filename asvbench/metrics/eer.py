@@ -11,7 +11,7 @@ from typing import Literal
 
 import numpy as np
 
-from asvbench.errors import AsvbenchError
+from asvbench._choices import check_choice
 from asvbench.metrics._checks import check_binary
 from asvbench.metrics._curve import OperatingPoints, operating_points
 from asvbench.metrics._hull import lower_hull
@@ -71,7 +71,9 @@ def eer_from_points(points: OperatingPoints, method: str = "interp") -> EerResul
         return _roc_eer(points)
     if method == "nearest":
         return _nearest_eer(points)
-    raise AsvbenchError(f"unknown EER method {method!r}", hint=f"choose one of: {', '.join(EER_METHODS)}")
+    check_choice(method, tuple(m for m in EER_METHODS if m != "kaldi"), "EER method",
+                 hint=None if method != "kaldi" else "kaldi needs the raw scores: call compute_eer")
+    raise AssertionError("unreachable")  # check_choice raised: every other method returned above
 
 
 def _crossing(fnr: np.ndarray, fpr: np.ndarray) -> int:

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from asvbench.errors import AsvbenchError
+from asvbench._choices import check_choice
 from asvbench.metrics._curve import operating_points
 from asvbench.metrics.cllr import cllr, min_cllr_from_points
 from asvbench.metrics.dcf import act_dcf, min_dcf_from_points
@@ -58,8 +58,7 @@ def _p_key(p: float) -> str:
 def summarize(scores, labels, *, eer_method: str = "interp", p_targets=DEFAULT_P_TARGETS,
               c_miss: float = 1.0, c_fa: float = 1.0) -> MetricsSummary:
     """Compute every headline metric of ``scores`` with :class:`Label` codes ``labels``."""
-    if eer_method not in EER_METHODS:
-        raise AsvbenchError(f"unknown EER method {eer_method!r}", hint=f"choose one of: {', '.join(EER_METHODS)}")
+    check_choice(eer_method, EER_METHODS, "EER method")
     s = np.asarray(scores, dtype=np.float64)
     lab = np.asarray(labels)
     is_tar = lab == Label.TARGET

@@ -32,6 +32,7 @@ from typing import Literal
 
 import numpy as np
 
+from asvbench._choices import check_choice
 from asvbench.errors import AsvbenchError
 from asvbench.metrics._curve import operating_points
 from asvbench.metrics.adcf import three_class_points
@@ -123,8 +124,7 @@ class TdcfResult:
 def min_tdcf(cm_scores, is_bonafide, asv: AsvErrorRates, form: str = "legacy",
              costs: TdcfCosts = TdcfCosts()) -> TdcfResult:
     """Minimum normalised t-DCF of CM scores (higher = more bona fide) given ASV error rates."""
-    if form not in TDCF_FORMS:
-        raise AsvbenchError(f"unknown t-DCF form {form!r}", hint=f"choose one of: {', '.join(TDCF_FORMS)}")
+    check_choice(form, TDCF_FORMS, "t-DCF form")
     costs.check()
     pts = operating_points(cm_scores, is_bonafide)
     p_miss_cm, p_fa_cm = pts.fnr, pts.fpr

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from asvbench._atomic import atomic_path
+from asvbench._choices import check_choice
 from asvbench.errors import AsvbenchError
 from asvbench.results import DetData
 
@@ -42,9 +43,8 @@ def _tick_label(p: float) -> str:
 
 def _plot_format(path: Path) -> str:
     fmt = path.suffix.lower().lstrip(".")
-    if fmt not in PLOT_FORMATS:
-        raise AsvbenchError(f"unknown plot format {path.suffix!r}", where=path,
-                            hint=f"name the file with one of: {', '.join('.' + f for f in PLOT_FORMATS)}")
+    suffixes = tuple("." + f for f in PLOT_FORMATS)
+    check_choice(path.suffix.lower(), suffixes, "plot format", where=path, hint=f"name the file with one of: {', '.join(suffixes)}")
     return fmt
 
 

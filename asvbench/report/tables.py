@@ -20,9 +20,10 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from asvbench._choices import check_choice
 from asvbench.errors import AsvbenchError
-from asvbench.report.formats import FORMATS
 from asvbench.metrics.declarations import declaration
+from asvbench.report.formats import FORMATS
 from asvbench.results import FREE_PREFIXES, ResultRecord
 
 SIMULATED_BANNER = "SIMULATED DATA (not a real system)"

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from asvbench._choices import check_choice
 from asvbench.errors import AsvbenchError
 from asvbench.scoring.norm import NORM_METHODS, build_cohort, check_top_k, normalise
 
@@ -31,8 +32,7 @@ class CohortNormaliser:
     notes: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        if self.method not in NORM_METHODS:
-            raise AsvbenchError(f"unknown --norm {self.method!r}", hint=f"choose one of: {', '.join(NORM_METHODS)}")
+        check_choice(self.method, NORM_METHODS, "--norm")
         if self.method != "none" and self.cohort is None:
             raise AsvbenchError(f"--norm {self.method} needs a cohort", hint="give --cohort STORE")
         if self.method == "none" and (self.cohort is not None or self.utt2spk is not None):

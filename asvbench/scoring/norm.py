@@ -39,6 +39,7 @@ from typing import Literal
 
 import numpy as np
 
+from asvbench._choices import check_choice
 from asvbench.errors import AsvbenchError
 from asvbench.scoring.options import NORM_METHODS
 
@@ -367,8 +368,7 @@ def normalise(scores, enroll_idx, test_idx, enroll_emb, test_emb, cohort_emb, me
     NormResult
         Float64 normalised scores, plus per-key statistics for inspection or calibration.
     """
-    if method not in NORM_METHODS:
-        raise AsvbenchError(f"unknown score normalisation {method!r}", hint=f"choose one of: {', '.join(NORM_METHODS)}")
+    check_choice(method, NORM_METHODS, "score normalisation")
     s = np.asarray(scores, dtype=np.float64)
     if s.ndim != 1:
         raise AsvbenchError(f"scores must be a 1-D array, got shape {s.shape}")

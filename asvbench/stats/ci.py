@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from asvbench.errors import AsvbenchError
+from asvbench._choices import check_choice
 from asvbench.metrics.bootstrap import (
     DEFAULT_REPS,
     BinaryRequest,
@@ -151,8 +151,7 @@ def fusion_intervals(fused, labels, units: Units, settings: CiSettings, *, eer_m
 
 def format_interval(value: float, interval, *, scale: float = 1.0, decimals: int = 3, style: str = "bracket") -> str:
     """``1.23 [1.15, 1.31]`` (bracket) or ``1.23 ± 0.08`` (pm: the larger half-width, so never too narrow)."""
-    if style not in CI_STYLES:
-        raise AsvbenchError(f"unknown interval style {style!r}", hint=f"choose one of: {', '.join(CI_STYLES)}")
+    check_choice(style, CI_STYLES, "interval style")
     lo, hi = (float(x) * scale if x is not None else float("nan") for x in interval)
     v = value * scale
     if style == "pm":
