@@ -21,16 +21,6 @@ def summary_ci(settings, scores, labels, enroll, test, *, where: str, eer_method
                              c_miss=c_miss, c_fa=c_fa)
 
 
-def fusion_ci(settings, fused, labels, enroll, test, *, where: str, eer_method: str, adcf_costs: str):
-    if settings is None:
-        return None
-    from asvbench.metrics.adcf import ADCF_COSTS
-    from asvbench.stats.ci import fusion_intervals, units_for
-
-    units = units_for(settings, enroll, test, len(fused), where=where)
-    return fusion_intervals(fused, labels, units, settings, eer_method=eer_method, adcf_costs=ADCF_COSTS[adcf_costs])
-
-
 def add_to_record(path: Path | None, record, intervals) -> None:
     """Rewrite the record just saved at ``path`` with the intervals (and their replicates, so that
     ``compare --significant-only`` can pair two records bootstrapped on the same resamples)."""

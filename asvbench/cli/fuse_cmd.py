@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from asvbench._atomic import staged_command, unstaged
+from asvbench._atomic import staged_command
 from asvbench.cli import _ci
 from asvbench.cli._common import err_console, handle_user_errors, out_console, print_json, to_json
 from asvbench.cli._options import (
@@ -23,67 +23,10 @@ from asvbench.cli._options import (
     choice,
     ci_settings,
 )
-from asvbench.fusion.options import CM_SCORE_CHOICES, FUSION_METHODS, SASV_OUT_FORMATS, TDCF_ASV_SOURCES
-from asvbench.io.formats import KEY_STYLES, TRIAL_FORMATS
+from asvbench.fusion.options import CM_SCORE_CHOICES, FUSION_METHODS, TDCF_ASV_SOURCES
+from asvbench.io.formats import KEY_STYLES, SASV_OUT_FORMATS, TRIAL_FORMATS
 from asvbench.report.save import BenchmarkOpt, SaveResultOpt, SystemOpt, VariantOpt
 from asvbench.types import ADCF_COST_NAMES
-
-
-def _load(asv_path: Path, cm_path: Path, trials_path: Path | None, trials_format: str, allow_missing: bool):
-    from asvbench.fusion.join import attach_cm
-    from asvbench.io.scores import read_cm_scores
-
-    joined = _join_asv(asv_path, trials_path, trials_format, allow_missing)
-    return attach_cm(joined, read_cm_scores(cm_path), allow_missing=allow_missing, cm_where=str(cm_path))
-
-
-def _join_asv(asv_path: Path, trials_path: Path | None, trials_format: str, allow_missing: bool):
-    from asvbench.fusion.join import join_asv
-    from asvbench.io.scores import read_scores
-    from asvbench.io.trials import read_trials
-
-    trials = read_trials(trials_path, trials_format) if trials_path is not None else None
-    return join_asv(read_scores(asv_path), trials, allow_missing=allow_missing, asv_where=str(asv_path))
-
-
-def _check_cm_options(source, *, cm_model: str | None, trials: Path | None, model_options: dict) -> str:
-    """The recorded CM name; options that do not fit ``--cm`` (a file or a model) are errors."""
-    from asvbench.errors import AsvbenchError
-
-    given = [flag for flag, value in model_options.items() if value is not None]
-    if isinstance(source, Path):
-        if given:
-            raise AsvbenchError(f"{', '.join(given)}: only for --cm MODEL (running a countermeasure); "
-                                f"--cm {source} is a score file", hint="drop them, or name a CM model with --cm")
-        return cm_model or "aasist"
-    if cm_model is not None and cm_model != source.name:
-        raise AsvbenchError(f"--cm-model {cm_model!r} names the CM of a score file; --cm {source.name!r} runs that "
-                            "model", hint="drop --cm-model")
-    if model_options["--audio"] is None:
-        raise AsvbenchError(f"--cm {source.name} runs the countermeasure on the test utterances of --trials, and "
-                            "needs their audio", hint="give --audio DIR (or a wav.scp or a list of files); "
-                                                      "or give --cm a CM score file")
-    if trials is None:
-        raise AsvbenchError(f"--cm {source.name} needs --trials: the trial list says which test utterances to score",
-                            hint="give --trials PROTOCOL (e.g. ASVspoof2019.LA.asv.eval.gi.trl.txt)")
-    for flag in ("--audio", "--checkpoint"):
-        path = model_options[flag]
-        if path is not None and not path.exists():
-            raise AsvbenchError(f"{flag}: not found", where=path)
-    return source.name
-
-
-def _check_dev(method: str, dev_asv: Path | None, dev_cm: Path | None) -> None:
-    from asvbench.errors import AsvbenchError
-    from asvbench.fusion.options import LLR_METHODS
-
-    if method in LLR_METHODS and (dev_asv is None or dev_cm is None):
-        raise AsvbenchError(f"{method} fusion calibrates ASV and CM scores on a development set",
-                            hint="give --dev-asv and --dev-cm (and --dev-trials)")
-    if dev_cm is not None and not dev_cm.is_file():
-        raise AsvbenchError("--dev-cm: CM score file not found", where=dev_cm,
-                            hint="--dev-cm takes a CM score file; score the development audio first, e.g. "
-                                 "asvbench extract --model aasist --key-style stem --audio DEV_DIR --out dev_cm.tsv")
 
 
 @handle_user_errors
@@ -148,11 +91,6 @@ def fuse(
     --cm takes a CM score file, or a CM model name (asvbench models list): the model then scores
     the test utterances of --trials found in --audio, into a cache that the next run reuses.
     """
-    from asvbench.fusion.cm_model import resolve_cm
-    from asvbench.fusion.evaluate import sasv_report, score_set_metrics
-    from asvbench.fusion.join import attach_cm
-    from asvbench.fusion.options import LLR_METHODS
-    from asvbench.fusion.run import fuse_trials
     from asvbench.stats.breakdown import check_by
 
     check_by(by)
@@ -173,117 +111,55 @@ def fuse(
     claim_outputs({"--out": out, "--report": report, "--save-result": save_result, "--cm-cache": cm_cache},
                   {"--asv": asv, "--cm": Path(cm), "--trials": trials, "--dev-asv": dev_asv, "--dev-cm": dev_cm,
                    "--dev-trials": dev_trials, "--audio": audio, "--checkpoint": checkpoint})
-    source = resolve_cm(cm)
-    model_options = {"--audio": audio, "--checkpoint": checkpoint, "--key-style": key_style, "--cm-cache": cm_cache,
-                     "--device": device}
-    cm_name = _check_cm_options(source, cm_model=cm_model, trials=trials, model_options=model_options)
-    _check_dev(method, dev_asv, dev_cm)
-    if not isinstance(source, Path):
-        from asvbench.fusion.cm_model import checked_entry
+    from asvbench.fusion.run import FusionInputs, FusionSettings, run_fusion
 
-        source, how = checked_entry(cm, source, checkpoint)  # AASIST vs AASIST-L, ... from the file
-        if how:
-            err_console.print(f"notice: {how}", highlight=False)
-        cm_name = source.name
-    joined = _join_asv(asv, trials, trials_format, allow_missing)
-    with unstaged():  # the CM cache is kept (and read back) even when fusing fails later
-        cm_frame, cm_where, run = _cm_scores(source, joined.kept_tests(), audio=audio, checkpoint=checkpoint,
-                                             key_style=key_style, device=device, allow_missing=allow_missing,
-                                             cache=cm_cache, beside={"out": out, "report": report, "asv": asv})
-    data = attach_cm(joined, cm_frame, allow_missing=allow_missing, cm_where=cm_where)
-    dev = _load(dev_asv, dev_cm, dev_trials, trials_format, allow_missing) \
-        if method in LLR_METHODS and dev_asv is not None and dev_cm is not None else None
-    outcome = fuse_trials(data, method, cm_score=cm_score, dev=dev, rho=rho, rho_grid=rho_grid,
-                          eer_method=eer_method, dev_name=str(dev_asv))
-    info: dict = {"method": method, "cm_model": cm_name, "cm_score": outcome.info.pop("cm_score"),
-                  "counts": data.counts}
-    if run is not None:
-        info["cm_run"] = run.as_dict()
-    info.update(outcome.info)
-    metrics = sasv_report(outcome.fused, data.asv, data.cm_logit, data.labels, data.test, eer_method=eer_method,
-                          adcf_costs=adcf_costs, tdcf_asv=tdcf_asv)
-    result = {**info, "eval": metrics}
-    if outcome.dev_fused is not None and dev is not None:
-        result["dev"] = {"fused": score_set_metrics(outcome.dev_fused, dev.labels, eer_method, adcf_costs)}
-    breakdowns = _breakdowns(by, data, outcome.fused, enroll_map, eer_method=eer_method, adcf_costs=adcf_costs,
-                             where=str(trials or asv))
-    if breakdowns:
-        result["breakdowns"] = [b.to_dict() for b in breakdowns]
-    intervals = _ci.fusion_ci(ci_set, outcome.fused, data.labels, data.enroll, data.test, where=str(trials or asv),
-                              eer_method=eer_method, adcf_costs=adcf_costs)
-    _ci.add_to_json(result, intervals)
-    _write_outputs(result, data, outcome.fused, out=out, out_format=out_format, report=report,
-                   save_result=save_result, record={"system": system, "benchmark": benchmark, "variant": variant,
-                                                    "trials_path": trials, "scores_path": asv})
-    _ci.add_to_saved_record(save_result, intervals)
-    _notes(result, metrics)
+    inputs = FusionInputs(asv=asv, cm=cm, trials=trials, trials_format=trials_format, cm_model=cm_model, audio=audio,
+                          checkpoint=checkpoint, key_style=key_style, cm_cache=cm_cache, device=device,
+                          dev_asv=dev_asv, dev_cm=dev_cm, dev_trials=dev_trials, allow_missing=allow_missing,
+                          out=out, report=report)
+    settings = FusionSettings(method=method, cm_score=cm_score, rho=rho, rho_grid=rho_grid, eer_method=eer_method,
+                              adcf_costs=adcf_costs, tdcf_asv=tdcf_asv, by=tuple(by or ()),
+                              enroll_maps=tuple(enroll_map or ()), ci=ci_set)
+    run = run_fusion(inputs, settings, notify=lambda message: err_console.print(message, highlight=False))
+    _write_outputs(run, out_format=out_format, save_result=save_result,
+                   record={"system": system, "benchmark": benchmark, "variant": variant,
+                           "trials_path": trials, "scores_path": asv})
+    _ci.add_to_saved_record(save_result, run.intervals)
+    _notes(run.result)
     if json_out:
-        print_json(result)
+        print_json(run.result)
     else:
         from asvbench.cli._breakdown import print_breakdowns
 
-        out_console().print(_table(result))
-        fused = result["eval"]["fused"]
-        _ci.print_intervals(intervals, {**fused, "min_a_dcf": fused.get("min_adcf")},
-                            title=f"fused: {intervals.level:g} % confidence intervals" if intervals else "")
-        print_breakdowns(breakdowns)
+        out_console().print(_table(run.result))
+        fused = run.result["eval"]["fused"]
+        _ci.print_intervals(run.intervals, {**fused, "min_a_dcf": fused.get("min_adcf")},
+                            title=f"fused: {run.intervals.level:g} % confidence intervals" if run.intervals else "")
+        print_breakdowns(run.breakdowns)
 
 
-def _breakdowns(by: list[str] | None, data, fused, enroll_maps: list[Path] | None, *, eer_method: str,
-                adcf_costs: str, where: str) -> list:
-    """``--by``: SASV-EER / SV-EER / SPF-EER / min a-DCF of the fused scores per condition."""
-    if not by:
-        return []
-    from asvbench.cli._breakdown import compute_breakdowns
-    from asvbench.stats.breakdown import sasv_evaluator
-
-    return compute_breakdowns(by, fused, data.labels, evaluator=sasv_evaluator(eer_method=eer_method,
-                                                                               adcf_costs=adcf_costs),
-                              scores_name="fused", enroll=data.enroll, test=data.test, sources=data.source,
-                              enroll_maps=[str(p) for p in enroll_maps or ()], where=where)
-
-
-def _cm_scores(source, needed: list[str], *, audio: Path | None, checkpoint: Path | None, key_style: str | None,
-               device: str | None, allow_missing: bool, cache: Path | None, beside: dict):
-    """(CM scores indexed by utterance, where they come from, the model run or None)."""
-    if isinstance(source, Path):
-        from asvbench.io.scores import read_cm_scores
-
-        return read_cm_scores(source), str(source), None
-    from asvbench.fusion.cm_model import default_cache, score_with_cm
-
-    assert audio is not None  # _check_cm_options
-    run = score_with_cm(source, needed, audio=audio, checkpoint=checkpoint, key_style=key_style or "stem",
-                        cache=cache or default_cache(source, **beside), allow_missing=allow_missing,
-                        device=device or "cpu")
-    for notice in run.notices:
-        err_console.print(f"notice: {notice}", highlight=False)
-    err_console.print(run.summary(), highlight=False)
-    return run.scores, str(run.cache), run
-
-
-def _write_outputs(result: dict, data, fused, *, out: Path | None, out_format: str, report: Path | None,
-                   save_result: Path | None, record: dict) -> None:
-    import numpy as np
-
+def _write_outputs(run, *, out_format: str, save_result: Path | None, record: dict) -> None:
     from asvbench._atomic import atomic_write_text
-    from asvbench.fusion.output import write_fused
 
+    data, out, report = run.data, run.inputs.out, run.inputs.report
     if out is not None:
-        write_fused(out, out_format, data, np.asarray(fused))
-        err_console.print(f"wrote {len(fused):,} fused scores to {out} ({out_format})", highlight=False)
+        from asvbench.io.sasv_out import write_sasv_scores
+
+        write_sasv_scores(out, out_format, enroll=data.enroll, test=data.test, labels=data.labels, fused=run.fused,
+                          source=data.source, cm=data.cm_logit, asv=data.asv)
+        err_console.print(f"wrote {len(run.fused):,} fused scores to {out} ({out_format})", highlight=False)
     if report is not None:
-        atomic_write_text(report, to_json(result) + "\n")
+        atomic_write_text(report, to_json(run.result) + "\n")
         err_console.print(f"wrote metrics to {report}", highlight=False)
     if save_result is not None:
         from asvbench.report.save import save_fusion_result
 
-        save_fusion_result(save_result, result, fused=fused, labels=data.labels, enroll=data.enroll, test=data.test,
-                           **record)
+        save_fusion_result(save_result, run.result, fused=run.fused, labels=data.labels, enroll=data.enroll,
+                           test=data.test, **record)
         err_console.print(f"wrote result record {save_result}", highlight=False)
 
 
-def _notes(result: dict, metrics: dict) -> None:
+def _notes(result: dict) -> None:
     for what, n in result["counts"].items():
         if n and what != "trials_kept":
             err_console.print(f"note: {n} {what.replace('_', ' ')}", highlight=False)
@@ -292,7 +168,7 @@ def _notes(result: dict, metrics: dict) -> None:
     if result["cm_score"] in ("score", "sigmoid"):
         what = "as is" if result["cm_score"] == "score" else "through 1 / (1 + exp(-score)), as a bona fide log-odds"
         err_console.print(f"note: the CM file's plain score is fused {what}", highlight=False)
-    err_console.print(f"note: t-DCF ASV operating point: {metrics['tdcf']['asv_operating_point']['source']}",
+    err_console.print(f"note: t-DCF ASV operating point: {result['eval']['tdcf']['asv_operating_point']['source']}",
                       highlight=False)
 
 

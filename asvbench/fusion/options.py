@@ -9,7 +9,5 @@ FUSION_METHODS: tuple[str, ...] = ("product", "sum", "llr-sum", "nonlinear")
 LLR_METHODS: tuple[str, ...] = ("llr-sum", "nonlinear")
 #: which CM value is fused (``--cm-score``); see :func:`asvbench.fusion.methods.cm_input`
 CM_SCORE_CHOICES: tuple[str, ...] = ("auto", "logit", "prob", "sigmoid")
-#: fused-score file formats (``--out-format``); see :mod:`asvbench.fusion.output`
-SASV_OUT_FORMATS: tuple[str, ...] = ("sasv", "asvspoof5", "tsv")
 #: where the t-DCF takes the ASV operating point from (``--tdcf-asv``)
 TDCF_ASV_SOURCES: tuple[str, ...] = ("eer", "asvspoof5-organiser")

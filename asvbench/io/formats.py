@@ -9,6 +9,8 @@ TRIAL_FORMATS: tuple[str, ...] = ("auto", "voxceleb", "kaldi", "cnceleb", "asvsp
 SCORE_FORMATS: tuple[str, ...] = ("auto", "wespeaker", "sasv", "table")
 #: countermeasure protocol formats (``metrics --protocol-format``; ``auto`` detects); see io/cm_protocol.py
 CM_PROTOCOL_FORMATS: tuple[str, ...] = ("auto", "asvspoof2019", "asvspoof5", "table")
+#: fused SASV score-file formats (``fuse --out-format``); see io/sasv_out.py
+SASV_OUT_FORMATS: tuple[str, ...] = ("sasv", "asvspoof5", "tsv")
 #: multi-row pooling norms of an embedding store (``--pool-norm``)
 POOL_NORMS: tuple[str, ...] = ("none", "l2")
 #: how an audio file's path becomes its utterance key (``--key-style``); see :func:`asvbench.io.audio.make_key`
