@@ -9,7 +9,9 @@ import typer
 
 from asvbench import __version__
 from asvbench.cli import (  # calibration, SASV fusion  # extraction, model registry  # results, plots, registry, CI
+    bench_cmd,
     calibrate_cmd,
+    cohort_cmd,
     compare_cmd,
     demo_cmd,
     det_cmd,
@@ -52,7 +54,7 @@ fuse_cmd.register(app)
 calibrate_cmd.register(app)
 extract_cmd.register(app)
 models_cmd.register(app)
-for _mod in (report_cmd, det_cmd, trials_cmd, compare_cmd, significance_cmd, demo_cmd):
+for _mod in (report_cmd, det_cmd, trials_cmd, compare_cmd, significance_cmd, demo_cmd, bench_cmd, cohort_cmd):
     _mod.register(app)
 
 

@@ -1,0 +1,414 @@
+"""``asvbench bench``: one benchmark from an audio folder and a checkpoint to its table.
+
+Stages, each the pipeline function of a command run on its own, in ``RUN_DIR``:
+
+1. ``audio/test.scp``: the utterances the lists use (and only those), keys as the lists name them;
+2. ``extract`` them into ``stores/test`` (resumable: a killed run resumes its batches);
+   ``--enroll-mode concat``: ``enroll-concat`` writes one WAV per enrolment model
+   (``enroll_concat/``) and ``extract`` embeds those into ``stores/enroll_concat``;
+3. ``--cohort-audio``: ``extract`` the cohort into ``stores/cohort`` (speaker means with
+   ``--cohort-utt2spk``: ``cohort build`` into ``stores/cohort_means``);
+4. ``score`` every list (``scores/LIST.tsv``, record ``results/LIST.json``): the benchmark's
+   enrolment rule, AS-norm when there is a cohort, centring on the cohort with ``--center cohort``;
+5. ``report`` the records as one table (``table.md``).
+
+``run.json`` lists the command line of every stage: run in order they give the same table.
+A stage whose outputs exist from the same command (``stores/NAME.argv.json``) is re-used, so
+a second run with another scoring option does not extract again.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from asvbench.bench.lists import BenchList, Needs, list_needs, resolve_lists
+from asvbench.bench.specs import ENROLL_MODES
+from asvbench.errors import AsvbenchError
+
+RUN_SCHEMA = "asvbench.bench-run/1"
+NORMS: tuple[str, ...] = ("asnorm", "snorm", "znorm", "tnorm")
+CENTERS: tuple[str, ...] = ("none", "cohort")
+
+
+@dataclass(frozen=True)
+class BenchConfig:
+    name: str
+    audio: Path
+    out: Path
+    model: str | None = None
+    checkpoint: Path | None = None
+    trials: tuple[Path, ...] = ()
+    trials_dir: Path | None = None
+    enroll_maps: tuple[Path, ...] = ()
+    enroll_mode: str = "average"
+    key_style: str | None = None  # None: the benchmark's (custom lists: relpath)
+    cohort_audio: Path | None = None
+    cohort_utt2spk: Path | None = None
+    utt2spk: Path | None = None  # speakers of the test audio, for the cohort leakage check
+    norm: str = "asnorm"
+    top_k: int = 300
+    center: str = "none"
+    allow_missing: bool = False
+    system: str | None = None
+    batch_size: int = 16
+    device: str = "cpu"
+    num_workers: int | None = None
+    threads: int | None = None
+    max_seconds: float | None = None
+    progress: bool = False
+
+    def validate(self) -> None:
+        if self.enroll_mode not in ENROLL_MODES:
+            raise AsvbenchError(f"unknown --enroll-mode {self.enroll_mode!r}", hint=f"choose: {', '.join(ENROLL_MODES)}")
+        if self.norm not in NORMS:
+            raise AsvbenchError(f"unknown --norm {self.norm!r}", hint=f"choose: {', '.join(NORMS)}")
+        if self.center not in CENTERS:
+            raise AsvbenchError(f"unknown --center {self.center!r}", hint=f"choose: {', '.join(CENTERS)}")
+        if self.cohort_audio is None and (self.cohort_utt2spk is not None or self.center == "cohort"):
+            raise AsvbenchError("--cohort-utt2spk and --center cohort need --cohort-audio",
+                                hint="give --cohort-audio DIR, or drop them")
+        if self.model is None and self.checkpoint is None:
+            raise AsvbenchError("give --model, --checkpoint, or both")
+
+
+@dataclass
+class Stage:
+    name: str
+    argv: list[str]
+    status: str = "run"  # run | reused
+
+    @property
+    def command(self) -> str:
+        return shlex.join(self.argv)
+
+
+@dataclass
+class ListResult:
+    label: str
+    benchmark: str
+    record: Path
+    scores: Path
+    metrics: dict
+    n_trials: int
+    n_scored: int
+
+
+@dataclass
+class BenchRun:
+    out: Path
+    stages: list[Stage] = field(default_factory=list)
+    results: list[ListResult] = field(default_factory=list)
+    table: str = ""
+    notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def run_json(self) -> Path:
+        return self.out / "run.json"
+
+
+def run_bench(cfg: BenchConfig) -> BenchRun:
+    """Run every stage (see the module docstring); return what was done and the table."""
+    cfg.validate()
+    lists, spec_key_style, kind = resolve_lists(cfg.name, cfg.trials, cfg.trials_dir, cfg.enroll_maps,
+                                                cfg.enroll_mode)
+    if kind != "asv":
+        raise AsvbenchError(f"benchmark {cfg.name} is a {kind} benchmark: `bench` scores ASV benchmarks only so far",
+                            hint="run its stages with extract / score / fuse (see the README)")
+    key_style = cfg.key_style or spec_key_style or "relpath"
+    run = BenchRun(Path(cfg.out))
+    needs = {bl.label: list_needs(bl)[1] for bl in lists}
+    concat = cfg.enroll_mode == "concat" and any(bl.enroll_maps for bl in lists)
+    audio = _audio_index(cfg.audio, key_style)
+    test_keys = _needed_test_keys(needs, concat)
+    _check_coverage(cfg, audio, test_keys, needs, run)
+    test_scp = _write_scp(run.out / "audio" / "test.scp", {k: audio[k] for k in sorted(test_keys) if k in audio})
+    test_store = _extract_stage(cfg, run, "extract-test", test_scp, run.out / "stores" / "test")
+    enroll_store = _concat_stages(cfg, run, lists, needs, audio) if concat else None
+    used_keys = test_keys | {u for need in needs.values() for u in need.enroll_utts}
+    cohort_store = _cohort_stages(cfg, run, audio, used_keys) if cfg.cohort_audio is not None else None
+    for bl in lists:
+        run.results.append(_score_stage(cfg, run, bl, test_store, enroll_store, cohort_store, concat))
+    _report_stage(cfg, run)
+    _write_run_json(cfg, run)
+    return run
+
+
+# ----------------------------------------------------------------------------- inputs
+
+
+def _audio_index(audio: Path, key_style: str) -> dict[str, str]:
+    from asvbench.io.audio import list_audio
+
+    return {item.key: item.path for item in list_audio(audio, key_style)}
+
+
+def _needed_test_keys(needs: dict[str, Needs], concat: bool) -> set[str]:
+    keys: set[str] = set()
+    for need in needs.values():
+        keys |= need.test
+        if not concat:
+            keys |= need.enroll_utts
+    return keys
+
+
+def _check_coverage(cfg: BenchConfig, audio: dict[str, str], test_keys: set[str], needs: dict[str, Needs],
+                    run: BenchRun) -> None:
+    missing = sorted(k for k in test_keys if k not in audio)
+    for label, need in needs.items():
+        empty = sorted(m for m, utts in need.models.items() if not any(u in audio for u in utts))
+        if empty and not cfg.allow_missing:
+            raise AsvbenchError(f"{len(empty)} enrolment models of {label} have no audio, e.g. {empty[:3]} "
+                                f"(utterances {need.models[empty[0]][:3]})", where=cfg.audio,
+                                hint="add their audio, or pass --allow-missing to skip their trials")
+        if empty:
+            run.notes.append(f"{label}: {len(empty)} enrolment models have no audio; their trials are skipped")
+    if not missing:
+        return
+    if not cfg.allow_missing:
+        raise AsvbenchError(f"the audio covers {len(test_keys) - len(missing):,} of the {len(test_keys):,} "
+                            f"utterances the lists use; {len(missing):,} are missing, e.g. {missing[:3]}",
+                            where=cfg.audio, hint="check --audio and --key-style, or pass --allow-missing "
+                                                  "to score the trials whose audio is there")
+    run.notes.append(f"{len(missing):,} of {len(test_keys):,} utterances have no audio (--allow-missing): "
+                     f"their trials are skipped, e.g. {missing[:3]}")
+
+
+def _write_scp(path: Path, items: dict[str, str]) -> Path:
+    from asvbench._atomic import atomic_write_text
+
+    if not items:
+        raise AsvbenchError("none of the utterances the lists use has audio", where=path.parent.parent,
+                            hint="check --audio and --key-style")
+    text = "".join(f"{k} {Path(p).resolve()}\n" for k, p in items.items())
+    if not (path.is_file() and path.read_text(encoding="utf-8") == text):  # unchanged: extraction resumes
+        atomic_write_text(path, text)
+    return path
+
+
+# ----------------------------------------------------------------------------- stages
+
+
+def _extract_argv(cfg: BenchConfig, audio: Path, out: Path) -> list[str]:
+    argv = ["asvbench", "extract", "--audio", str(audio), "--out", str(out), "--batch-size", str(cfg.batch_size),
+            "--device", cfg.device]
+    argv += ["--model", cfg.model] if cfg.model else []
+    argv += ["--checkpoint", str(cfg.checkpoint)] if cfg.checkpoint else []
+    argv += ["--num-workers", str(cfg.num_workers)] if cfg.num_workers is not None else []
+    argv += ["--threads", str(cfg.threads)] if cfg.threads is not None else []
+    argv += ["--max-seconds", str(cfg.max_seconds)] if cfg.max_seconds is not None else []
+    return [*argv, "--no-progress"]
+
+
+def _extract_stage(cfg: BenchConfig, run: BenchRun, name: str, audio: Path, out: Path,
+                   key_style: str = "relpath") -> Path:
+    from asvbench.extract import ExtractConfig, run_extract
+
+    argv = _extract_argv(cfg, audio, out) + (["--key-style", key_style] if key_style != "relpath" else [])
+    stage = Stage(name, argv)
+    run.stages.append(stage)
+    marker = out.parent / f"{out.name}.argv.json"
+    identity = {"argv": argv, "checkpoint_sha256": _checkpoint_sha(cfg), "audio": _file_sha(audio)}
+    if out.is_dir() and marker.is_file() and json.loads(marker.read_text(encoding="utf-8")) == identity:
+        stage.status = "reused"
+        return out
+    result = run_extract(ExtractConfig(
+        model=cfg.model, audio=audio, out=out, checkpoint=cfg.checkpoint, batch_size=cfg.batch_size,
+        device=cfg.device, num_workers=cfg.num_workers, threads=cfg.threads, max_seconds=cfg.max_seconds,
+        key_style=key_style, progress=cfg.progress))
+    if result.n_failed:
+        run.notes.append(f"{name}: {result.n_failed} utterances failed to extract (see {out}.failures.tsv)")
+    from asvbench._atomic import atomic_write_text
+
+    atomic_write_text(marker, json.dumps(identity) + "\n")
+    return out
+
+
+def _checkpoint_sha(cfg: BenchConfig) -> str | None:
+    return _file_sha(cfg.checkpoint) if cfg.checkpoint is not None else None
+
+
+def _file_sha(path: Path | None) -> str | None:
+    if path is None or not Path(path).is_file():
+        return None
+    from asvbench._hashing import sha256_file
+
+    return sha256_file(path)
+
+
+def _model_rate(cfg: BenchConfig) -> int:
+    from asvbench.extract import ExtractConfig
+    from asvbench.extract.engine import resolve_model_entry
+
+    entry, _ = resolve_model_entry(ExtractConfig(model=cfg.model, audio=cfg.audio, out=cfg.out,
+                                                 checkpoint=cfg.checkpoint))
+    return int(entry.sample_rate)
+
+
+def _concat_stages(cfg: BenchConfig, run: BenchRun, lists: list[BenchList], needs: dict[str, Needs],
+                   audio: dict[str, str]) -> Path:
+    from asvbench.bench.concat import concat_enrolment
+
+    models: dict[str, list[str]] = {}
+    for need in needs.values():
+        models.update(need.models)
+    utts = {u for m in models.values() for u in m if u in audio}
+    enroll_scp = _write_scp(run.out / "audio" / "enroll_utts.scp", {u: audio[u] for u in sorted(utts)})
+    maps = sorted({str(p) for bl in lists for p in bl.enroll_maps})
+    rate = _model_rate(cfg)
+    out_dir = run.out / "enroll_concat"
+    argv = ["asvbench", "enroll-concat", *[a for m in maps for a in ("--enroll-map", m)], "--audio", str(enroll_scp),
+            "--sample-rate", str(rate), "--out", str(out_dir)] + (["--allow-missing"] if cfg.allow_missing else [])
+    run.stages.append(Stage("enroll-concat", argv))
+    from asvbench.trials.read import read_enroll_map
+
+    mapping = read_enroll_map(maps)
+    used = {m: mapping[m] for m in models}
+    done = concat_enrolment(used, {u: audio[u] for u in utts}, rate, out_dir, allow_missing=cfg.allow_missing)
+    return _extract_stage(cfg, run, "extract-enroll-concat", done.scp, run.out / "stores" / "enroll_concat")
+
+
+def _cohort_stages(cfg: BenchConfig, run: BenchRun, audio: dict[str, str], used_keys: set[str]) -> Path:
+    cohort_dir = Path(cfg.cohort_audio)  # type: ignore[arg-type]
+    store = _extract_stage(cfg, run, "extract-cohort", cohort_dir, run.out / "stores" / "cohort")
+    _warn_leakage(cfg, run, audio, used_keys)
+    if cfg.cohort_utt2spk is None:
+        return store
+    from asvbench.bench.cohort import build_speaker_means
+
+    means = run.out / "stores" / "cohort_means"
+    run.stages.append(Stage("cohort-build", ["asvbench", "cohort", "build", str(store), "--utt2spk",
+                                             str(cfg.cohort_utt2spk), "--out", str(means)]))
+    build_speaker_means(store, cfg.cohort_utt2spk, means)
+    return means
+
+
+def _warn_leakage(cfg: BenchConfig, run: BenchRun, audio: dict[str, str], test_keys: set[str]) -> None:
+    from asvbench.io.audio import list_audio
+
+    cohort_files = {str(Path(it.path).resolve()) for it in list_audio(cfg.cohort_audio)}  # type: ignore[arg-type]
+    test_files = {str(Path(audio[k]).resolve()) for k in test_keys if k in audio}
+    shared = sorted(cohort_files & test_files)
+    if shared:
+        run.warnings.append(f"leakage: {len(shared)} cohort files are also test/enrolment audio, e.g. {shared[0]}")
+    if cfg.utt2spk is not None and cfg.cohort_utt2spk is not None:
+        from asvbench.trials.read import read_utt2spk
+
+        test_spk = {s for u, s in read_utt2spk(cfg.utt2spk).items() if u in test_keys}
+        both = sorted(test_spk & set(read_utt2spk(cfg.cohort_utt2spk).values()))
+        if both:
+            run.warnings.append(f"leakage: {len(both)} cohort speakers are test speakers, e.g. {both[:3]}")
+
+
+def _variant(cfg: BenchConfig, bl: BenchList, concat: bool, cohort: Path | None) -> str:
+    parts = []
+    if bl.enroll_maps:
+        parts.append("concat" if concat else "avg")
+    if cohort is not None:
+        parts.append({"asnorm": "AS-Norm", "snorm": "S-Norm", "znorm": "Z-Norm", "tnorm": "T-Norm"}[cfg.norm])
+    if cfg.center == "cohort":
+        parts.append("centred")
+    return " + ".join(parts)
+
+
+def _system_name(cfg: BenchConfig, store: Path) -> str:
+    if cfg.system:
+        return cfg.system
+    from asvbench.io.embeddings import read_manifest
+
+    manifest = read_manifest(store) or {}
+    return str(manifest.get("model") or cfg.model or Path(cfg.checkpoint or "system").stem)
+
+
+def _score_stage(cfg: BenchConfig, run: BenchRun, bl: BenchList, test_store: Path, enroll_store: Path | None,
+                 cohort: Path | None, concat: bool) -> ListResult:
+    from asvbench.report.save import save_summary_result
+    from asvbench.scoring._cohort import make_normaliser
+    from asvbench.scoring.pipeline import ScoreSettings, run_scoring
+
+    scores = run.out / "scores" / f"{bl.label}.tsv"
+    record = run.out / "results" / f"{bl.label}.json"
+    system, variant = _system_name(cfg, test_store), _variant(cfg, bl, concat, cohort)
+    center = cohort if cfg.center == "cohort" else None
+    argv = ["asvbench", "score", "--trials", str(bl.path), "--embeddings", str(test_store), "--out", str(scores)]
+    if bl.enroll_maps and concat:
+        argv += ["--enroll-embeddings", str(enroll_store)]
+    elif bl.enroll_maps:
+        argv += [a for m in bl.enroll_maps for a in ("--enroll-map", str(m))]
+    argv += ["--center", str(center)] if center is not None else []
+    argv += ["--norm", cfg.norm, "--cohort", str(cohort), "--top-k", str(cfg.top_k)] if cohort is not None else []
+    argv += ["--allow-missing"] if cfg.allow_missing else []
+    argv += ["--save-result", str(record), "--system", system, "--benchmark", bl.benchmark]
+    argv += ["--variant", variant] if variant else []
+    run.stages.append(Stage(f"score-{bl.label}", argv))
+    normaliser = make_normaliser(cfg.norm, cohort, cfg.top_k) if cohort is not None else None
+    settings = ScoreSettings(allow_missing=cfg.allow_missing)
+    maps = bl.enroll_maps if bl.enroll_maps and not concat else ()
+    scored = run_scoring(bl.path, test_store, out=scores, enroll_embeddings=enroll_store if concat and bl.enroll_maps
+                         else None, enroll_maps=maps, center=center, settings=settings, normalise=normaliser)
+    run.notes.extend(f"{bl.label}: {n}" for n in [*(normaliser.notes if normaliser else []), *scored.notes])
+    normalization = {"center": str(center) if center else None, "pool_norm": "none",
+                     **(normaliser.settings() if normaliser else {"norm": "none"}),
+                     "enroll_mode": cfg.enroll_mode if bl.enroll_maps else None}
+    rec = save_summary_result(record, scored.summary, system=system, benchmark=bl.benchmark, variant=variant,
+                              scores=scored.scores, labels=scored.labels, trials_path=bl.path, scores_path=scored.out,
+                              model=_models_of(test_store, enroll_store), normalization=normalization,
+                              command=shlex.join(argv))
+    return ListResult(bl.label, rec.benchmark, record, scores, scored.summary.to_dict(), len(scored.trials),
+                      int(len(scored.scores)))
+
+
+def _models_of(*stores: Path | None) -> list:
+    from asvbench.io.embeddings import read_manifest
+    from asvbench.results import ModelInfo
+
+    models = []
+    for store in stores:
+        manifest = read_manifest(store) if store is not None else None
+        if manifest and manifest.get("model"):
+            info = ModelInfo(name=str(manifest["model"]), checkpoint_sha256=manifest.get("checkpoint_sha256"),
+                             checkpoint=manifest.get("checkpoint"))
+            if info not in models:
+                models.append(info)
+    return models
+
+
+def _report_stage(cfg: BenchConfig, run: BenchRun) -> None:
+    from asvbench._atomic import atomic_write_text
+    from asvbench.report.tables import build_table, render
+    from asvbench.results import load_result
+
+    table_path = run.out / "table.md"
+    records = [r.record for r in run.results]
+    run.stages.append(Stage("report", ["asvbench", "report", *map(str, records), "--out", str(table_path)]))
+    table = build_table([load_result(p) for p in records], sources=[str(p) for p in records])
+    run.table = render(table, "markdown")
+    atomic_write_text(table_path, run.table)
+
+
+def _write_run_json(cfg: BenchConfig, run: BenchRun) -> None:
+    from asvbench._atomic import atomic_write_text
+
+    config = {k: (str(v) if isinstance(v, Path) else [str(x) for x in v] if isinstance(v, tuple) else v)
+              for k, v in asdict(cfg).items()}
+    payload = {
+        "schema": RUN_SCHEMA, "benchmark": cfg.name, "config": config,
+        "stages": [{"stage": s.name, "command": s.command, "argv": s.argv, "status": s.status} for s in run.stages],
+        "results": [{"list": r.label, "benchmark": r.benchmark, "record": str(r.record), "scores": str(r.scores),
+                     "n_trials": r.n_trials, "n_scored": r.n_scored, "eer": r.metrics.get("eer"),
+                     "min_dcf": r.metrics.get("min_dcf")} for r in run.results],
+        "table": str(run.out / "table.md"), "notes": run.notes, "warnings": run.warnings,
+    }
+    atomic_write_text(run.run_json, json.dumps(payload, indent=2) + "\n")
+
+
+def load_run(path: str | Path) -> dict:
+    """A ``run.json`` (the stages' command lines are under ``stages``)."""
+    p = Path(path)
+    data = json.loads(p.read_text(encoding="utf-8"))
+    if data.get("schema") != RUN_SCHEMA:
+        raise AsvbenchError(f"not a bench run file (schema {data.get('schema')!r})", where=p)
+    return data
