@@ -298,6 +298,8 @@ class ResultRecord:
     breakdowns: tuple[dict[str, Any], ...] = ()
     #: confidence intervals (``--ci``): :meth:`asvbench.stats.ci.Intervals.to_dict` with replicates; optional
     ci: dict[str, Any] | None = None
+    #: system metadata for paper tables (``--meta key=value``: params, flops, pretraining, lm, ...); optional
+    meta: dict[str, Any] = field(default_factory=dict)
 
     @property
     def label(self) -> str:
@@ -323,6 +325,8 @@ class ResultRecord:
             out["breakdowns"] = list(self.breakdowns)
         if self.ci:
             out["ci"] = self.ci
+        if self.meta:
+            out["meta"] = self.meta
         if self.simulated:
             out = {"SIMULATED": "simulated data: these numbers say nothing about any real system", **out}
         return out
@@ -372,6 +376,7 @@ class ResultRecord:
             asvbench_version=str(data.get("asvbench_version", "")), created=str(data.get("created", "")),
             breakdowns=_breakdowns(data.get("breakdowns"), where),
             ci=_ci(data.get("ci"), where),
+            meta=_meta(data.get("meta"), where),
         )
 
     @classmethod
@@ -403,6 +408,16 @@ def _ci(data: Any, where: str) -> dict[str, Any] | None:
     if not isinstance(data, dict) or not isinstance(data.get("intervals"), dict):
         raise AsvbenchError("malformed 'ci' in the record: an object with an 'intervals' object", where=where)
     return data
+
+
+def _meta(data: Any, where: str) -> dict[str, Any]:
+    """The optional ``meta`` object of a record: names to strings, numbers or booleans."""
+    if data is None:
+        return {}
+    if not isinstance(data, dict) or not all(isinstance(v, (str, int, float, bool)) or v is None
+                                             for v in data.values()):
+        raise AsvbenchError("malformed 'meta' in the record: an object of strings, numbers or booleans", where=where)
+    return {str(k): v for k, v in data.items()}
 
 
 _NUMBER_ARRAY = re.compile(r"\[\s*((?:-?[0-9][0-9.eE+-]*,\s*)*-?[0-9][0-9.eE+-]*)\s*\]")
@@ -495,7 +510,8 @@ def make_record(metrics: Mapping[str, Any], *, system: str, benchmark: str | Non
                 normalization: Mapping[str, Any] | None = None, fusion: Mapping[str, Any] | None = None,
                 model: tuple[ModelInfo, ...] | list[ModelInfo] = (), det: DetData | None = None,
                 simulated: bool = False, command: str = "",
-                breakdowns: tuple[dict[str, Any], ...] | list[dict[str, Any]] = ()) -> ResultRecord:
+                breakdowns: tuple[dict[str, Any], ...] | list[dict[str, Any]] = (),
+                meta: Mapping[str, Any] | None = None) -> ResultRecord:
     """Assemble a :class:`ResultRecord` (fingerprints ``trials_path`` and resolves the benchmark)."""
     if trials is None and trials_path is not None:
         trials = fingerprint_trials(trials_path)
@@ -508,7 +524,7 @@ def make_record(metrics: Mapping[str, Any], *, system: str, benchmark: str | Non
         model=tuple(model), normalization=dict(normalization) if normalization else None,
         fusion=dict(fusion) if fusion else None, definitions=dict(definitions or {}), det=det,
         scores=str(scores_path) if scores_path else None, simulated=simulated, command=command,
-        breakdowns=tuple(json_safe(dict(b)) for b in breakdowns),
+        breakdowns=tuple(json_safe(dict(b)) for b in breakdowns), meta=dict(meta or {}),
     )
 
 

@@ -85,3 +85,8 @@ def DeviceOpt(*names: str, help: str) -> Any:  # noqa: N802 (used like typer.Opt
     """A ``--device``-style option for ``Annotated`` parameters: the parser refuses anything but cpu / cuda /
     cuda:K / mps (exit 2). Old-style ``= typer.Option(default, ...)`` parameters pass ``callback=check_device``."""
     return typer.Option(*names, callback=check_device, help=help)
+
+#: ``--meta KEY=VALUE`` of score / fuse: system metadata in the result record (asvbench.report.save.parse_meta)
+MetaOpt = Annotated[list[str] | None, typer.Option(
+    "--meta", help="System metadata for the result record, repeatable: KEY=VALUE (e.g. pretraining=CNCeleb, "
+                   "lm=true, params=14650000); `asvbench report --columns KEY` shows it.")]

@@ -10,7 +10,7 @@ import typer
 from asvbench._atomic import staged_command
 from asvbench.cli._common import err_console, handle_user_errors, out_console
 from asvbench.cli._options import choice
-from asvbench.report.formats import FORMATS
+from asvbench.report.formats import FORMATS, PAPER_LAYOUTS, PAPER_SCALES
 
 _SUFFIX_FORMATS = {".md": "markdown", ".markdown": "markdown", ".tex": "latex", ".csv": "csv", ".html": "html",
                    ".htm": "html", ".json": "json", ".txt": "rich"}
@@ -43,6 +43,29 @@ def report(
     ci_style: Annotated[choice(("bracket", "pm", "none")), typer.Option(
         "--ci-style", help="Confidence intervals of records saved with --ci: bracket (1.23 [1.15, 1.31]), "
                            "pm (1.23 ± 0.08: the larger half-width) or none.")] = "bracket",
+    columns: Annotated[str | None, typer.Option("--columns", help="Paper table: metadata columns, comma-separated "
+                                                "FIELD or FIELD:Header (system, variant, model, params, flops, "
+                                                "pretraining, lm, score_norm, pool_norm, frontend or any --meta "
+                                                "key); 'metrics' marks where the metric columns go.")] = None,
+    merge: Annotated[str, typer.Option("--merge", help="Paper table: columns whose repeated values in consecutive "
+                                       "rows are merged (markdown: blank; LaTeX: \\multirow).")] = "system",
+    layout: Annotated[choice(PAPER_LAYOUTS), typer.Option("--layout", help="systems: rows = systems, columns = "
+                                                          "benchmarks x metrics; transposed: rows = metrics, "
+                                                          "columns = benchmarks.")] = "systems",
+    group_by: Annotated[str | None, typer.Option("--group-by", help="One table per value of this field "
+                                                 "(e.g. pool_norm, or a --meta key).")] = None,
+    decimals: Annotated[str | None, typer.Option("--decimals", help="Decimals per metric, e.g. eer=3,min_dcf=4.")
+                        ] = None,
+    scale: Annotated[choice(PAPER_SCALES) | None, typer.Option("--scale", help="Rates (EERs) in percent or as "
+                                                               "fractions (default: percent).")] = None,
+    allow_mixed: Annotated[bool, typer.Option("--allow-mixed", help="Let a column mix EER definitions, DCF costs "
+                                              "or trial lists; the affected cells are marked †.")] = False,
+    provenance: Annotated[bool, typer.Option("--provenance/--no-provenance", help="Paper table: a footnote "
+                                             "(LaTeX: caption) with trial lists, fingerprints, coverage and "
+                                             "metric definitions.")] = True,
+    bold: Annotated[bool, typer.Option("--bold/--no-bold", help="Paper table: best value in bold.")] = True,
+    png: Annotated[Path | None, typer.Option("--png", help="Also draw the (first) paper table to FILE.png "
+                                             "with matplotlib.")] = None,
 ) -> None:
     """Render result records as a table: rows = systems, columns = benchmarks x metrics, best in bold."""
     from asvbench.report.tables import build_table, render_rich
@@ -52,8 +75,14 @@ def report(
         fmt = _SUFFIX_FORMATS.get(out.suffix.lower(), "rich") if out else "rich"
     from asvbench._outputs import claim_outputs
 
-    claim_outputs({"--out": out, "--det": det}, {"RESULTS": results})
+    claim_outputs({"--out": out, "--det": det, "--png": png}, {"RESULTS": results})
     records = [load_result(p) for p in results]
+    paper = _paper_options(columns, merge, layout, group_by, decimals, scale, allow_mixed, provenance, bold, png)
+    if paper is not None:
+        _paper_report(records, results, paper, fmt if fmt != "rich" else "markdown", out, png,
+                      metrics=_split(metrics), benchmarks=_split(benchmarks), allow_missing=allow_missing,
+                      title=title, ci_style=None if ci_style == "none" else ci_style)
+        return
     table = build_table(records, metrics=_split(metrics), benchmarks=_split(benchmarks),
                         allow_missing=allow_missing, sources=[str(p) for p in results], title=title,
                         ci_style=None if ci_style == "none" else ci_style)
@@ -73,6 +102,40 @@ def report(
 
         for path in plot_records_det(records, det, sources=[str(p) for p in results], title=title):
             err_console.print(f"wrote DET plot {path}", highlight=False)
+
+
+def _paper_options(columns, merge, layout, group_by, decimals, scale, allow_mixed, provenance, bold, png):
+    """The paper-table options, or None when none of them is asked for (the plain table then)."""
+    if not (columns or merge != "system" or layout != "systems" or group_by or decimals or scale or allow_mixed
+            or not provenance or not bold or png):
+        return None
+    from asvbench.report.paper import PaperOptions, parse_columns, parse_decimals
+
+    cols, metrics_at = parse_columns(columns)
+    return PaperOptions(columns=cols, metrics_at=metrics_at, merge=tuple(_split(merge) or ()), layout=layout,
+                        group_by=group_by, decimals=parse_decimals(decimals), scale=scale, allow_mixed=allow_mixed,
+                        provenance=provenance, highlight=bold)
+
+
+def _paper_report(records, paths: list[Path], options, fmt: str, out: Path | None, png: Path | None, **kw) -> None:
+    from asvbench.errors import AsvbenchError
+    from asvbench.report.paper import PAPER_FORMATS, build_paper_tables, render_paper, render_paper_png
+
+    if fmt not in PAPER_FORMATS:
+        raise AsvbenchError(f"--format {fmt}: paper tables (--columns, --layout, --group-by, --decimals, ...) "
+                            f"render as {' or '.join(PAPER_FORMATS)}", hint="use --format markdown or latex")
+    tables = build_paper_tables(records, options, sources=[str(p) for p in paths], **kw)
+    text = render_paper(tables, fmt, options)
+    if out is not None:
+        from asvbench._atomic import atomic_write_text
+
+        atomic_write_text(out, text)
+        err_console.print(f"wrote {fmt} table{'s' if len(tables) > 1 else ''} to {out}", highlight=False)
+    else:
+        typer.echo(text, nl=False)
+    if png is not None:
+        render_paper_png(tables[0], png, options)
+        err_console.print(f"wrote table image {png}", highlight=False)
 
 
 def _breakdown_tables(records, paths: list[Path]) -> list:

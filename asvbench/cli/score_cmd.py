@@ -20,6 +20,7 @@ from asvbench.cli._options import (
     DeviceOpt,
     EerMethodOpt,
     JsonOpt,
+    MetaOpt,
     PTargetOpt,
     SeedOpt,
     Utt2spkOpt,
@@ -62,6 +63,7 @@ def score(
     system: SystemOpt = None,
     benchmark: BenchmarkOpt = None,
     variant: VariantOpt = "",
+    meta: MetaOpt = None,
     by: ByOpt = None,
     ci: CiOpt = None,
     ci_unit: CiUnitOpt = "speaker",
@@ -102,7 +104,7 @@ def score(
     breakdowns = _breakdowns(by, run, enroll_map, settings) if run.summary is not None else []
     intervals = _intervals(ci_set, run, settings) if run.summary is not None else None
     if save_result is not None and run.summary is not None:
-        from asvbench.report.save import save_summary_result
+        from asvbench.report.save import parse_meta, save_summary_result
 
         record = save_summary_result(save_result, run.summary, system=system, benchmark=benchmark, variant=variant,
                             scores=run.scores, labels=run.labels, trials_path=trials, scores_path=run.out,
@@ -110,7 +112,7 @@ def score(
                             normalization={"center": str(center) if center else None, "pool_norm": pool_norm,
                                            **(normaliser.settings() if normaliser else {"norm": "none"})},
                             model=_models_of(embeddings, enroll_embeddings), command="asvbench score",
-                            breakdowns=[b.to_dict() for b in breakdowns])
+                            breakdowns=[b.to_dict() for b in breakdowns], meta=parse_meta(meta))
         _ci.add_to_record(save_result, record, intervals)
         err_console.print(f"wrote result record {save_result}", highlight=False)
     if json_out:

@@ -46,6 +46,7 @@ def save_summary_result(
     command: str = "",
     breakdowns: Sequence[Mapping[str, Any]] = (),
     trials_fingerprint=None,
+    meta: Mapping[str, Any] | None = None,
 ) -> ResultRecord:
     """Build the record of one run and write it to ``path`` (atomically).
 
@@ -70,7 +71,7 @@ def save_summary_result(
         summary, system=name, scores=scores, labels=labels, benchmark=benchmark, variant=variant,
         trials_path=trials_path, trials=trials, scores_path=scores_path, enroll=enroll, test=test,
         model=tuple(model), normalization=normalization, fusion=fusion, definitions=definitions,
-        command=command, breakdowns=tuple(breakdowns),
+        command=command, breakdowns=tuple(breakdowns), meta=meta,
     )
     save_result(path, record)
     return record
@@ -107,6 +108,7 @@ def save_fusion_result(
     enroll: Sequence[str] | None = None,
     test: Sequence[str] | None = None,
     breakdowns: Sequence[Mapping[str, Any]] = (),
+    meta: Mapping[str, Any] | None = None,
 ) -> ResultRecord:
     """Record of one ``asvbench fuse`` run: fused-system SASV metrics, fusion settings, DET of the
     fused scores (target vs all other trials)."""
@@ -126,7 +128,29 @@ def save_fusion_result(
         fusion_metrics(result), system=system or f"{settings.get('method', 'fused')} fusion", benchmark=benchmark,
         variant=variant, trials_path=trials_path, trials=trials, scores_path=scores_path,
         definitions=dict(result["eval"].get("definitions", {})), fusion=settings, det=det, command="asvbench fuse",
-        breakdowns=tuple(breakdowns or result.get("breakdowns", ())),
+        breakdowns=tuple(breakdowns or result.get("breakdowns", ())), meta=meta,
     )
     save_result(path, record)
     return record
+
+def parse_meta(items: Sequence[str] | None) -> dict[str, Any]:
+    """``--meta key=value`` items as a dict: ``true``/``false`` become booleans, whole numbers ints
+    (``params=14650000``), anything else stays text."""
+    from asvbench.errors import AsvbenchError
+
+    out: dict[str, Any] = {}
+    for item in items or ():
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise AsvbenchError(f"--meta {item!r}: expected KEY=VALUE", hint="e.g. --meta pretraining=CNCeleb --meta lm=true")
+        out[key.strip()] = _meta_value(value.strip())
+    return out
+
+
+def _meta_value(text: str) -> Any:
+    lowered = text.lower()
+    if lowered in ("true", "yes"):
+        return True
+    if lowered in ("false", "no"):
+        return False
+    return int(text) if text.isdigit() else text

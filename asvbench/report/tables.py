@@ -17,7 +17,7 @@ import csv
 import html
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from asvbench._choices import check_choice
@@ -57,14 +57,15 @@ DEFAULT_METRICS: dict[str, tuple[str, ...]] = {
 NOT_METRICS = {"n_target", "n_nontarget", "n_spoof", "eer_threshold", "c_miss", "c_fa"}
 
 
-def metric_spec(key: str) -> MetricSpec:
-    """Display spec of a flattened metric key such as ``min_dcf@0.01``."""
+def metric_spec(key: str, scale: str | None = None, decimals: int | None = None) -> MetricSpec:
+    """Display spec of a flattened metric key such as ``min_dcf@0.01``; ``scale`` (``percent`` or
+    ``fraction``) and ``decimals`` override the declaration's."""
     base, _, sub = key.partition("@")
     known = declaration(base)
-    label, scale, decimals = (known.header(), known.factor(), known.decimals) if known else (base, 1.0, 3)
+    label, factor, shown = (known.header(scale), known.factor(scale), known.decimals) if known else (base, 1.0, 3)
     if sub:
         label = f"{label} (p={sub})" if base in ("min_dcf", "act_dcf") else f"{label} ({sub})"
-    return MetricSpec(key=key, label=label, scale=scale, decimals=decimals,
+    return MetricSpec(key=key, label=label, scale=factor, decimals=shown if decimals is None else decimals,
                       lower_better=known.lower_better if known else True)
 
 
@@ -146,7 +147,7 @@ def _check_one_list(name: str, records: Sequence[ResultRecord], sources: Sequenc
 def build_table(records: Sequence[ResultRecord], *, metrics: Sequence[str] | None = None,
                 benchmarks: Sequence[str] | None = None, allow_missing: bool = False,
                 sources: Sequence[str] | None = None, title: str = "", ci_style: str | None = "bracket",
-                ) -> ResultTable:
+                specs: Callable[[str], MetricSpec] | None = None, mixed_lists: bool = False) -> ResultTable:
     """Arrange records into a table.
 
     ``metrics``: flattened metric keys for every benchmark (default: per benchmark kind,
@@ -154,7 +155,9 @@ def build_table(records: Sequence[ResultRecord], *, metrics: Sequence[str] | Non
     order of first appearance). A record lacking a requested metric is an error unless
     ``allow_missing`` (then the cell shows ``–``). ``sources`` names each record (its
     file) in error messages. ``ci_style``: how the confidence intervals of records saved with
-    ``--ci`` are shown (``bracket``, ``pm``), or None to leave them out.
+    ``--ci`` are shown (``bracket``, ``pm``), or None to leave them out. ``specs``: the display
+    spec of a metric key (default :func:`metric_spec`). ``mixed_lists``: let one benchmark column
+    hold records of different trial lists (``report --allow-mixed``; the caller marks them).
     """
     if not records:
         raise AsvbenchError("no result records given")
@@ -178,10 +181,11 @@ def build_table(records: Sequence[ResultRecord], *, metrics: Sequence[str] | Non
     columns: list[Column] = []
     for name in order:
         recs = [records[i] for i in by_bench[name]]
-        _check_one_list(name, recs, [sources[i] for i in by_bench[name]])
+        if not mixed_lists:
+            _check_one_list(name, recs, [sources[i] for i in by_bench[name]])
         title_b, kind = _benchmark_info(name, recs)
         keys = list(metrics) if metrics else list(DEFAULT_METRICS.get(kind, DEFAULT_METRICS["asv"]))
-        columns.extend(Column(name, title_b, metric_spec(k)) for k in keys)
+        columns.extend(Column(name, title_b, (specs or metric_spec)(k)) for k in keys)
 
     row_keys: list[tuple[str, str]] = []
     cells: dict[tuple[str, str, str], tuple[ResultRecord, str]] = {}
