@@ -1,4 +1,5 @@
-"""Score calibration: scores -> log-likelihood ratios (linear logistic regression, PAV).
+"""Score calibration: scores -> log-likelihood ratios (linear logistic regression, PAV), and a whole
+``asvbench calibrate`` run (:func:`run_calibration`).
 
 The fitting code is loaded on first use (PEP 562): the CLI reads :data:`CALIBRATION_METHODS`
 without importing numpy.
@@ -11,9 +12,11 @@ from typing import TYPE_CHECKING, Any
 
 CALIBRATION_METHODS: tuple[str, ...] = ("linear", "pav")
 
-_WHERE = {"LinearCalibration": "linear", "fit_linear": "linear", "PavCalibration": "pav", "fit_pav": "pav"}
+_WHERE = {"LinearCalibration": "linear", "fit_linear": "linear", "PavCalibration": "pav", "fit_pav": "pav",
+          "CalibrationRun": "run", "CalibrationSettings": "run", "run_calibration": "run"}
 
-__all__ = ["CALIBRATION_METHODS", "LinearCalibration", "PavCalibration", "fit_linear", "fit_pav"]
+__all__ = ["CALIBRATION_METHODS", "CalibrationRun", "CalibrationSettings", "LinearCalibration", "PavCalibration",
+           "fit_linear", "fit_pav", "run_calibration"]
 
 
 def __getattr__(name: str) -> Any:
@@ -28,3 +31,4 @@ def __getattr__(name: str) -> Any:
 if TYPE_CHECKING:  # pragma: no cover
     from asvbench.calibration.linear import LinearCalibration, fit_linear
     from asvbench.calibration.pav import PavCalibration, fit_pav
+    from asvbench.calibration.run import CalibrationRun, CalibrationSettings, run_calibration
