@@ -3,9 +3,15 @@
 * :mod:`~asvbench.extract.config`: :class:`ExtractConfig` (what to do), :class:`ExtractResult`;
 * :mod:`~asvbench.extract.plan`: deterministic sharding and length-sorted batching;
 * :mod:`~asvbench.extract.data`: decoding in DataLoader workers, truncation, crops, length guard;
-* :mod:`~asvbench.extract.engine`: :func:`run_extract`, the model pass, progress, torchrun;
+* :mod:`~asvbench.extract.engine`: :func:`run_extract`, the orchestrator: model and checkpoint
+  resolution, the run of one shard, merging;
+* :mod:`~asvbench.extract.runtime`: device, autocast, worker count, torchrun set-up;
+* :mod:`~asvbench.extract.batching`: the model pass, bucketing and the padding probe;
+* :mod:`~asvbench.extract.workers`: where batches are computed (main process, DataLoader decoders,
+  forked CPU compute workers);
+* :mod:`~asvbench.extract.progress`: progress bar and messages through callbacks;
 * :mod:`~asvbench.extract.store`: resumable work directory, outputs, shard merging;
-* :mod:`~asvbench.extract.cache`: the checkpoint cache and ``models pull``.
+* :mod:`~asvbench.extract.cache`: the checkpoint cache and ``models pull`` (through :mod:`asvbench._download`).
 
 Importing this package does not import torch.
 """

@@ -1,7 +1,8 @@
 """Decoding side of the engine: turn a planned batch into model-ready waveforms.
 
-Runs in DataLoader worker processes (``--num-workers``) so decoding overlaps the model's
-compute. Anything that goes wrong with one file (unreadable, corrupt, too short) becomes a
+Runs in worker processes (``--num-workers``: DataLoader decoders when the model runs in the
+main process, or the forked CPU compute workers of :mod:`asvbench.extract.workers`) so decoding
+overlaps the model's compute. Anything that goes wrong with one file (unreadable, corrupt, too short) becomes a
 :class:`~asvbench.extract.config.Failure` for that utterance; the batch goes on.
 """
 

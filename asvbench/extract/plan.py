@@ -8,8 +8,9 @@ timing, so a resumed run recomputes exactly the batches an uninterrupted run wou
   and balanced in count.
 * Batching: the shard's utterances are sorted by (length in samples at the model's rate
   after ``--max-seconds``, key), longest first, and cut into consecutive batches of
-  ``batch_size`` (when CPU workers run the model: of at most ``ceil(n / (8 x workers))``, so
-  the round-robin hand-out keeps the workers evenly loaded). Lengths come from the file
+  ``batch_size`` (when CPU workers run the model: of at most ``ceil(n / (8 x workers))``; the
+  workers take the next batch when they are free, so small last batches let them finish
+  together). Lengths come from the file
   headers (no decoding); unreadable headers have length -1 and fail when decoded.
 """
 
@@ -70,8 +71,10 @@ def make_batches(planned: Sequence[PlannedItem], batch_size: int, *, longest_fir
 
 
 def worker_batch_size(batch_size: int, n_items: int, workers: int) -> int:
-    """Batch size when every worker runs the model: small enough for >= 8 batches per worker,
-    since DataLoader hands batches to workers round-robin (static, not on demand)."""
+    """Batch size when every worker runs the model: small enough for >= 8 batches per worker.
+    Batches are handed out on demand, longest first (:mod:`asvbench.extract.workers`), so with
+    many batches the work left when the first worker runs out is small and the workers finish
+    together."""
     return max(1, min(batch_size, math.ceil(n_items / (8 * max(1, workers)))))
 
 

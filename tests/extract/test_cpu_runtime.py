@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from asvbench.extract import ExtractConfig, engine, plan, run_extract
+from asvbench.extract import ExtractConfig, plan, run_extract, runtime
 from asvbench.extract.plan import DEFAULT_CPU_RUNTIME, CpuRuntime, cpu_runtime
 from asvbench.io.embeddings import load_embeddings
 from tests.conftest import torch_threads
@@ -52,12 +52,12 @@ def test_families_without_an_entry_take_the_default():
 
 
 def test_default_workers_follow_the_table(monkeypatch):
-    rt = engine.Runtime(ExtractConfig(model="tiny", audio=Path("."), out=Path("x")), None)
+    rt = runtime.Runtime(ExtractConfig(model="tiny", audio=Path("."), out=Path("x")), None)
     monkeypatch.setattr(os, "cpu_count", lambda: 4)
     monkeypatch.delenv("LOCAL_WORLD_SIZE", raising=False)
-    assert engine.default_workers(rt, "tiny") == 4  # one per core
+    assert runtime.default_workers(rt, "tiny") == 4  # one per core
     monkeypatch.setitem(plan.CPU_RUNTIME, "tiny", CpuRuntime(workers_per_core=0, threads=4))
-    assert engine.default_workers(rt, "tiny") == 3  # decoders only: min(4, cores - 1)
+    assert runtime.default_workers(rt, "tiny") == 3  # decoders only: min(4, cores - 1)
 
 
 def test_an_entry_moves_the_model_to_the_main_process(corpus, tmp_path, monkeypatch):

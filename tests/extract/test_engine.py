@@ -85,7 +85,8 @@ def test_padded_batches_equal_one_at_a_time_for_a_masking_model(corpus: Path, ck
 
 
 def test_padding_probe_tells_masking_models_apart(ckpt: Path) -> None:
-    from asvbench.extract.engine import PROBE_MIN_COSINE, Runtime, padding_probe
+    from asvbench.extract.batching import PROBE_MIN_COSINE, padding_probe
+    from asvbench.extract.runtime import Runtime
 
     rt = Runtime(ExtractConfig(model="tiny", audio=Path("."), out=Path("x")), None)
     masked = tiny_entry(masked=True).loader(ckpt)

@@ -10,7 +10,7 @@ import pytest
 
 import asvbench.extract as extract_pkg
 from asvbench.extract import ExtractConfig, run_extract
-from asvbench.extract.engine import Reporting
+from asvbench.extract.progress import Reporting
 from tests.conftest import torch_threads
 from tests.extract._tiny import save_checkpoint, tiny_entry, write_corpus
 

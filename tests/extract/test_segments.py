@@ -81,7 +81,7 @@ def test_worker_batch_size() -> None:
 
 
 def test_padded_groups_bound_the_padding() -> None:
-    from asvbench.extract.engine import exact_groups, padded_groups
+    from asvbench.extract.batching import exact_groups, padded_groups
 
     # sorted: 100(0) 110(3) 119(1) 125(4) 300(2); a group stops when the next is > 1.2 x its first
     # 100 -> 110, 119 fit (<= 120); 125 > 120 starts a new group; 300 > 150 another
