@@ -89,4 +89,5 @@ def DeviceOpt(*names: str, help: str) -> Any:  # noqa: N802 (used like typer.Opt
 #: ``--meta KEY=VALUE`` of score / fuse: system metadata in the result record (asvbench.report.save.parse_meta)
 MetaOpt = Annotated[list[str] | None, typer.Option(
     "--meta", help="System metadata for the result record, repeatable: KEY=VALUE (e.g. pretraining=CNCeleb, "
-                   "lm=true, params=14650000); `asvbench report --columns KEY` shows it.")]
+                   "lm=true, params=14650000); params=auto / flops=auto count them from the model of an "
+                   "`extract` store (FLOPs of a 10 s input). `asvbench report --columns KEY` shows them.")]

@@ -86,6 +86,9 @@ def report(
     table = build_table(records, metrics=_split(metrics), benchmarks=_split(benchmarks),
                         allow_missing=allow_missing, sources=[str(p) for p in results], title=title,
                         ci_style=None if ci_style == "none" else ci_style)
+    from asvbench.report.paper import refuse_mixed
+
+    refuse_mixed(table, records, [str(p) for p in results])
     tables = [table, *_breakdown_tables(records, results)] if breakdown else [table]
     if out is not None:
         from asvbench._atomic import atomic_write_text

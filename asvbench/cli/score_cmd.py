@@ -112,7 +112,7 @@ def score(
                             normalization={"center": str(center) if center else None, "pool_norm": pool_norm,
                                            **(normaliser.settings() if normaliser else {"norm": "none"})},
                             model=_models_of(embeddings, enroll_embeddings), command="asvbench score",
-                            breakdowns=[b.to_dict() for b in breakdowns], meta=parse_meta(meta))
+                            breakdowns=[b.to_dict() for b in breakdowns], meta=parse_meta(meta, embeddings))
         _ci.add_to_record(save_result, record, intervals)
         err_console.print(f"wrote result record {save_result}", highlight=False)
     if json_out:

@@ -296,6 +296,11 @@ def _mixed_cells(table: ResultTable, records, sources, allow: bool) -> tuple[set
     return marks, notes
 
 
+def refuse_mixed(table: ResultTable, records: Sequence[ResultRecord], sources: Sequence[str]) -> None:
+    """The plain ``report`` table too: a column mixing EER definitions or DCF costs is an error."""
+    _mixed_cells(table, records, sources, allow=False)
+
+
 def _describe(definition: tuple) -> str:
     trials, *rest = definition
     parts = [f"trials {trials[:12]}" if trials else "trials unknown"]

@@ -133,9 +133,11 @@ def save_fusion_result(
     save_result(path, record)
     return record
 
-def parse_meta(items: Sequence[str] | None) -> dict[str, Any]:
+def parse_meta(items: Sequence[str] | None, store: str | Path | None = None) -> dict[str, Any]:
     """``--meta key=value`` items as a dict: ``true``/``false`` become booleans, whole numbers ints
-    (``params=14650000``), anything else stays text."""
+    (``params=14650000``), anything else stays text. ``params=auto`` / ``flops=auto``: counted from
+    the model named in the manifest of the embedding store ``store``
+    (:mod:`asvbench.report.model_cost`)."""
     from asvbench.errors import AsvbenchError
 
     out: dict[str, Any] = {}
@@ -144,7 +146,22 @@ def parse_meta(items: Sequence[str] | None) -> dict[str, Any]:
         if not sep or not key.strip():
             raise AsvbenchError(f"--meta {item!r}: expected KEY=VALUE", hint="e.g. --meta pretraining=CNCeleb --meta lm=true")
         out[key.strip()] = _meta_value(value.strip())
+    auto = [k for k in ("params", "flops") if out.get(k) == "auto"]
+    if auto:
+        out.update(_model_cost_meta(auto, store))
     return out
+
+
+def _model_cost_meta(keys: Sequence[str], store: str | Path | None) -> dict[str, Any]:
+    from asvbench.errors import AsvbenchError
+    from asvbench.report.model_cost import store_model_cost
+
+    cost = store_model_cost(store)
+    if cost is None:
+        raise AsvbenchError(f"--meta {keys[0]}=auto: the embeddings do not name a model whose checkpoint is on disk",
+                            where=store, hint="use a store written by `asvbench extract`, or give the number")
+    counted = cost.to_meta()
+    return {k: counted[k] for k in (*keys, "flops_input") if k in counted and (k != "flops_input" or "flops" in keys)}
 
 
 def _meta_value(text: str) -> Any:
