@@ -141,12 +141,28 @@ def build_paper_tables(records: Sequence[ResultRecord], options: PaperOptions, *
         result = build_table(recs, metrics=metrics, benchmarks=benchmarks, allow_missing=allow_missing, sources=srcs,
                              title=group_title, ci_style=ci_style, mixed_lists=options.allow_mixed,
                              specs=lambda key: metric_spec(key, options.scale, _decimals_of(key, options.decimals)))
+        if allow_missing:
+            result = _without_empty_columns(result)
         marks, mixed_notes = _mixed_cells(result, recs, srcs, options.allow_mixed)
         layout = _transposed if options.layout == "transposed" else _systems
         table = layout(result, recs, options, marks)
         notes = [*_provenance(result, recs), *mixed_notes, *result.notes] if options.provenance else list(result.notes)
         tables.append(replace(table, footnotes=tuple(notes)))
     return tables
+
+
+def _without_empty_columns(table: ResultTable) -> ResultTable:
+    """Leave out a metric column no record has (with ``--allow-missing``: the open-speaker-verification
+    table has minDCF on Vox1-O only), and the notes about its cells."""
+    keep = [j for j in range(len(table.columns)) if any(r.values[j] is not None for r in table.rows)]
+    if len(keep) == len(table.columns):
+        return table
+    gone = [table.columns[j] for j in range(len(table.columns)) if j not in keep]
+    rows = tuple(replace(r, values=tuple(r.values[j] for j in keep),
+                         intervals=tuple(r.intervals[j] for j in keep) if r.intervals else ()) for r in table.rows)
+    notes = tuple(n for n in table.notes if not any(n.endswith(f" has no {c.metric.label} on {c.title}") for c in gone))
+    return replace(table, columns=tuple(table.columns[j] for j in keep), rows=rows,
+                   best=tuple(table.best[j] for j in keep), notes=notes)
 
 
 def _decimals_of(key: str, decimals: Mapping[str, int]) -> int | None:
