@@ -420,7 +420,9 @@ def _markdown(table: PaperTable, options: PaperOptions | None) -> str:
 
 _LATEX_SPECIAL = {"&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{", "}": r"\}",
                   "~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "\\": r"\textbackslash{}",
-                  "–": "--", "±": r"$\pm$", MIXED_MARK: r"$^\dagger$"}
+                  "–": "--", "±": r"$\pm$", MIXED_MARK: r"$^\dagger$",
+                  # a row starting with "[" after the previous row's \\ would be read as its optional argument
+                  "[": "{[}", "]": "{]}"}
 
 
 def _tex(value: Any) -> str:

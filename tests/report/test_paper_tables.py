@@ -151,7 +151,8 @@ def test_golden_gemini_latex_groups_and_trailing_text_column():
     assert r"\begin{tabular}{lllrrrrrrl}" in text
     assert r" &  &  & \multicolumn{2}{c}{Vox1-O} & \multicolumn{2}{c}{Vox1-E} & \multicolumn{2}{c}{Vox1-H} &  \\" in text
     assert r"\cmidrule(lr){4-5} \cmidrule(lr){6-7} \cmidrule(lr){8-9}" in text
-    assert r"[New] Gemini DF-ResNet183 & 9.20M & $\surd$ & 0.570 & 0.045 & 0.767 & 0.078 & 1.343 & 0.126 & 0621-df\_resnet179-LM \\" in text
+    # "[" is braced: after the previous row's \\, a bare "[New]" would be read as \\[<length>]
+    assert r"{[}New{]} Gemini DF-ResNet183 & 9.20M & $\surd$ & 0.570 & 0.045 & 0.767 & 0.078 & 1.343 & 0.126 & 0621-df\_resnet179-LM \\" in text
 
 
 OSV = _options("system:Model,backbone:Backbone,loss:Metric,feature,batch_size:batch size,config",
@@ -214,6 +215,7 @@ def test_latex_is_well_formed(build, options, kw):
         elif line.endswith(r"\\"):
             assert _row_width(line) == n, line
     assert text.count("$") % 2 == 0
+    assert not any(line.startswith("[") for line in text.splitlines())  # not read as \\[<length>]
 
 
 # --------------------------------------------------------------------------- mixing, decimals, scale, ci, meta
