@@ -283,3 +283,18 @@ def test_transposed_with_two_systems_merges_the_system_column():
     assert text == expected
     latex = _render(recs, _options(layout="transposed", decimals={"eer": 3}, provenance=False), "latex")
     assert r"\multirow{2}{*}{Gemini DF-ResNet60} & EER (\%) & 0.940 & 1.052 & 1.800 \\" in latex
+
+
+def test_partial_coverage_in_the_footnote():
+    from dataclasses import replace
+
+    from asvbench import results
+
+    coverage = getattr(results, "Coverage", None)
+    if coverage is None:
+        pytest.skip("records state no coverage in this tree")
+    recs = seeds.taoruijie_ecapa()
+    recs[0] = replace(recs[0], coverage=coverage(scored=37_000, listed=37_660))
+    text = _render(recs, _options(layout="transposed"), metrics=["eer"])
+    # 37,000 / 37,660 = 0.98247 -> 98.2 %
+    assert "- Vox1_O: Vox1_O.txt (sha256 566f78315f4f, 37,660 lines); coverage 37,000/37,660 trials (98.2%)" in text
