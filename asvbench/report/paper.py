@@ -124,7 +124,17 @@ def record_field(record: ResultRecord, name: str) -> Any:
         "score_norm": norm.get("norm"), "pool_norm": norm.get("pool_norm"),
         "eer_method": record.definitions.get("eer_method"),
     }
+    if name == "frontend":
+        return _frontend(record)
     return derived.get(name)
+
+
+def _frontend(record: ResultRecord) -> str | None:
+    """The registered front-end of the record's (first) model, e.g. ``kaldi-fbank-80``."""
+    from asvbench.models.registry import MODELS
+
+    names = [m.name for m in record.model if m.name in MODELS]
+    return MODELS.get(names[0]).frontend if names else None
 
 
 # --------------------------------------------------------------------------- building

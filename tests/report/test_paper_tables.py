@@ -298,3 +298,17 @@ def test_partial_coverage_in_the_footnote():
     text = _render(recs, _options(layout="transposed"), metrics=["eer"])
     # 37,000 / 37,660 = 0.98247 -> 98.2 %
     assert "- Vox1_O: Vox1_O.txt (sha256 566f78315f4f, 37,660 lines); coverage 37,000/37,660 trials (98.2%)" in text
+
+
+def test_derived_fields_score_norm_pool_norm_and_frontend():
+    from dataclasses import replace
+
+    from asvbench.report.paper import record_field
+    from asvbench.results import ModelInfo
+
+    rec = replace(seeds.taoruijie_ecapa()[0], model=(ModelInfo("campplus-3dspeaker-cn-en-common"),),
+                  normalization={"pool_norm": "l2", "norm": "asnorm"})
+    assert record_field(rec, "frontend") == "kaldi-fbank-80"  # the registry entry's front-end
+    assert (record_field(rec, "score_norm"), record_field(rec, "pool_norm")) == ("asnorm", "l2")
+    assert record_field(rec, "model") == "campplus-3dspeaker-cn-en-common"
+    assert record_field(replace(rec, meta={"frontend": "mfcc-24"}), "frontend") == "mfcc-24"  # --meta wins
