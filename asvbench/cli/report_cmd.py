@@ -67,7 +67,11 @@ def report(
     png: Annotated[Path | None, typer.Option("--png", help="Also draw the (first) paper table to FILE.png "
                                              "with matplotlib.")] = None,
 ) -> None:
-    """Render result records as a table: rows = systems, columns = benchmarks x metrics, best in bold."""
+    """Render result records as a table: rows = systems, columns = benchmarks x metrics, best in bold.
+
+    --columns, --merge, --layout, --group-by, --decimals, --scale, --allow-mixed or --png make a paper
+    table (markdown or LaTeX, with a provenance footnote); docs/paper-tables.md shows the five seed tables.
+    """
     from asvbench.report.tables import build_table, render_rich
     from asvbench.results import load_result
 

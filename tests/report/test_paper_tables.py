@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from asvbench.errors import AsvbenchError
 from asvbench.report.paper import (
@@ -312,3 +314,25 @@ def test_derived_fields_score_norm_pool_norm_and_frontend():
     assert (record_field(rec, "score_norm"), record_field(rec, "pool_norm")) == ("asnorm", "l2")
     assert record_field(rec, "model") == "campplus-3dspeaker-cn-en-common"
     assert record_field(replace(rec, meta={"frontend": "mfcc-24"}), "frontend") == "mfcc-24"  # --meta wins
+
+
+@given(st.lists(st.tuples(st.sampled_from("ab"), st.sampled_from("xy"), st.integers(0, 2)), min_size=1, max_size=12))
+def test_merging_hides_only_repeats_under_a_merged_left_neighbour(rows):
+    """Filling each covered cell with the value above gives the table back; the spans of a column add
+    up to its rows; a cell is covered only when its value repeats and the merged column left of it is covered."""
+    from asvbench.report.paper import Cell, _merge
+
+    body = [[Cell(v) for v in row] for row in rows]
+    merged = _merge(body, [0, 1])
+    for k in (0, 1):
+        filled, last = [], None
+        for row in merged:
+            last = row[k].value if row[k].span else last
+            filled.append(last)
+        assert filled == [r[k] for r in rows]
+        assert sum(row[k].span for row in merged) == len(rows)
+    for i in range(1, len(rows)):
+        covered0, covered1 = merged[i][0].span == 0, merged[i][1].span == 0
+        assert covered0 == (rows[i][0] == rows[i - 1][0])
+        assert covered1 == (covered0 and rows[i][1] == rows[i - 1][1])
+        assert merged[i][2].span == 1  # a column not asked for is never merged
