@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from asvbench._choices import check_choice
 from asvbench.bench.specs import MAKE_FORMATS, MAKE_MODES
 from asvbench.errors import AsvbenchError
 
@@ -41,8 +42,7 @@ class MadeTrials:
 def make_trials(utt2spk: dict[str, str], *, mode: str = "all-pairs", per_spk: int = 0, impostors: int = 0,
                 seed: int = 0, where: str = "utt2spk") -> MadeTrials:
     """Pairs of utterances of ``utt2spk`` (see the module docstring)."""
-    if mode not in MAKE_MODES:
-        raise AsvbenchError(f"unknown mode {mode!r}", hint=f"choose one of: {', '.join(MAKE_MODES)}")
+    check_choice(mode, MAKE_MODES, "mode")
     utts = sorted(utt2spk)
     by_spk: dict[str, list[str]] = {}
     for u in utts:
@@ -102,8 +102,7 @@ def _sampled_pairs(by_spk: dict[str, list[str]], per_spk: int, impostors: int,
 def format_trials(made: MadeTrials, fmt: str) -> str:
     """The list as text in ``fmt`` (voxceleb: ``1|0 enroll test``; kaldi: ``enroll test target|nontarget``;
     cnceleb: ``enroll test 1|0``)."""
-    if fmt not in MAKE_FORMATS:
-        raise AsvbenchError(f"unknown trial format {fmt!r}", hint=f"choose one of: {', '.join(MAKE_FORMATS)}")
+    check_choice(fmt, MAKE_FORMATS, "trial format")
     rows = zip(made.enroll, made.test, made.target)
     if fmt == "voxceleb":
         lines = [f"{int(t)} {e} {s}" for e, s, t in rows]

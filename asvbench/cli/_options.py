@@ -1,8 +1,17 @@
-"""Options shared by several commands (metric definitions), and :func:`choice` for fixed-value options."""
+"""Options shared by several commands, and :func:`choice` for fixed-value options.
+
+The option groups that ``metrics``, ``score`` and ``fuse`` share are declared once, as option blocks
+(:class:`MetricOptions`, :class:`RecordOptions`, :class:`CiOptions`): a command takes a block as one
+parameter and :func:`with_option_blocks` spreads its fields into the command line.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import functools
+import inspect
+import typing
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -86,8 +95,98 @@ def DeviceOpt(*names: str, help: str) -> Any:  # noqa: N802 (used like typer.Opt
     cuda:K / mps (exit 2). Old-style ``= typer.Option(default, ...)`` parameters pass ``callback=check_device``."""
     return typer.Option(*names, callback=check_device, help=help)
 
+
 #: ``--meta KEY=VALUE`` of score / fuse: system metadata in the result record (asvbench.report.save.parse_meta)
 MetaOpt = Annotated[list[str] | None, typer.Option(
     "--meta", help="System metadata for the result record, repeatable: KEY=VALUE (e.g. pretraining=CNCeleb, "
                    "lm=true, params=14650000); params=auto / flops=auto count them from the model of an "
                    "`extract` store (FLOPs of a 10 s input). `asvbench report --columns KEY` shows them.")]
+
+
+# --------------------------------------------------------------------------- result records (metrics / score / fuse)
+SaveResultOpt = Annotated[Path | None, typer.Option(
+    "--save-result", help="Also write a result record (JSON) for `asvbench report` / `asvbench compare`.")]
+SystemOpt = Annotated[str | None, typer.Option(
+    "--system", help="System name in the result record (default: the score file's name).")]
+VariantOpt = Annotated[str, typer.Option(
+    "--variant", help="Variant shown after the system name in tables, e.g. 'AS-Norm' or 'LM'.")]
+BenchmarkOpt = Annotated[str | None, typer.Option(
+    "--benchmark", help="Registered benchmark name (`asvbench trials list`) or custom:NAME; "
+                        "default: identified from the trial list.")]
+
+
+# --------------------------------------------------------------------------- option blocks
+class OptionBlock:
+    """A group of options declared once: a dataclass whose fields are ``Annotated`` option types with
+    their defaults. A command takes it as one parameter (``record: RecordOptions``)."""
+
+    @classmethod
+    def parameters(cls, kind: inspect._ParameterKind) -> list[inspect.Parameter]:
+        hints = typing.get_type_hints(cls, include_extras=True)
+        return [inspect.Parameter(f.name, kind, annotation=hints[f.name], default=f.default) for f in fields(cls)]
+
+    @classmethod
+    def gather(cls, values: dict[str, Any]) -> OptionBlock:
+        """The block of the option values in ``values`` (removed from it)."""
+        return cls(**{f.name: values.pop(f.name) for f in fields(cls)})
+
+
+@dataclass(frozen=True)
+class MetricOptions(OptionBlock):
+    """The ASV metric definitions of ``metrics`` and ``score``: EER method, DCF priors and costs."""
+
+    eer_method: EerMethodOpt = "interp"
+    p_target: PTargetOpt = None
+    c_miss: CMissOpt = 1.0
+    c_fa: CFaOpt = 1.0
+
+    @property
+    def p_targets(self) -> tuple[float, ...]:
+        return tuple(self.p_target or (0.01,))
+
+
+@dataclass(frozen=True)
+class RecordOptions(OptionBlock):
+    """``--save-result`` and what the record says of the system (``metrics`` / ``score`` / ``fuse``)."""
+
+    save_result: SaveResultOpt = None
+    system: SystemOpt = None
+    benchmark: BenchmarkOpt = None
+    variant: VariantOpt = ""
+
+
+@dataclass(frozen=True)
+class CiOptions(OptionBlock):
+    """``--ci`` and its settings (``metrics`` / ``score`` / ``fuse``)."""
+
+    ci: CiOpt = None
+    ci_unit: CiUnitOpt = "speaker"
+    ci_reps: CiRepsOpt = 1000
+    seed: SeedOpt = 0
+    utt2spk: Utt2spkOpt = None
+
+    def settings(self) -> Any:
+        """See :func:`ci_settings`."""
+        return ci_settings(self.ci, self.ci_unit, self.ci_reps, self.seed, self.utt2spk)
+
+
+def with_option_blocks(command: Callable) -> Callable:
+    """Spread each :class:`OptionBlock` parameter of ``command`` into its options (for Typer, which reads
+    the signature), and gather them back into the block when the command is called."""
+    hints = typing.get_type_hints(command, include_extras=True)
+    blocks = {name: hint for name, hint in hints.items() if isinstance(hint, type) and issubclass(hint, OptionBlock)}
+    params: list[inspect.Parameter] = []
+    for param in inspect.signature(command).parameters.values():
+        if param.name in blocks:
+            params.extend(blocks[param.name].parameters(param.kind))
+        else:
+            params.append(param.replace(annotation=hints.get(param.name, param.annotation)))
+
+    @functools.wraps(command)
+    def spread(*args: Any, **kwargs: Any) -> Any:
+        for name, block in blocks.items():
+            kwargs[name] = block.gather(kwargs)
+        return command(*args, **kwargs)
+
+    spread.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    return spread

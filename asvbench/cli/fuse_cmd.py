@@ -12,26 +12,24 @@ from asvbench.cli import _ci
 from asvbench.cli._common import err_console, handle_user_errors, out_console, print_json, to_json
 from asvbench.cli._options import (
     ByOpt,
-    CiOpt,
-    CiRepsOpt,
-    CiUnitOpt,
+    CiOptions,
     DeviceOpt,
     EerMethodOpt,
     JsonOpt,
-    SeedOpt,
-    Utt2spkOpt,
+    RecordOptions,
     choice,
-    ci_settings,
+    with_option_blocks,
 )
 from asvbench.fusion.options import CM_SCORE_CHOICES, FUSION_METHODS, TDCF_ASV_SOURCES
 from asvbench.io.formats import KEY_STYLES, SASV_OUT_FORMATS, TRIAL_FORMATS
-from asvbench.report.save import BenchmarkOpt, SaveResultOpt, SystemOpt, VariantOpt
 from asvbench.types import ADCF_COST_NAMES
 
 
 @handle_user_errors
 @staged_command  # outputs renamed into place only when the whole command succeeded
+@with_option_blocks
 def fuse(
+    *,  # the option blocks below take no default of their own (see with_option_blocks)
     asv: Annotated[Path, typer.Option("--asv", help="ASV scores ('enroll test score label', from asvbench score).")],
     cm: Annotated[str, typer.Option(
         "--cm", help="CM scores (the store 'utt cm_logit cm_prob_bonafide' of asvbench extract, or 'utt score'), "
@@ -72,19 +70,12 @@ def fuse(
         "--tdcf-asv", help="t-DCF ASV operating point: eer (of --asv) or asvspoof5-organiser.")] = "eer",
     allow_missing: Annotated[bool, typer.Option("--allow-missing", help="Drop trials without ASV or CM score (counted).")] = False,
     json_out: JsonOpt = False,
-    save_result: SaveResultOpt = None,
-    system: SystemOpt = None,
-    benchmark: BenchmarkOpt = None,
-    variant: VariantOpt = "",
+    record: RecordOptions,
     by: ByOpt = None,
     enroll_map: Annotated[list[Path] | None, typer.Option(
         "--enroll-map", help="--by gender: enrolment lists whose file names say the gender of their models "
                              "(ASVspoof2019.LA.asv.eval.female.trn.txt, ...male.trn.txt); repeatable.")] = None,
-    ci: CiOpt = None,
-    ci_unit: CiUnitOpt = "speaker",
-    ci_reps: CiRepsOpt = 1000,
-    seed: SeedOpt = 0,
-    utt2spk: Utt2spkOpt = None,
+    interval: CiOptions,
 ) -> None:
     """Fuse ASV and CM scores into SASV scores and report SASV metrics (fused, ASV only, CM only).
 
@@ -94,7 +85,7 @@ def fuse(
     from asvbench.stats.breakdown import check_by
 
     check_by(by)
-    ci_set = ci_settings(ci, ci_unit, ci_reps, seed, utt2spk)
+    ci_set = interval.settings()
     if enroll_map and "gender" not in (by or ()):
         from asvbench.errors import AsvbenchError
 
@@ -102,13 +93,13 @@ def fuse(
     from asvbench._outputs import claim_outputs
     from asvbench.cli import _validate
 
-    _validate.benchmark(benchmark)
+    _validate.benchmark(record.benchmark)
     _validate.unit_interval("--rho", rho)
     if method == "nonlinear" and rho is None:
         from asvbench.fusion.methods import parse_rho_grid
 
         parse_rho_grid(rho_grid)  # a bad grid is an error now, not after the CM run
-    claim_outputs({"--out": out, "--report": report, "--save-result": save_result, "--cm-cache": cm_cache},
+    claim_outputs({"--out": out, "--report": report, "--save-result": record.save_result, "--cm-cache": cm_cache},
                   {"--asv": asv, "--cm": Path(cm), "--trials": trials, "--dev-asv": dev_asv, "--dev-cm": dev_cm,
                    "--dev-trials": dev_trials, "--audio": audio, "--checkpoint": checkpoint})
     from asvbench.fusion.run import FusionInputs, FusionSettings, run_fusion
@@ -121,10 +112,8 @@ def fuse(
                               adcf_costs=adcf_costs, tdcf_asv=tdcf_asv, by=tuple(by or ()),
                               enroll_maps=tuple(enroll_map or ()), ci=ci_set)
     run = run_fusion(inputs, settings, notify=lambda message: err_console.print(message, highlight=False))
-    _write_outputs(run, out_format=out_format, save_result=save_result,
-                   record={"system": system, "benchmark": benchmark, "variant": variant,
-                           "trials_path": trials, "scores_path": asv})
-    _ci.add_to_saved_record(save_result, run.intervals)
+    _write_outputs(run, out_format=out_format, record=record)
+    _ci.add_to_saved_record(record.save_result, run.intervals)
     _notes(run.result)
     if json_out:
         print_json(run.result)
@@ -138,7 +127,7 @@ def fuse(
         print_breakdowns(run.breakdowns)
 
 
-def _write_outputs(run, *, out_format: str, save_result: Path | None, record: dict) -> None:
+def _write_outputs(run, *, out_format: str, record: RecordOptions) -> None:
     from asvbench._atomic import atomic_write_text
 
     data, out, report = run.data, run.inputs.out, run.inputs.report
@@ -151,12 +140,13 @@ def _write_outputs(run, *, out_format: str, save_result: Path | None, record: di
     if report is not None:
         atomic_write_text(report, to_json(run.result) + "\n")
         err_console.print(f"wrote metrics to {report}", highlight=False)
-    if save_result is not None:
+    if record.save_result is not None:
         from asvbench.report.save import save_fusion_result
 
-        save_fusion_result(save_result, run.result, fused=run.fused, labels=data.labels, enroll=data.enroll,
-                           test=data.test, **record)
-        err_console.print(f"wrote result record {save_result}", highlight=False)
+        save_fusion_result(record.save_result, run.result, fused=run.fused, labels=data.labels, enroll=data.enroll,
+                           test=data.test, system=record.system, benchmark=record.benchmark, variant=record.variant,
+                           trials_path=run.inputs.trials, scores_path=run.inputs.asv)
+        err_console.print(f"wrote result record {record.save_result}", highlight=False)
 
 
 def _notes(result: dict) -> None:

@@ -13,21 +13,14 @@ from asvbench.cli import _ci
 from asvbench.cli._common import err_console, handle_user_errors, out_console, print_json
 from asvbench.cli._options import (
     ByOpt,
-    CFaOpt,
-    CiOpt,
-    CiRepsOpt,
-    CiUnitOpt,
-    CMissOpt,
-    EerMethodOpt,
+    CiOptions,
     JsonOpt,
-    PTargetOpt,
-    SeedOpt,
-    Utt2spkOpt,
+    MetricOptions,
+    RecordOptions,
     choice,
-    ci_settings,
+    with_option_blocks,
 )
 from asvbench.io.formats import CM_PROTOCOL_FORMATS, SCORE_FORMATS
-from asvbench.report.save import BenchmarkOpt, SaveResultOpt, SystemOpt, VariantOpt
 
 
 def _given(ctx: typer.Context, name: str) -> bool:
@@ -38,11 +31,13 @@ def _given(ctx: typer.Context, name: str) -> bool:
 
 @handle_user_errors
 @staged_command  # outputs renamed into place only when the whole command succeeded
+@with_option_blocks
 def metrics(
     ctx: typer.Context,
     scores: Annotated[Path, typer.Argument(
         help="Score file: 'enroll test score label', SASV 5-column, or CSV/TSV; with --protocol, CM scores "
              "('utt cm_logit cm_prob_bonafide' from asvbench extract, or 'utt score').")],
+    *,  # the option blocks below take no default of their own (see with_option_blocks)
     fmt: Annotated[choice(SCORE_FORMATS), typer.Option("--format", help="Score-file format.")] = "auto",
     score_column: Annotated[str | None, typer.Option(help="Score column of a CSV/TSV.")] = None,
     label_column: Annotated[str | None, typer.Option(help="Label column of a CSV/TSV.")] = None,
@@ -57,21 +52,11 @@ def metrics(
         "--protocol-format", help="CM protocol format.")] = "auto",
     allow_missing: Annotated[bool, typer.Option(
         "--allow-missing", help="With --protocol: evaluate the scored utterances only (the others are counted).")] = False,
-    eer_method: EerMethodOpt = "interp",
-    p_target: PTargetOpt = None,
-    c_miss: CMissOpt = 1.0,
-    c_fa: CFaOpt = 1.0,
+    metric: MetricOptions,
     json_out: JsonOpt = False,
-    save_result: SaveResultOpt = None,
-    system: SystemOpt = None,
-    benchmark: BenchmarkOpt = None,
-    variant: VariantOpt = "",
+    record: RecordOptions,
     by: ByOpt = None,
-    ci: CiOpt = None,
-    ci_unit: CiUnitOpt = "speaker",
-    ci_reps: CiRepsOpt = 1000,
-    seed: SeedOpt = 0,
-    utt2spk: Utt2spkOpt = None,
+    interval: CiOptions,
     enroll_map: Annotated[list[Path] | None, typer.Option(
         "--enroll-map", help="--by gender: enrolment lists whose file names say the gender of their models "
                              "(ASVspoof2019.LA.asv.eval.female.trn.txt, ...male.trn.txt); repeatable.")] = None,
@@ -83,9 +68,9 @@ def metrics(
     from asvbench._outputs import claim_outputs
     from asvbench.cli import _validate
 
-    _validate.metric_options(p_target=p_target, c_miss=c_miss, c_fa=c_fa, bench=benchmark)
-    claim_outputs({"--save-result": save_result}, {"SCORES": scores, "--protocol": protocol})
-    ci_set = ci_settings(ci, ci_unit, ci_reps, seed, utt2spk)
+    _validate.metric_options(p_target=metric.p_target, c_miss=metric.c_miss, c_fa=metric.c_fa, bench=record.benchmark)
+    claim_outputs({"--save-result": record.save_result}, {"SCORES": scores, "--protocol": protocol})
+    ci_set = interval.settings()
     if protocol is not None and ci_set is not None:
         from asvbench.errors import AsvbenchError
 
@@ -97,11 +82,9 @@ def metrics(
                             "table)", hint="drop them, or evaluate ASV / SASV scores without --protocol")
     if protocol is not None:
         # the CM definitions default to the ASVspoof 5 Track 1 package's, not to the ASV ones
-        given = {name: value if _given(ctx, name) else None
-                 for name, value in (("eer_method", eer_method), ("c_miss", c_miss), ("c_fa", c_fa))}
+        given = {name: getattr(metric, name) if _given(ctx, name) else None for name in ("eer_method", "c_miss", "c_fa")}
         _cm_metrics(scores, protocol, protocol_format=protocol_format, allow_missing=allow_missing,
-                    p_target=p_target, **given, json_out=json_out,
-                    save_result=save_result, system=system, benchmark=benchmark, variant=variant,
+                    p_target=metric.p_target, **given, json_out=json_out, record=record,
                     asv_options={"--format": fmt != "auto", "--score-column": score_column is not None,
                                  "--label-column": label_column is not None, "--label-map": label_map is not None})
         return
@@ -116,20 +99,20 @@ def metrics(
     table = read_scores(scores, fmt, score_column=score_column, label_column=label_column,
                         label_map=parse_label_map(label_map) if label_map else None,
                         with_ids=bool(by) or ci_set is not None)
-    summary = summarize(table.scores, table.labels, eer_method=eer_method,
-                        p_targets=tuple(p_target or (0.01,)), c_miss=c_miss, c_fa=c_fa)
-    breakdowns = _breakdowns(by, table, scores, enroll_map, eer_method=eer_method,
-                             p_targets=tuple(p_target or (0.01,)), c_miss=c_miss, c_fa=c_fa)
+    definitions = {"eer_method": metric.eer_method, "p_targets": metric.p_targets, "c_miss": metric.c_miss,
+                   "c_fa": metric.c_fa}
+    summary = summarize(table.scores, table.labels, **definitions)
+    breakdowns = _breakdowns(by, table, scores, enroll_map, **definitions)
     intervals = _ci.summary_ci(ci_set, table.scores, table.labels, table.enroll, table.test, where=str(scores),
-                               eer_method=eer_method, p_targets=tuple(p_target or (0.01,)), c_miss=c_miss, c_fa=c_fa)
-    if save_result is not None:
+                               **definitions)
+    if record.save_result is not None:
         from asvbench.report.save import save_summary_result
 
-        record = save_summary_result(save_result, summary, system=system, benchmark=benchmark, variant=variant,
-                            scores=table.scores, labels=table.labels, scores_path=scores, enroll=table.enroll,
-                            test=table.test, command="asvbench metrics",
-                            breakdowns=[b.to_dict() for b in breakdowns])
-        _ci.add_to_record(save_result, record, intervals)
+        saved = save_summary_result(record.save_result, summary, system=record.system, benchmark=record.benchmark,
+                                    variant=record.variant, scores=table.scores, labels=table.labels,
+                                    scores_path=scores, enroll=table.enroll, test=table.test,
+                                    command="asvbench metrics", breakdowns=[b.to_dict() for b in breakdowns])
+        _ci.add_to_record(record.save_result, saved, intervals)
     if json_out:
         payload = _ci.add_to_json(summary.to_dict(), intervals)
         if breakdowns:
@@ -179,8 +162,7 @@ def _check_no_cm_options(*, protocol_format: str, allow_missing: bool) -> None:
 
 def _cm_metrics(scores: Path, protocol: Path, *, protocol_format: str, allow_missing: bool, eer_method: str | None,
                 p_target: list[float] | None, c_miss: float | None, c_fa: float | None, json_out: bool,
-                save_result: Path | None, system: str | None, benchmark: str | None, variant: str,
-                asv_options: dict[str, bool]) -> None:
+                record: RecordOptions, asv_options: dict[str, bool]) -> None:
     from asvbench.errors import AsvbenchError
     from asvbench.fusion.cm_eval import evaluate_cm
     from asvbench.metrics.cm import CM_C_FA, CM_C_MISS, CM_EER_METHOD, CM_P_BONA
@@ -198,11 +180,12 @@ def _cm_metrics(scores: Path, protocol: Path, *, protocol_format: str, allow_mis
     for what, n in evaluation.counts.items():
         if n and what in ("utterances_without_score", "scores_not_in_protocol"):
             err_console.print(f"note: {n} {what.replace('_', ' ')}", highlight=False)
-    if save_result is not None:
+    if record.save_result is not None:
         from asvbench.report.cm import save_cm_result
 
-        save_cm_result(save_result, evaluation, system=system, benchmark=benchmark, variant=variant)
-        err_console.print(f"wrote result record {save_result}", highlight=False)
+        save_cm_result(record.save_result, evaluation, system=record.system, benchmark=record.benchmark,
+                       variant=record.variant)
+        err_console.print(f"wrote result record {record.save_result}", highlight=False)
     if json_out:
         print_json(evaluation.to_dict())
     else:

@@ -12,30 +12,25 @@ from asvbench.cli import _ci
 from asvbench.cli._common import err_console, handle_user_errors, out_console, print_json
 from asvbench.cli._options import (
     ByOpt,
-    CFaOpt,
-    CiOpt,
-    CiRepsOpt,
-    CiUnitOpt,
-    CMissOpt,
+    CiOptions,
     DeviceOpt,
-    EerMethodOpt,
     JsonOpt,
     MetaOpt,
-    PTargetOpt,
-    SeedOpt,
-    Utt2spkOpt,
+    MetricOptions,
+    RecordOptions,
     choice,
-    ci_settings,
+    with_option_blocks,
 )
 from asvbench.errors import AsvbenchError
 from asvbench.io.formats import POOL_NORMS, TRIAL_FORMATS
-from asvbench.report.save import BenchmarkOpt, SaveResultOpt, SystemOpt, VariantOpt
 from asvbench.scoring.options import NORM_METHODS, PRECISIONS
 
 
 @handle_user_errors
 @staged_command  # outputs renamed into place only when the whole command succeeded
+@with_option_blocks
 def score(
+    *,  # the option blocks below take no default of their own (see with_option_blocks)
     trials: Annotated[Path, typer.Option("--trials", help="Trial list (VoxCeleb, Kaldi, CN-Celeb, ASVspoof, ASVspoof5).")],
     embeddings: Annotated[Path, typer.Option("--embeddings", help="Embedding store of the test side (and enrolment).")],
     out: Annotated[Path, typer.Option("--out", help="Where to write the score TSV (atomically).")],
@@ -54,24 +49,16 @@ def score(
     cohort_utt2spk: Annotated[Path | None, typer.Option("--cohort-utt2spk", help="utt2spk map: average the cohort per speaker.")] = None,
     top_k: Annotated[int, typer.Option("--top-k", help="Cohort entries per side for asnorm (and z/t-norm); snorm uses all.")] = 300,
     norm_device: Annotated[str, DeviceOpt("--norm-device", help="cpu, or a torch device (cuda, cuda:K) for the cohort top-k.")] = "cpu",
-    eer_method: EerMethodOpt = "interp",
-    p_target: PTargetOpt = None,
-    c_miss: CMissOpt = 1.0,
-    c_fa: CFaOpt = 1.0,
+    metric: MetricOptions,
     json_out: JsonOpt = False,
-    save_result: SaveResultOpt = None,
-    system: SystemOpt = None,
-    benchmark: BenchmarkOpt = None,
-    variant: VariantOpt = "",
+    record: RecordOptions,
     meta: MetaOpt = None,
     by: ByOpt = None,
-    ci: CiOpt = None,
-    ci_unit: CiUnitOpt = "speaker",
-    ci_reps: CiRepsOpt = 1000,
-    seed: SeedOpt = 0,
-    utt2spk: Utt2spkOpt = None,
+    interval: CiOptions,
 ) -> None:
     """Cosine-score TRIALS with EMBEDDINGS; write OUT and print the metrics."""
+    eer_method, p_target, c_miss, c_fa = metric.eer_method, metric.p_target, metric.c_miss, metric.c_fa
+    save_result, system, benchmark, variant = record.save_result, record.system, record.benchmark, record.variant
     from asvbench._outputs import claim_outputs
     from asvbench.cli import _validate
 
@@ -86,7 +73,7 @@ def score(
     check_by(by)
     if by and no_metrics:
         raise AsvbenchError("--by breaks the metrics down, and --no-metrics computes none", hint="drop one of them")
-    ci_set = ci_settings(ci, ci_unit, ci_reps, seed, utt2spk)
+    ci_set = interval.settings()
 
     settings = ScoreSettings(eer_method=eer_method, p_targets=tuple(p_target or (0.01,)), c_miss=c_miss, c_fa=c_fa,
                              pool_norm=pool_norm, allow_missing=allow_missing, trust_pickle=trust_pickle,

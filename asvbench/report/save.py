@@ -1,29 +1,17 @@
 """``--save-result`` for the commands that compute metrics (score, metrics, fuse).
 
-The options are Typer annotations shared by those commands; :func:`save_summary_result`
-builds the :class:`~asvbench.results.ResultRecord` and writes it atomically.
+:func:`save_summary_result` builds the :class:`~asvbench.results.ResultRecord` and writes it
+atomically (the options themselves are declared in :mod:`asvbench.cli._options`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Any
 
-import typer
-
-if TYPE_CHECKING:  # pragma: no cover - results imports numpy; the options above are read at CLI start-up
+if TYPE_CHECKING:  # pragma: no cover - results imports numpy
     from asvbench.results import ModelInfo, ResultRecord
-
-SaveResultOpt = Annotated[Path | None, typer.Option(
-    "--save-result", help="Also write a result record (JSON) for `asvbench report` / `asvbench compare`.")]
-SystemOpt = Annotated[str | None, typer.Option(
-    "--system", help="System name in the result record (default: the score file's name).")]
-VariantOpt = Annotated[str, typer.Option(
-    "--variant", help="Variant shown after the system name in tables, e.g. 'AS-Norm' or 'LM'.")]
-BenchmarkOpt = Annotated[str | None, typer.Option(
-    "--benchmark", help="Registered benchmark name (`asvbench trials list`) or custom:NAME; "
-                        "default: identified from the trial list.")]
 
 
 def save_summary_result(
