@@ -69,8 +69,7 @@ def report(
 ) -> None:
     """Render result records as a table: rows = systems, columns = benchmarks x metrics, best in bold.
 
-    --columns, --merge, --layout, --group-by, --decimals, --scale, --allow-mixed or --png make a paper
-    table (markdown or LaTeX, with a provenance footnote); docs/paper-tables.md shows the five seed tables.
+    Paper tables with a provenance footnote (--columns, --layout, --group-by, ...): docs/paper-tables.md.
     """
     from asvbench.report.tables import build_table, render_rich
     from asvbench.results import load_result
