@@ -133,8 +133,8 @@ def _write_trials(path: Path, bench: SimulatedBenchmark) -> None:
 def _cosine(bench: SimulatedBenchmark, steps: list[tuple[str, str]]):
     """Score with the lead's cosine API (test store + enrolment store of multi-row models)."""
     from asvbench.io.embeddings import _from_mapping
-    from asvbench.io.trials import Trials
     from asvbench.scoring.cosine import score_trials
+    from asvbench.trials.read import Trials
 
     store = _from_mapping(bench.embeddings, "simulated")
     trials = Trials(enroll=bench.enroll, test=bench.test, labels=bench.labels, fmt="asvspoof", source="simulated")
@@ -185,7 +185,8 @@ def run_demo(out: str | Path = "reports/demo", *, seed: int = 0, cfg: DemoConfig
     from asvbench.metrics import summarize
     from asvbench.report.plots import DetSeries, plot_det, plot_histograms
     from asvbench.report.tables import build_table, render_json, render_markdown
-    from asvbench.results import fingerprint_trials, record_from_summary, save_result
+    from asvbench.results import record_from_summary, save_result
+    from asvbench.trials.fingerprint import fingerprint_trials
 
     start = time.perf_counter()
     cfg = cfg or DemoConfig(seed=seed)
@@ -279,7 +280,8 @@ def run_real(audio: str | Path, checkpoint: str | Path, out: str | Path = "repor
     from asvbench.metrics import summarize
     from asvbench.report.plots import DetSeries, plot_det, plot_histograms
     from asvbench.report.tables import build_table, render_json, render_markdown
-    from asvbench.results import ModelInfo, fingerprint_trials, record_from_summary, save_result
+    from asvbench.results import ModelInfo, record_from_summary, save_result
+    from asvbench.trials.fingerprint import fingerprint_trials
 
     start = time.perf_counter()
     audio, checkpoint, outdir = Path(audio), Path(checkpoint), Path(out)
@@ -320,8 +322,8 @@ def run_real(audio: str | Path, checkpoint: str | Path, out: str | Path = "repor
     trials_path = outdir / "trials_allpairs.txt"
     atomic_write_text(trials_path, "\n".join(f"{a} {b} {'target' if lab == 1 else 'nontarget'}"
                                              for a, b, lab in zip(keys[i], keys[j], labels)) + "\n")
-    from asvbench.io.trials import Trials
     from asvbench.scoring.cosine import score_trials
+    from asvbench.trials.read import Trials
 
     trials = Trials(enroll=keys[i], test=keys[j], labels=labels, fmt="kaldi", source=str(trials_path))
     scored = score_trials(trials, store)

@@ -8,6 +8,12 @@ also carry a compact DET curve (at most :data:`DET_MAX_POINTS` points, thinned i
 space so the low-error ends keep their detail) so that ``asvbench report --det`` can draw
 it without the score file.
 
+A record of ``asvbench score`` states its *coverage*: how many trials of the list were
+scored (fewer with ``--allow-missing``). A record without ``coverage`` (written before it
+existed, or by ``metrics`` / ``fuse``, which evaluate every line of their score file) counts
+as full coverage. A partial record keeps its benchmark name; tables mark it and ``compare``
+refuses to compare it with a record of another coverage of the list.
+
 Records are written by ``asvbench score/metrics/fuse --save-result FILE``, read by
 ``asvbench report`` and compared by ``asvbench compare``. The JSON schema is
 :data:`SCHEMA`; reading checks it and raises :class:`AsvbenchError` on anything a
@@ -17,10 +23,8 @@ user could have broken (not JSON, missing fields, no metrics).
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import json
 import re
-from collections import Counter
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -32,163 +36,13 @@ from asvbench import __version__
 from asvbench._atomic import atomic_write_text
 from asvbench._json import json_safe
 from asvbench.errors import AsvbenchError
+from asvbench.trials.fingerprint import TrialsFingerprint, fingerprint_labels, fingerprint_trials
+from asvbench.trials.registry import resolve_benchmark
 
 #: Schema tag written into every record.
 SCHEMA = "asvbench.result/1"
 #: Most points a stored DET curve keeps.
 DET_MAX_POINTS = 2000
-#: Prefixes of benchmark names that are not in the trials registry.
-FREE_PREFIXES = ("custom:", "simulated:")
-
-
-# --------------------------------------------------------------------------- trial fingerprints
-
-@dataclass(frozen=True)
-class TrialsFingerprint:
-    """Identity of a trial list.
-
-    ``sha256`` is of the file's bytes; ``content_sha256`` of its records normalised to
-    single spaces, LF endings and a final newline (so a CRLF and an LF copy of one list
-    share it). ``n_lines`` counts non-blank lines (a header line included).
-    ``label_counts`` maps label names (target, nontarget, spoof, bonafide) to counts, or is
-    empty when no label column was recognised.
-    """
-
-    sha256: str | None
-    content_sha256: str
-    n_lines: int
-    label_counts: dict[str, int] = field(default_factory=dict)
-    line_endings: str = "lf"  # lf | crlf | mixed | none
-    final_newline: bool = True
-    source: str = ""  # informational: the path it came from
-
-    def same_trials(self, other: TrialsFingerprint) -> bool:
-        return self.content_sha256 == other.content_sha256
-
-    def describe(self) -> str:
-        counts = ", ".join(f"{v:,} {k}" for k, v in self.label_counts.items())
-        return f"{self.n_lines:,} lines" + (f" ({counts})" if counts else "") + f", sha256 {self.content_sha256[:12]}"
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any], where: str) -> TrialsFingerprint:
-        try:
-            return cls(
-                sha256=data.get("sha256"),
-                content_sha256=str(data["content_sha256"]),
-                n_lines=int(data["n_lines"]),
-                label_counts={str(k): int(v) for k, v in (data.get("label_counts") or {}).items()},
-                line_endings=str(data.get("line_endings", "lf")),
-                final_newline=bool(data.get("final_newline", True)),
-                source=str(data.get("source", "")),
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise AsvbenchError(f"malformed trials fingerprint ({exc})", where=where,
-                                hint="it needs content_sha256 and n_lines") from None
-
-
-_WORD_LABELS = {
-    "target": "target", "tgt": "target", "nontarget": "nontarget", "non-target": "nontarget",
-    "nontgt": "nontarget", "imp": "nontarget", "impostor": "nontarget", "spoof": "spoof",
-    "bonafide": "bonafide", "bona-fide": "bonafide", "genuine": "bonafide",
-}
-_DIGIT_LABELS = {"1": "target", "0": "nontarget"}
-#: The ASVspoof5 Tool-score-fusion CSV convention (its script's defaults): 1 target, 2 nontarget, 0 spoof.
-_SASV_LABEL_COLUMN = {"1.0": "target", "2.0": "nontarget", "0.0": "spoof", "1": "target", "2": "nontarget",
-                      "0": "spoof"}
-
-
-def _line_endings(data: bytes) -> str:
-    n_crlf = data.count(b"\r\n")
-    n_lf = data.count(b"\n")
-    if n_lf == 0:
-        return "none"
-    if n_crlf == n_lf:
-        return "crlf"
-    return "lf" if n_crlf == 0 else "mixed"
-
-
-def _label_column(first: list[str]) -> tuple[int | None, dict[str, str] | None, bool]:
-    """(column index, value mapping, first line is a header) from the first record."""
-    lowered = [t.lower() for t in first]
-    for i, tok in enumerate(lowered):
-        if tok in ("sasv_label", "sasv-label"):
-            return i, _SASV_LABEL_COLUMN, True
-    for i, tok in enumerate(lowered):
-        if tok in ("label", "key", "asv_label", "asv-label", "cm-label", "cm_label") or tok.endswith(("_label", "_key")):
-            return i, {**_WORD_LABELS, **_DIGIT_LABELS}, True
-    if lowered and lowered[-1] in _WORD_LABELS:
-        return len(lowered) - 1, _WORD_LABELS, False
-    if lowered and lowered[0] in _DIGIT_LABELS and len(lowered) >= 3:
-        return 0, _DIGIT_LABELS, False
-    if lowered and lowered[-1] in _DIGIT_LABELS and len(lowered) >= 3:
-        return len(lowered) - 1, _DIGIT_LABELS, False
-    return None, None, False
-
-
-def _split(line: str) -> list[str]:
-    return [t.strip() for t in line.split(",")] if "," in line else line.split()
-
-
-def fingerprint_bytes(data: bytes, source: str = "") -> TrialsFingerprint:
-    """Fingerprint a trial list given as bytes (see :class:`TrialsFingerprint`)."""
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise AsvbenchError(f"trial list is not UTF-8 text ({exc.reason} at byte {exc.start})",
-                            where=source or None) from None
-    lines = [line for line in text.splitlines() if line.strip()]
-    if not lines:
-        raise AsvbenchError("trial list is empty", where=source or None)
-    normalised = "\n".join(" ".join(line.split()) for line in lines) + "\n"
-    counts: dict[str, int] = {}
-    col, mapping, header = _label_column(_split(lines[0]))
-    if col is not None and mapping is not None:
-        body = lines[1:] if header else lines
-        raw = Counter(tokens[col].lower() if len(tokens) > col else "" for tokens in map(_split, body))
-        if all(k in mapping for k in raw):
-            merged: Counter[str] = Counter()
-            for k, v in raw.items():
-                merged[mapping[k]] += v
-            order = ("target", "nontarget", "spoof", "bonafide")
-            counts = {k: merged[k] for k in order if merged.get(k)}
-    return TrialsFingerprint(
-        sha256=hashlib.sha256(data).hexdigest(),
-        content_sha256=hashlib.sha256(normalised.encode("utf-8")).hexdigest(),
-        n_lines=len(lines),
-        label_counts=counts,
-        line_endings=_line_endings(data),
-        final_newline=data.endswith(b"\n"),
-        source=source,
-    )
-
-
-def fingerprint_trials(path: str | Path) -> TrialsFingerprint:
-    """Fingerprint the trial list at ``path``: sha256 of the bytes and of the normalised
-    content, non-blank line count, label counts, line-ending style."""
-    p = Path(path)
-    if not p.is_file():
-        raise AsvbenchError("trial list not found" if not p.exists() else "expected a file, got a directory",
-                            where=p)
-    return fingerprint_bytes(p.read_bytes(), source=str(p))
-
-
-def fingerprint_labels(labels, enroll=None, test=None, source: str = "") -> TrialsFingerprint:
-    """Fingerprint the trials of a score table (no trial file): the content hashed is one
-    ``enroll test label`` line per trial (``index label`` when names are absent)."""
-    from asvbench.types import LABEL_NAMES
-
-    lab = np.asarray(labels, dtype=np.int64)
-    names = [LABEL_NAMES.get(int(c), str(c)) for c in lab.tolist()]
-    if enroll is not None and test is not None:
-        rows = (f"{e} {t} {n}" for e, t, n in zip(enroll, test, names))
-    else:
-        rows = (f"{i} {n}" for i, n in enumerate(names))
-    text = "\n".join(rows) + "\n"
-    counts = Counter(names)
-    return TrialsFingerprint(
-        sha256=None, content_sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(), n_lines=len(names),
-        label_counts={k: counts[k] for k in ("target", "nontarget", "spoof") if counts.get(k)}, source=source,
-    )
 
 
 # --------------------------------------------------------------------------- record parts
@@ -268,6 +122,48 @@ def _dcf_point(dcf) -> tuple[float, float] | None:
     return float(p_fa), float(p_miss)
 
 
+@dataclass(frozen=True)
+class Coverage:
+    """How much of its trial list a record scored: ``scored`` of the ``listed`` trials."""
+
+    scored: int
+    listed: int
+
+    @property
+    def full(self) -> bool:
+        return self.scored == self.listed
+
+    @property
+    def fraction(self) -> float:
+        return self.scored / self.listed if self.listed else 1.0
+
+    def describe(self) -> str:
+        return f"{self.scored:,} of {self.listed:,} trials scored ({100 * self.fraction:.2f} %)"
+
+    def to_dict(self) -> dict[str, int]:
+        return {"scored": self.scored, "listed": self.listed}
+
+    @classmethod
+    def from_dict(cls, data: Any, where: str) -> Coverage | None:
+        """The optional ``coverage`` object of a record: None (full coverage) when absent."""
+        if data is None:
+            return None
+        try:
+            scored, listed = int(data["scored"]), int(data["listed"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise AsvbenchError(f"malformed 'coverage' in the record ({exc})", where=where,
+                                hint='it is {"scored": N, "listed": M}') from None
+        if not 0 <= scored <= listed:
+            raise AsvbenchError(f"malformed 'coverage' in the record: {scored} of {listed} trials scored",
+                                where=where, hint="scored must lie between 0 and listed")
+        return cls(scored, listed)
+
+
+def is_partial(record: ResultRecord) -> bool:
+    """Whether ``record`` scored only part of its trial list."""
+    return record.coverage is not None and not record.coverage.full
+
+
 # --------------------------------------------------------------------------- the record
 
 def _now() -> str:
@@ -300,6 +196,8 @@ class ResultRecord:
     ci: dict[str, Any] | None = None
     #: system metadata for paper tables (``--meta key=value``: params, flops, pretraining, lm, ...); optional
     meta: dict[str, Any] = field(default_factory=dict)
+    #: trials scored / trials in the list (``score``); None: full coverage (see the module docstring)
+    coverage: Coverage | None = None
 
     @property
     def label(self) -> str:
@@ -327,6 +225,8 @@ class ResultRecord:
             out["ci"] = self.ci
         if self.meta:
             out["meta"] = self.meta
+        if self.coverage is not None:
+            out["coverage"] = self.coverage.to_dict()
         if self.simulated:
             out = {"SIMULATED": "simulated data: these numbers say nothing about any real system", **out}
         return out
@@ -377,6 +277,7 @@ class ResultRecord:
             breakdowns=_breakdowns(data.get("breakdowns"), where),
             ci=_ci(data.get("ci"), where),
             meta=_meta(data.get("meta"), where),
+            coverage=Coverage.from_dict(data.get("coverage"), where),
         )
 
     @classmethod
@@ -466,44 +367,6 @@ def save_result(path: str | Path, record: ResultRecord) -> Path:
     return Path(path)
 
 
-# --------------------------------------------------------------------------- benchmark names
-
-def resolve_benchmark(name: str | None, fingerprint: TrialsFingerprint | None, fallback: str = "") -> str:
-    """The benchmark name a record gets.
-
-    * ``name`` given and registered (name or alias): the canonical name; when the registry
-      knows the list's content sha256 and ``fingerprint`` disagrees, that is an error
-      (the message says what differs, e.g. original vs cleaned list).
-    * ``name`` given with a ``custom:``/``simulated:`` prefix: used as is.
-    * ``name`` given, unregistered and unprefixed: an error listing the registered names.
-    * no ``name``: the registered benchmark whose fingerprint matches, else
-      ``custom:<fallback>``.
-    """
-    from asvbench import trials_registry as reg
-
-    if name:
-        if name.startswith(FREE_PREFIXES):
-            if len(name.split(":", 1)[1].strip()) == 0:
-                raise AsvbenchError(f"benchmark name {name!r} is empty after the prefix")
-            return name
-        bench = reg.get_benchmark(name)
-        if fingerprint is not None and bench.content_sha256:
-            report = reg.verify_fingerprint(bench, fingerprint)
-            if not report.ok:
-                raise AsvbenchError(
-                    f"the trial list does not match benchmark {bench.name!r}: " + "; ".join(report.problems),
-                    where=fingerprint.source or None,
-                    hint="check you passed the right list, or name it custom:<name>",
-                )
-        return bench.name
-    if fingerprint is not None:
-        found = reg.identify_benchmark(fingerprint)
-        if found is not None:
-            return found.name
-    stem = fallback or (Path(fingerprint.source).stem if fingerprint and fingerprint.source else "unnamed")
-    return f"custom:{stem}"
-
-
 def make_record(metrics: Mapping[str, Any], *, system: str, benchmark: str | None = None, variant: str = "",
                 trials_path: str | Path | None = None, trials: TrialsFingerprint | None = None,
                 scores_path: str | Path | None = None, definitions: Mapping[str, Any] | None = None,
@@ -511,7 +374,7 @@ def make_record(metrics: Mapping[str, Any], *, system: str, benchmark: str | Non
                 model: tuple[ModelInfo, ...] | list[ModelInfo] = (), det: DetData | None = None,
                 simulated: bool = False, command: str = "",
                 breakdowns: tuple[dict[str, Any], ...] | list[dict[str, Any]] = (),
-                meta: Mapping[str, Any] | None = None) -> ResultRecord:
+                meta: Mapping[str, Any] | None = None, coverage: Coverage | None = None) -> ResultRecord:
     """Assemble a :class:`ResultRecord` (fingerprints ``trials_path`` and resolves the benchmark)."""
     if trials is None and trials_path is not None:
         trials = fingerprint_trials(trials_path)
@@ -525,6 +388,7 @@ def make_record(metrics: Mapping[str, Any], *, system: str, benchmark: str | Non
         fusion=dict(fusion) if fusion else None, definitions=dict(definitions or {}), det=det,
         scores=str(scores_path) if scores_path else None, simulated=simulated, command=command,
         breakdowns=tuple(json_safe(dict(b)) for b in breakdowns), meta=dict(meta or {}),
+        coverage=coverage,
     )
 
 

@@ -145,7 +145,7 @@ def _kaldi_cohort(emb_mean):
 
 def run_kaldi_cohort(fraction: float) -> dict:
     from asvbench.io.embeddings import load_embeddings
-    from asvbench.io.trials import read_utt2spk
+    from asvbench.io.enroll import read_utt2spk
     from asvbench.scoring.norm import build_cohort, normalise
 
     emb, _, e_idx, t_idx, scores = _data(fraction)

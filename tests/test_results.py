@@ -13,15 +13,13 @@ from hypothesis import strategies as st
 from asvbench.errors import AsvbenchError
 from asvbench.results import (
     ResultRecord,
-    TrialsFingerprint,
-    fingerprint_bytes,
-    fingerprint_trials,
     flatten_metrics,
     load_result,
     make_record,
     save_result,
     thin_det,
 )
+from asvbench.trials.fingerprint import TrialsFingerprint, fingerprint_bytes, fingerprint_trials
 from tests.conftest import shared_path
 
 

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from asvbench.errors import AsvbenchError
-from asvbench.trials_registry import get_benchmark, identify_benchmark, load_registry, verify_file
+from asvbench.trials.registry import get_benchmark, identify_benchmark, load_registry, verify_file
 from tests.conftest import REPO, shared_path
 
 REAL = {

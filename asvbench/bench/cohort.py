@@ -25,8 +25,8 @@ class CohortBuilt:
 def build_speaker_means(store_path: str | Path, utt2spk_path: str | Path, out: str | Path, *,
                         pool_norm: str = "none", trust_pickle: bool = False) -> CohortBuilt:
     from asvbench.io.embeddings import load_embeddings, write_native_store
+    from asvbench.io.enroll import read_utt2spk
     from asvbench.scoring.norm import build_cohort
-    from asvbench.trials.read import read_utt2spk
 
     store = load_embeddings(store_path, trust_pickle=trust_pickle)
     mapping = read_utt2spk(utt2spk_path)

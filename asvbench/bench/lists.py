@@ -88,7 +88,8 @@ def _map_file(trials_dir: Path, file_name: str, entry_name: str) -> Path:
 
 def list_needs(bench_list: BenchList) -> tuple[object, Needs]:
     """Read the list (and its enrolment maps); the utterances and models it uses."""
-    from asvbench.trials.read import read_enroll_map, read_trials
+    from asvbench.io.enroll import read_enroll_map
+    from asvbench.trials.read import read_trials
 
     trials = read_trials(bench_list.path)
     needs = Needs(test=set(trials.test.tolist()))

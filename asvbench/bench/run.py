@@ -263,7 +263,7 @@ def _concat_stages(cfg: BenchConfig, run: BenchRun, lists: list[BenchList], need
     argv = ["asvbench", "enroll-concat", *[a for m in maps for a in ("--enroll-map", m)], "--audio", str(enroll_scp),
             "--sample-rate", str(rate), "--out", str(out_dir)] + (["--allow-missing"] if cfg.allow_missing else [])
     run.stages.append(Stage("enroll-concat", argv))
-    from asvbench.trials.read import read_enroll_map
+    from asvbench.io.enroll import read_enroll_map
 
     mapping = read_enroll_map(maps)
     used = {m: mapping[m] for m in models}
@@ -295,7 +295,7 @@ def _warn_leakage(cfg: BenchConfig, run: BenchRun, audio: dict[str, str], test_k
     if shared:
         run.warnings.append(f"leakage: {len(shared)} cohort files are also test/enrolment audio, e.g. {shared[0]}")
     if cfg.utt2spk is not None and cfg.cohort_utt2spk is not None:
-        from asvbench.trials.read import read_utt2spk
+        from asvbench.io.enroll import read_utt2spk
 
         test_spk = {s for u, s in read_utt2spk(cfg.utt2spk).items() if u in test_keys}
         both = sorted(test_spk & set(read_utt2spk(cfg.cohort_utt2spk).values()))

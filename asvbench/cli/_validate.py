@@ -38,7 +38,7 @@ def unit_interval(option: str, value: float | None) -> None:
 def benchmark(value: str | None) -> None:
     """A ``--benchmark`` name is registered or ``custom:NAME`` (checked again against the list later)."""
     if value is not None:
-        from asvbench.results import resolve_benchmark
+        from asvbench.trials.registry import resolve_benchmark
 
         resolve_benchmark(value, None)
 

@@ -97,7 +97,7 @@ def enroll_concat(
     from asvbench.bench.concat import concat_enrolment
     from asvbench.cli import _validate
     from asvbench.io.audio import list_audio
-    from asvbench.trials.read import read_enroll_map
+    from asvbench.io.enroll import read_enroll_map
 
     _validate.at_least("--sample-rate", sample_rate, 1)
     mapping = read_enroll_map(list(enroll_map))

@@ -27,13 +27,17 @@ def compare(
         "--significant-only", help="Fail only on a worsening beyond tolerance that is also significant in the paired "
                                    "bootstrap of the two records (both saved with --ci and the same --ci-unit, "
                                    "--ci-reps, --seed).")] = False,
+    allow_partial: Annotated[bool, typer.Option(
+        "--allow-partial", help="Compare records that scored different shares of the trial list (--allow-missing); "
+                                "refused otherwise.")] = False,
 ) -> None:
     """Compare NEW with BASELINE; exit 1 if a metric got worse beyond tolerance or the trial list changed."""
     from asvbench.report.compare import REGRESSION_EXIT_CODE, compare_records, comparison_table, parse_tolerance
     from asvbench.results import load_result
 
     tol = parse_tolerance(tolerance)
-    result = compare_records(load_result(baseline), load_result(new), tol, significant_only=significant_only)
+    result = compare_records(load_result(baseline), load_result(new), tol, significant_only=significant_only,
+                             allow_partial=allow_partial)
     if json_out:
         print_json({"ok": result.ok, "regressions": result.regressions, "notes": list(result.notes),
                     "metrics": [{"metric": d.key, "baseline": d.baseline, "new": d.new, "change": d.delta,

@@ -78,7 +78,7 @@ def score(
     settings = ScoreSettings(eer_method=eer_method, p_targets=tuple(p_target or (0.01,)), c_miss=c_miss, c_fa=c_fa,
                              pool_norm=pool_norm, allow_missing=allow_missing, trust_pickle=trust_pickle,
                              compute_metrics=not no_metrics, precision=precision, allow_duplicates=allow_duplicates,
-                             fingerprint=save_result is not None)
+                             fingerprint=save_result is not None and not no_metrics, benchmark=benchmark)
     from asvbench.scoring._cohort import make_normaliser
 
     normaliser = make_normaliser(norm, cohort, top_k, cohort_utt2spk, pool_norm, trust_pickle, norm_device)
@@ -92,14 +92,16 @@ def score(
     intervals = _intervals(ci_set, run, settings) if run.summary is not None else None
     if save_result is not None and run.summary is not None:
         from asvbench.report.save import parse_meta, save_summary_result
+        from asvbench.results import Coverage
 
-        record = save_summary_result(save_result, run.summary, system=system, benchmark=benchmark, variant=variant,
+        record = save_summary_result(save_result, run.summary, system=system, benchmark=run.benchmark, variant=variant,
                             scores=run.scores, labels=run.labels, trials_path=trials, scores_path=run.out,
                             trials_fingerprint=run.fingerprint,
                             normalization={"center": str(center) if center else None, "pool_norm": pool_norm,
                                            **(normaliser.settings() if normaliser else {"norm": "none"})},
                             model=_models_of(embeddings, enroll_embeddings), command="asvbench score",
-                            breakdowns=[b.to_dict() for b in breakdowns], meta=parse_meta(meta, embeddings))
+                            breakdowns=[b.to_dict() for b in breakdowns], meta=parse_meta(meta, embeddings),
+                            coverage=Coverage(scored=int(len(run.scores)), listed=len(run.trials)))
         _ci.add_to_record(save_result, record, intervals)
         err_console.print(f"wrote result record {save_result}", highlight=False)
     if json_out:

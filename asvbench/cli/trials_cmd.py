@@ -39,7 +39,7 @@ def list_(json_out: Annotated[bool, typer.Option("--json", help="Print JSON inst
     """List the registered benchmarks."""
     from rich.table import Table
 
-    from asvbench.trials_registry import load_registry
+    from asvbench.trials.registry import load_registry
 
     benches = load_registry()
     if json_out:
@@ -62,7 +62,7 @@ def verify(
     file: Annotated[Path, typer.Argument(help="Your copy of the trial list.")],
 ) -> None:
     """Check FILE against benchmark NAME: sha256, line count, label counts. Exit 1 on a mismatch."""
-    from asvbench.trials_registry import verify_file
+    from asvbench.trials.registry import verify_file
 
     report = verify_file(name, file)
     _print_report(report)
@@ -74,8 +74,8 @@ def verify(
 @handle_user_errors
 def identify(file: Annotated[Path, typer.Argument(help="A trial list.")]) -> None:
     """Say which registered benchmark FILE is (exit 1 when none)."""
-    from asvbench.results import fingerprint_trials
-    from asvbench.trials_registry import identify_benchmark
+    from asvbench.trials.fingerprint import fingerprint_trials
+    from asvbench.trials.registry import identify_benchmark
 
     fp = fingerprint_trials(file)
     bench = identify_benchmark(fp)
@@ -97,7 +97,7 @@ def fetch(
     """Download benchmark NAME into --to DIR and verify it (the file is kept only if it verifies)."""
     from asvbench._outputs import DIRECTORY, check_output_path
     from asvbench.cli import _validate
-    from asvbench.trials_registry import fetch_benchmark
+    from asvbench.trials.registry import fetch_benchmark
 
     _validate.positive("--timeout", timeout)
     check_output_path("--to", to, DIRECTORY)

@@ -201,7 +201,7 @@ def run_fusion(inputs: FusionInputs, settings: FusionSettings, *,
 def _join_asv(asv: Path, trials: Path | None, trials_format: str, allow_missing: bool):
     from asvbench.fusion.join import join_asv
     from asvbench.io.scores import read_scores
-    from asvbench.io.trials import read_trials
+    from asvbench.trials.read import read_trials
 
     listed = read_trials(trials, trials_format) if trials is not None else None
     return join_asv(read_scores(asv), listed, allow_missing=allow_missing, asv_where=str(asv))

@@ -188,7 +188,7 @@ def gender_of_list(path: str | Path) -> str:
 
 def gender_map_from_enroll_lists(paths: Sequence[str | Path]) -> ConditionMap:
     """An utterance map ``model -> female|male`` from enrolment lists named by gender."""
-    from asvbench.io.trials import read_enroll_map
+    from asvbench.io.enroll import read_enroll_map
 
     if not paths:
         raise AsvbenchError("--by gender needs the gender of each enrolment model",

@@ -48,7 +48,7 @@ if TYPE_CHECKING:  # pragma: no cover - pandas is imported where it is used (sta
     import pandas as pd
 
     from asvbench.io._bytes import ByteKeys
-    from asvbench.io.trials import Trials
+    from asvbench.io.trial_ids import TrialIds
 
 
 
@@ -146,7 +146,7 @@ def _repeats(hashes: np.ndarray) -> bool:
 
 
 def _check_duplicate_scores(path: str | Path, table: ScoreTable, layout: "_Layout", allow: bool) -> int:
-    from asvbench.io.trials import duplicate_rows
+    from asvbench.io.duplicates import duplicate_rows
 
     pairs = duplicate_rows(table.enroll, table.test)
     if not pairs.shape[0]:
@@ -169,14 +169,15 @@ def _check_duplicate_scores(path: str | Path, table: ScoreTable, layout: "_Layou
 
 def _check_sasv_score_sources(path: str | Path, layout: "_Layout") -> None:
     """A spoof source with key target/nontarget (or bonafide with key spoof) is an error, as in trial lists."""
-    from asvbench.io.trials import _SASV_KEYS, _check_sasv_sources
+    from asvbench.io._sasv import check_sasv_sources
+    from asvbench.labels import SASV_KEYS
 
     text = read_text(path)
     frame = split_columns(text, path, len(layout.names), layout.names, skiprows=layout.skiprows)
-    keys = frame["key"].str.strip().str.lower().map(_SASV_KEYS)
+    keys = frame["key"].str.strip().str.lower().map(SASV_KEYS)
     if keys.isna().any():  # other key spellings (1/0, label maps): the source cannot be checked against them
         return
-    _check_sasv_sources(frame["source"].to_numpy(object), keys.to_numpy(np.int8), text, path)
+    check_sasv_sources(frame["source"].to_numpy(object), keys.to_numpy(np.int8), text, path)
 
 
 @dataclass(frozen=True)
@@ -357,7 +358,7 @@ def write_scores(path: str | Path, enroll, test, scores: np.ndarray, labels: np.
     return Path(path)
 
 
-def write_trial_scores(path: str | Path, trials: "Trials", kept: np.ndarray, scores: np.ndarray,
+def write_trial_scores(path: str | Path, trials: TrialIds, kept: np.ndarray, scores: np.ndarray,
                        labels: np.ndarray | None, *, score_text: ScoreText | None = None) -> Path:
     """:func:`write_scores` for the ``kept`` trials of ``trials`` (same bytes on disk).
 
@@ -483,7 +484,7 @@ def read_cm_scores(path: str | Path) -> pd.DataFrame:
                             hint="expected 'utt cm_logit cm_prob_bonafide' (asvbench extract) or 'utt score'")
     out = pd.DataFrame(columns, index=frame["utt"].to_numpy(object))
     if out.index.has_duplicates:
-        from asvbench.io.trials import repeated_keys
+        from asvbench.io.duplicates import repeated_keys
 
         skip = no if header else 0
         first, later = (file_line(text, int(r), skip) for r in repeated_keys(pd.util.hash_array(

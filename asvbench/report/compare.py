@@ -4,6 +4,10 @@ A regression is: a metric that got worse by more than its tolerance, a metric of
 baseline missing from the new record, or a changed trial list (content sha256, i.e. the
 trials themselves; a CRLF/LF-only difference is reported but is not a regression).
 
+Two records of one list that scored different shares of it (``coverage``: a record made with
+``--allow-missing``) are not compared: that is an :class:`AsvbenchError` unless ``allow_partial``
+(then it is a note).
+
 Tolerances are absolute and in the units the tables show: EER-type metrics in percentage
 points (``eer=0.01`` allows the EER to rise by 0.01 %), DCF and Cllr in their own units
 (``min_dcf=0.005``). A key names a metric exactly (``min_dcf@0.01``) or every metric of a
@@ -16,7 +20,7 @@ from dataclasses import dataclass, field
 
 from asvbench.errors import AsvbenchError
 from asvbench.report.tables import NOT_METRICS, metric_spec
-from asvbench.results import ResultRecord
+from asvbench.results import ResultRecord, is_partial
 
 #: Tolerance of metrics not named in ``--tolerance`` (display units): exact, up to float noise.
 DEFAULT_TOLERANCE = 1e-9
@@ -90,13 +94,14 @@ def _tolerance_for(key: str, tolerances: dict[str, float]) -> float:
 
 
 def compare_records(baseline: ResultRecord, new: ResultRecord, tolerances: dict[str, float] | None = None,
-                    *, significant_only: bool = False) -> Comparison:
+                    *, significant_only: bool = False, allow_partial: bool = False) -> Comparison:
     """Compare ``new`` with ``baseline``; see the module docstring.
 
     ``significant_only``: a worsening beyond tolerance is a regression only when it is also significant
     in the paired bootstrap of the two records (:func:`paired_worsening`); otherwise its status is
-    ``worse-not-significant``.
+    ``worse-not-significant``. ``allow_partial``: compare records of different coverage of the list.
     """
+    coverage_note = check_coverage(baseline, new, allow_partial=allow_partial)
     tolerances = dict(tolerances or {})
     pairing = _check_paired(baseline, new) if significant_only else None
     base_flat = {k: v for k, v in baseline.flat_metrics().items() if k not in NOT_METRICS}
@@ -133,7 +138,7 @@ def compare_records(baseline: ResultRecord, new: ResultRecord, tolerances: dict[
             diffs.append(MetricDiff(key, spec.label, None, new_flat[key], 0.0, "added", spec.scale))
 
     problems: list[str] = []
-    notes: list[str] = []
+    notes: list[str] = [coverage_note] if coverage_note else []
     if baseline.benchmark != new.benchmark:
         problems.append(f"benchmark changed: {baseline.benchmark!r} -> {new.benchmark!r}")
     bt, nt = baseline.trials, new.trials
@@ -148,6 +153,32 @@ def compare_records(baseline: ResultRecord, new: ResultRecord, tolerances: dict[
     if baseline.definitions and new.definitions and baseline.definitions != new.definitions:
         problems.append(f"metric definitions changed: {baseline.definitions} -> {new.definitions}")
     return Comparison(baseline, new, tuple(diffs), tuple(problems), tuple(notes))
+
+
+def _coverage_key(record: ResultRecord) -> tuple[int, int] | None:
+    """None for a record of the whole list, else (scored, listed)."""
+    return (record.coverage.scored, record.coverage.listed) if is_partial(record) and record.coverage else None
+
+
+def coverage_text(record: ResultRecord) -> str:
+    return record.coverage.describe() if is_partial(record) and record.coverage else "the whole list"
+
+
+def check_coverage(baseline: ResultRecord, new: ResultRecord, *, allow_partial: bool = False) -> str | None:
+    """Refuse two records of one list that scored different shares of it; with ``allow_partial``,
+    the sentence saying so (a note). None when the coverages agree or the lists differ."""
+    if _coverage_key(baseline) == _coverage_key(new):
+        return None
+    bt, nt = baseline.trials, new.trials
+    if bt is not None and nt is not None and not bt.same_trials(nt):
+        return None  # another list: reported as a regression of its own
+    message = (f"the records cover different shares of the trial list: baseline {coverage_text(baseline)}, "
+               f"new {coverage_text(new)}")
+    if not allow_partial:
+        raise AsvbenchError(message, hint="their metrics are not on the same trials; score both without "
+                                          "--allow-missing (or on the same embeddings), or pass --allow-partial "
+                                          "to compare them anyway")
+    return message
 
 
 def _check_paired(baseline: ResultRecord, new: ResultRecord) -> str:
@@ -187,7 +218,10 @@ def comparison_table(cmp: Comparison):
     """A :class:`rich.table.Table` of the metric differences."""
     from rich.table import Table
 
-    table = Table(title=f"{cmp.new.label} on {cmp.new.benchmark}: new vs baseline", header_style="bold")
+    partial = "; ".join(f"{name}: {coverage_text(rec)}" for name, rec in (("baseline", cmp.baseline), ("new", cmp.new))
+                        if is_partial(rec))
+    title = f"{cmp.new.label} on {cmp.new.benchmark}" + (f" (partial coverage, {partial})" if partial else "")
+    table = Table(title=f"{title}: new vs baseline", header_style="bold")
     for name, justify in (("metric", "left"), ("baseline", "right"), ("new", "right"), ("change", "right"),
                           ("tolerance", "right"), ("status", "left")):
         table.add_column(name, justify=justify)  # type: ignore[arg-type]

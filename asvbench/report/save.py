@@ -35,21 +35,24 @@ def save_summary_result(
     breakdowns: Sequence[Mapping[str, Any]] = (),
     trials_fingerprint=None,
     meta: Mapping[str, Any] | None = None,
+    coverage=None,
 ) -> ResultRecord:
     """Build the record of one run and write it to ``path`` (atomically).
 
     ``trials_fingerprint``: the fingerprint of ``trials_path``, when already computed (a
-    streamed ``score`` computes it from the bytes it reads; it is not read again).
+    ``score`` computes it from the bytes it reads; it is not read again). ``coverage``: the
+    :class:`~asvbench.results.Coverage` of the list (``score``).
 
     Without ``trials_path``, a score file that is itself registered (such as the ASVspoof5
     fusion CSV) is fingerprinted as the trial list; otherwise the trials are fingerprinted
     from the scored labels (and enroll/test names when given).
     """
-    from asvbench.results import fingerprint_trials, record_from_summary, save_result
+    from asvbench.results import record_from_summary, save_result
+    from asvbench.trials.fingerprint import fingerprint_trials
 
     trials = trials_fingerprint
     if trials_path is None and scores_path is not None:
-        from asvbench.trials_registry import identify_benchmark
+        from asvbench.trials.registry import identify_benchmark
 
         fp = fingerprint_trials(scores_path)
         if identify_benchmark(fp) is not None:
@@ -59,7 +62,7 @@ def save_summary_result(
         summary, system=name, scores=scores, labels=labels, benchmark=benchmark, variant=variant,
         trials_path=trials_path, trials=trials, scores_path=scores_path, enroll=enroll, test=test,
         model=tuple(model), normalization=normalization, fusion=fusion, definitions=definitions,
-        command=command, breakdowns=tuple(breakdowns), meta=meta,
+        command=command, breakdowns=tuple(breakdowns), meta=meta, coverage=coverage,
     )
     save_result(path, record)
     return record
@@ -102,7 +105,8 @@ def save_fusion_result(
     fused scores (target vs all other trials)."""
     import numpy as np
 
-    from asvbench.results import det_data_from_scores, fingerprint_labels, make_record, save_result
+    from asvbench.results import det_data_from_scores, make_record, save_result
+    from asvbench.trials.fingerprint import fingerprint_labels
     from asvbench.types import Label
 
     det = trials = None
@@ -120,6 +124,7 @@ def save_fusion_result(
     )
     save_result(path, record)
     return record
+
 
 def parse_meta(items: Sequence[str] | None, store: str | Path | None = None) -> dict[str, Any]:
     """``--meta key=value`` items as a dict: ``true``/``false`` become booleans, whole numbers ints

@@ -24,9 +24,12 @@ from asvbench._choices import check_choice
 from asvbench.errors import AsvbenchError
 from asvbench.metrics.declarations import declaration
 from asvbench.report.formats import FORMATS
-from asvbench.results import FREE_PREFIXES, ResultRecord
+from asvbench.results import ResultRecord, is_partial
+from asvbench.trials.registry import FREE_PREFIXES
 
 SIMULATED_BANNER = "SIMULATED DATA (not a real system)"
+#: after a value from a record that scored only part of its trial list (``score --allow-missing``)
+PARTIAL_MARK = "‡"
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,8 @@ class Row:
     values: tuple[float | None, ...]
     #: per column: the record's confidence interval of the value (``--ci``), or None
     intervals: tuple[tuple[float, float] | None, ...] = ()
+    #: per column: the record scored only part of the list (shown with :data:`PARTIAL_MARK`)
+    partial: tuple[bool, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -100,6 +105,8 @@ class ResultTable:
     def cell(self, row: int, col: int) -> str:
         spec, r = self.columns[col].metric, self.rows[row]
         shown = spec.display(r.values[col])
+        if col < len(r.partial) and r.partial[col] and r.values[col] is not None:
+            shown += PARTIAL_MARK
         interval = r.intervals[col] if self.ci_style and col < len(r.intervals) else None
         if interval is None or r.values[col] is None:
             return shown
@@ -118,7 +125,7 @@ def _benchmark_info(name: str, records: Sequence[ResultRecord]) -> tuple[str, st
     if name.startswith(FREE_PREFIXES):
         kind = "sasv" if any(r.flat_metrics().get("sasv_eer") is not None for r in records) else "asv"
         return name.split(":", 1)[1], kind
-    from asvbench.trials_registry import get_benchmark
+    from asvbench.trials.registry import get_benchmark
 
     try:
         bench = get_benchmark(name)
@@ -166,7 +173,7 @@ def build_table(records: Sequence[ResultRecord], *, metrics: Sequence[str] | Non
     for i, rec in enumerate(records):
         by_bench.setdefault(rec.benchmark, []).append(i)
     if benchmarks:
-        from asvbench.trials_registry import find_benchmark
+        from asvbench.trials.registry import find_benchmark
 
         order = []
         for name in benchmarks:
@@ -204,9 +211,11 @@ def build_table(records: Sequence[ResultRecord], *, metrics: Sequence[str] | Non
     for system, variant in row_keys:
         values: list[float | None] = []
         intervals: list[tuple[float, float] | None] = []
+        partial: list[bool] = []
         for col in columns:
             found = cells.get((system, variant, col.benchmark))
             intervals.append(_interval(found[0], col.metric.key) if found else None)
+            partial.append(found is not None and is_partial(found[0]))
             if found is None:
                 values.append(None)
                 continue
@@ -221,7 +230,9 @@ def build_table(records: Sequence[ResultRecord], *, metrics: Sequence[str] | Non
                 notes.append(f"{rec.label} has no {col.metric.label} on {col.title}")
             values.append(flat.get(col.metric.key))
         label = f"{system} ({variant})" if variant else system
-        rows.append(Row(label, system, variant, tuple(values), tuple(intervals)))
+        rows.append(Row(label, system, variant, tuple(values), tuple(intervals), tuple(partial)))
+    notes += [f"{PARTIAL_MARK} {rec.label} on {rec.benchmark}: {rec.coverage.describe()}, not the whole list"
+              for rec in records if is_partial(rec) and rec.coverage]
 
     best = []
     for j, col in enumerate(columns):

@@ -50,7 +50,7 @@ class CohortNormaliser:
         if self.method == "none":
             return scored.scores
         from asvbench.io.embeddings import load_embeddings
-        from asvbench.io.trials import read_utt2spk
+        from asvbench.io.enroll import read_utt2spk
 
         store = load_embeddings(self.cohort, trust_pickle=self.trust_pickle)
         if store.dim != scored.enroll_side.matrix.shape[1]:

@@ -31,8 +31,8 @@ from asvbench.io.embeddings import (
     row_sums,
 )
 from asvbench.io.formats import POOL_NORMS
-from asvbench.io.trials import Trials
 from asvbench.scoring.options import PRECISIONS
+from asvbench.trials.read import Trials
 
 if TYPE_CHECKING:  # pragma: no cover - pandas is imported where it is used (start-up time)
     import pandas as pd

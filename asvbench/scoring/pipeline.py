@@ -11,11 +11,15 @@ import numpy as np
 
 from asvbench.errors import AsvbenchError
 from asvbench.io._score_text import ScoreText
+from asvbench.io.duplicates import duplicate_code_pairs
 from asvbench.io.embeddings import load_embeddings
+from asvbench.io.enroll import read_enroll_map
 from asvbench.io.scores import write_trial_scores
-from asvbench.io.trials import Trials, check_duplicate_trials, duplicate_code_pairs, read_enroll_map, read_trials
 from asvbench.metrics.summary import MetricsSummary, summarize
 from asvbench.scoring.cosine import ScoredTrials, load_center, score_trials
+from asvbench.trials.fingerprint import TrialsFingerprint
+from asvbench.trials.read import Trials, check_duplicate_trials, read_trials
+from asvbench.trials.registry import resolve_benchmark
 from asvbench.types import Label
 
 
@@ -35,8 +39,11 @@ class ScoreSettings:
     #: no score normalisation); False = never; True = whenever the format allows
     stream: bool | None = None
     stream_chunk_bytes: int = 32 * 1024 * 1024
-    #: a streamed list: compute its fingerprint from the bytes read (``ScoreRun.fingerprint``)
+    #: give the list's fingerprint (``ScoreRun.fingerprint``, from the bytes read) and resolve the benchmark
+    #: it is for (``ScoreRun.benchmark``: ``benchmark``, checked against the list, or identified from it)
+    #: before anything is scored
     fingerprint: bool = False
+    benchmark: str | None = None
     allow_duplicates: bool = False  # keep repeated trials (counted in the notes) instead of refusing them
 
 
@@ -49,7 +56,8 @@ class ScoreRun:
     out: Path | None
     summary: MetricsSummary | None
     notes: list[str] = field(default_factory=list)
-    fingerprint: object | None = None  # results.TrialsFingerprint of a streamed list (settings.fingerprint)
+    fingerprint: TrialsFingerprint | None = None  # settings.fingerprint: of the list, from the bytes read
+    benchmark: str | None = None  # settings.fingerprint: the resolved benchmark name (trials.registry)
 
 
 #: Stores up to this size are read into memory for scoring: random row access to a
@@ -96,6 +104,7 @@ def run_scoring(
             trials = read_trials(trials_path, trials_format, check_duplicates=False)
             if settings.compute_metrics:
                 _check_two_classes(trials)
+            benchmark = resolve_list_benchmark(trials.fingerprint, trials_path, settings)
         except BaseException:
             store_job.cancel()
             raise  # the trial list's error comes first
@@ -138,7 +147,17 @@ def run_scoring(
                                     c_miss=settings.c_miss, c_fa=settings.c_fa)
         finally:
             out_path = write_job.result() if write_job is not None else None
-    return ScoreRun(trials, scored, scores, labels, out_path, summary, notes)
+    return ScoreRun(trials, scored, scores, labels, out_path, summary, notes,
+                    trials.fingerprint if settings.fingerprint else None, benchmark)
+
+
+def resolve_list_benchmark(fingerprint: TrialsFingerprint | None, trials_path: str | Path,
+                           settings: ScoreSettings) -> str | None:
+    """With ``settings.fingerprint``: the benchmark name the list's record gets (an
+    :class:`AsvbenchError` when ``settings.benchmark`` is registered and the list is not it)."""
+    if not settings.fingerprint:
+        return None
+    return resolve_benchmark(settings.benchmark, fingerprint, fallback=Path(trials_path).stem)
 
 
 def _check_two_classes(trials: Trials) -> None:

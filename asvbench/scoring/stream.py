@@ -1,6 +1,6 @@
 """``asvbench score`` on a trial list read a chunk at a time: memory bounded at any list length.
 
-Each chunk of whole lines (:func:`asvbench.io.trial_chunks.iter_trial_chunks`) is parsed,
+Each chunk of whole lines (:func:`asvbench.trials.chunks.iter_trial_chunks`) is parsed,
 looked up in the stores, scored, and its lines of the score file are written; only the
 scores (float64, 8 bytes a trial), the labels (1 byte) and which trials were kept (1 byte)
 stay, for the metrics. Every trial's score is computed exactly as for the whole list (dot
@@ -9,7 +9,7 @@ products, norms and centring are per row), and the lines are written by the same
 
 A list the chunked reader cannot take, a missing key without ``allow_missing``, or a
 repeated trial makes :func:`score_streamed` raise
-:class:`~asvbench.io.trial_chunks.NotStreamable` before anything is written at ``out``:
+:class:`~asvbench.trials.chunks.NotStreamable` before anything is written at ``out``:
 the caller then runs the whole-list path, which reports those cases as it always has.
 """
 
@@ -24,9 +24,10 @@ import numpy as np
 
 from asvbench._atomic import atomic_open
 from asvbench.io._score_text import ScoreText
-from asvbench.io.trial_chunks import CHUNK_BYTES, NotStreamable, TrialChunk, iter_trial_chunks
-from asvbench.io.trials import Trials
 from asvbench.scoring.cosine import score_trials
+from asvbench.trials.chunks import CHUNK_BYTES, LABEL_COLUMN, NotStreamable, iter_trial_chunks
+from asvbench.trials.fingerprint import FingerprintBuilder, TrialsFingerprint, fingerprint_trials
+from asvbench.trials.read import Trials
 
 if TYPE_CHECKING:  # pragma: no cover
     from asvbench.scoring.pipeline import ScoreRun
@@ -56,7 +57,7 @@ class StreamedTrials(Trials):
 
     def _side(self, which: str) -> np.ndarray:
         if self._ids[which] is None:
-            from asvbench.io.trials import read_trials
+            from asvbench.trials.read import read_trials
 
             whole = read_trials(self.source, self.fmt)
             self._ids = {"enroll": whole.enroll, "test": whole.test}
@@ -69,7 +70,7 @@ class StreamedRun:
     scored: StreamedScores
     labels: np.ndarray  # labels of the kept trials
     out: Path | None
-    fingerprint: object | None = None  # asvbench.results.TrialsFingerprint when asked for
+    fingerprint: TrialsFingerprint | None = None  # when asked for
 
 
 class _PairHashes:
@@ -80,9 +81,9 @@ class _PairHashes:
     """
 
     def __init__(self):
-        from asvbench.io import trials as trial_io
+        from asvbench.io.duplicates import pair_hashes
 
-        self._hash = getattr(trial_io, "pair_hashes", None)
+        self._hash = pair_hashes
         self._parts: list[np.ndarray] = []
 
     def add(self, chunk: Trials) -> None:
@@ -97,89 +98,22 @@ class _PairHashes:
         return bool((hashes[1:] == hashes[:-1]).any())
 
 
-class _Fingerprint:
-    """:func:`asvbench.results.fingerprint_trials` of the list, from the chunks as they are read.
-
-    The sha256 of the bytes, and of the records normalised to single spaces and LF endings
-    (built for each chunk from its token offsets), are updated a piece at a time; the line
-    count and label counts come from the parsed chunks. When the first line would make
-    ``fingerprint_trials`` read the labels another way than the parser (a header-like token,
-    another label column), :meth:`result` calls ``fingerprint_trials`` on the file instead.
-    """
-
-    def __init__(self, path: str | Path):
-        import hashlib
-
-        self.path = path
-        self.raw = hashlib.sha256()
-        self.content = hashlib.sha256()
-        self.n_lines = self.n_lf = self.n_crlf = 0
-        self.last_byte = b""
-        self.counts = np.zeros(3, dtype=np.int64)
-        self.first: list[str] | None = None
-        self.comma = False
-
-    def add_bytes(self, piece: bytes) -> None:
-        self.raw.update(piece)
-        self.comma = self.comma or b"," in piece
-        self.n_lf += piece.count(b"\n")
-        self.n_crlf += piece.count(b"\r\n")
-        if piece:
-            self.last_byte = piece[-1:]
-
-    def add_chunk(self, chunk: TrialChunk) -> None:
-        from asvbench.io._bytes import fixed_width
-
-        cols = chunk.columns
-        if self.first is None:
-            self.first = cols.line_text(0).split()
-        widths = [int(cols.lengths[:, j].max()) for j in range(cols.starts.shape[1])]
-        edges = np.cumsum([0] + [w + 1 for w in widths])
-        for lo in range(0, len(cols), 65536):
-            hi = min(len(cols), lo + 65536)
-            rows = np.zeros((hi - lo, int(edges[-1])), np.uint8)
-            for j, w in enumerate(widths):
-                rows[:, edges[j] : edges[j] + w] = fixed_width(cols.buf, cols.starts[lo:hi, j], cols.lengths[lo:hi, j], w)
-                rows[:, edges[j + 1] - 1] = 32
-            rows[:, -1] = 10
-            self.content.update(rows[rows != 0].tobytes())
-        self.n_lines += len(cols)
-        self.counts += np.bincount(chunk.trials.labels, minlength=3)[:3]
-
-    def result(self, fmt: str):
-        from asvbench.results import TrialsFingerprint, _label_column, fingerprint_trials
-
-        col, mapping, header = _label_column(self.first or [])
-        label_col = {"voxceleb": 0, "kaldi": 2, "cnceleb": 2}[fmt]
-        if self.comma or header or col != label_col or mapping is None:
-            return fingerprint_trials(self.path)  # it splits lines with a comma at the commas
-        from asvbench.types import Label
-
-        names = {Label.TARGET: "target", Label.NONTARGET: "nontarget"}
-        counts = {names[code]: int(self.counts[code]) for code in (Label.TARGET, Label.NONTARGET)
-                  if self.counts[code]}
-        endings = "none" if not self.n_lf else ("crlf" if self.n_crlf == self.n_lf else
-                                                 "lf" if not self.n_crlf else "mixed")
-        return TrialsFingerprint(sha256=self.raw.hexdigest(), content_sha256=self.content.hexdigest(),
-                                 n_lines=self.n_lines, label_counts=counts, line_endings=endings,
-                                 final_newline=self.last_byte == b"\n", source=str(self.path))
-
-
 def score_streamed(trials_path: str | Path, fmt: str, test_store, *, out: str | Path | None, enroll_store=None,
                    center: np.ndarray | None = None, pool_norm: str = "none", allow_missing: bool = False,
                    precision: str = "float32", chunk_bytes: int = CHUNK_BYTES, fingerprint: bool = False,
                    finish=None) -> StreamedRun:
     """Score ``trials_path`` a chunk at a time, writing ``out`` (atomically) as it goes.
 
-    ``fingerprint``: also compute the list's :class:`~asvbench.results.TrialsFingerprint`
-    from the bytes read (``run.fingerprint``). ``finish(run)`` is called before ``out`` is
+    ``fingerprint``: also compute the list's :class:`~asvbench.trials.fingerprint.TrialsFingerprint`
+    from the bytes read (``run.fingerprint``; only a list whose first line the fingerprint reads
+    another way than the parser, e.g. one with a comma, is read again for it). ``finish(run)`` is called before ``out`` is
     put in place (metrics, checks): if it raises, nothing is left at ``out``. Raises
     :class:`NotStreamable` for the cases the whole-list path must handle (module docstring).
     """
     parts: dict[str, list[np.ndarray]] = {"scores": [], "kept": [], "labels": []}
     missing: dict[str, list[str]] = {}
     pairs = _PairHashes()
-    prints = _Fingerprint(trials_path) if fingerprint else None
+    prints = FingerprintBuilder(Path(trials_path), LABEL_COLUMN[fmt]) if fingerprint else None
     with atomic_open(out, "wb") if out is not None else contextlib.nullcontext() as handle:
         if handle is not None:
             from asvbench.io.scores import SCORE_HEADER
@@ -197,7 +131,7 @@ def score_streamed(trials_path: str | Path, fmt: str, test_store, *, out: str | 
             for what, keys in scored.missing.items():
                 missing.setdefault(what, []).extend(keys)
             if prints is not None:
-                prints.add_chunk(chunk)
+                prints.add_columns(chunk.columns, trials.labels)
             if handle is not None:
                 _write_chunk(handle, trials, scored.kept, scored.scores)
             parts["scores"].append(scored.scores)
@@ -208,11 +142,14 @@ def score_streamed(trials_path: str | Path, fmt: str, test_store, *, out: str | 
             raise NotStreamable("repeated trials")
         all_labels = np.concatenate(parts.pop("labels"))
         kept = np.concatenate(parts.pop("kept"))
-        run = StreamedRun(StreamedTrials(all_labels, fmt, str(trials_path)),
+        streamed = StreamedTrials(all_labels, fmt, str(trials_path))
+        if prints is not None:
+            streamed.fingerprint = prints.result(fallback=lambda: fingerprint_trials(trials_path))
+        run = StreamedRun(streamed,
                           StreamedScores(np.concatenate(parts.pop("scores")), kept,
                                          {k: list(dict.fromkeys(v)) for k, v in missing.items()}),
                           all_labels[kept], Path(out) if out is not None else None,
-                          prints.result(fmt) if prints is not None else None)
+                          streamed.fingerprint)
         if finish is not None:
             finish(run)
     return run
@@ -237,7 +174,7 @@ def run_streamed(trials_path, embeddings, out, trials_format: str, enroll_embedd
     """:func:`~asvbench.scoring.pipeline.run_scoring` a chunk at a time, or None when the list is
     not to be streamed or turns out not streamable (the whole-list path then reads it; nothing
     has been written at ``out``)."""
-    from asvbench.io.trial_chunks import stream_format
+    from asvbench.trials.chunks import stream_format
 
     if not Path(trials_path).is_file():  # a pipe is read once, by the whole-list reader
         return None
@@ -246,14 +183,17 @@ def run_streamed(trials_path, embeddings, out, trials_format: str, enroll_embedd
         return None
     from asvbench.metrics.summary import summarize
     from asvbench.scoring.cosine import load_center
-    from asvbench.scoring.pipeline import ScoreRun, _check_two_classes, _load_for_scoring
+    from asvbench.scoring.pipeline import ScoreRun, _check_two_classes, _load_for_scoring, resolve_list_benchmark
 
     test_store = _load_for_scoring(embeddings, settings.trust_pickle)
     enroll_store = _load_for_scoring(enroll_embeddings, settings.trust_pickle) if enroll_embeddings else None
     center_vec = load_center(center, trust_pickle=settings.trust_pickle, dim=test_store.dim) if center else None
     summary = []
+    benchmark = []
 
     def finish(run: StreamedRun) -> None:  # before the score file is put in place
+        # the first moment the fingerprint is known: a streamed list is hashed once, as it is scored
+        benchmark.append(resolve_list_benchmark(run.fingerprint, trials_path, settings))
         if settings.compute_metrics:
             _check_two_classes(run.trials)
             _check_two_classes_left(run.labels, run.scored.n_missing_trials, trials_path)
@@ -268,7 +208,8 @@ def run_streamed(trials_path, embeddings, out, trials_format: str, enroll_embedd
     except NotStreamable:
         return None
     return ScoreRun(run.trials, run.scored, run.scored.scores, run.labels, run.out,  # type: ignore[arg-type]
-                    summary[0] if summary else None, _missing_notes(run.scored, len(run.trials)), run.fingerprint)
+                    summary[0] if summary else None, _missing_notes(run.scored, len(run.trials)), run.fingerprint,
+                    benchmark[0])
 
 
 def _missing_notes(scored: StreamedScores, n_trials: int) -> list[str]:

@@ -127,7 +127,7 @@ def _from_keys(enroll: Sequence[str], where: str) -> Units:
 
 
 def _read_map(path: Path) -> dict[str, str]:
-    from asvbench.io.trials import read_utt2spk
+    from asvbench.io.enroll import read_utt2spk
 
     return read_utt2spk(path)
 

@@ -8,7 +8,8 @@ import pytest
 from typer.testing import CliRunner
 
 from asvbench.cli.main import app
-from asvbench.results import ResultRecord, TrialsFingerprint, save_result
+from asvbench.results import ResultRecord, save_result
+from asvbench.trials.fingerprint import TrialsFingerprint
 from tests.conftest import REPO, shared_path
 
 runner = CliRunner()

@@ -82,8 +82,8 @@ def _local_audio(shared_dir: Path, root: Path) -> list[str]:
 
 
 def _serve_downloads(monkeypatch, shared_dir: Path, www: Path, base: str) -> None:
-    from asvbench import trials_registry
     from asvbench.models import registry
+    from asvbench.trials import registry as trials_registry
 
     shutil.copyfile(shared_path(shared_dir, VOX1_O), www / "veri_test2.txt")
     shutil.copyfile(shared_path(shared_dir, CAMPPLUS), www / "campplus_cn_en_common.pt")

@@ -131,7 +131,7 @@ def test_real_sasv2022_protocol_is_read(shared_dir):
     from asvbench.errors import AsvbenchError
     from asvbench.fusion import join_sasv
     from asvbench.io.scores import ScoreTable
-    from asvbench.io.trials import read_trials
+    from asvbench.trials.read import read_trials
 
     trials = read_trials(proto)
     assert trials.counts() == {"target": 1484, "nontarget": 5768, "spoof": 22296}  # seeds-and-sasv.md §3

@@ -7,7 +7,8 @@ import json
 from typer.testing import CliRunner
 
 from asvbench.cli.main import app
-from asvbench.results import ResultRecord, TrialsFingerprint, det_data_from_scores, save_result
+from asvbench.results import ResultRecord, det_data_from_scores, save_result
+from asvbench.trials.fingerprint import TrialsFingerprint
 
 runner = CliRunner()
 

@@ -93,7 +93,7 @@ def test_fetch_from_loopback_mirror(shared_dir, http_dir, tmp_path):
 def test_fetch_registered_url_monkeypatched(shared_dir, http_dir, tmp_path, monkeypatch):
     import dataclasses
 
-    from asvbench import trials_registry as reg
+    from asvbench.trials import registry as reg
 
     www, base = http_dir
     (www / "v.txt").write_bytes(shared_path(shared_dir, "trials/voxceleb1/veri_test2.txt").read_bytes())

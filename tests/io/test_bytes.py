@@ -10,7 +10,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from asvbench.errors import AsvbenchError
-from asvbench.io import trials as trials_module
 from asvbench.io._bytes import (
     ByteKeys,
     DuplicateKeys,
@@ -22,7 +21,8 @@ from asvbench.io._bytes import (
 )
 from asvbench.io.embeddings import EmbeddingStore
 from asvbench.io.scores import write_scores, write_trial_scores
-from asvbench.io.trials import read_trials
+from asvbench.trials import read as trials_module
+from asvbench.trials.read import read_trials
 from asvbench.types import Label
 
 KEY_CHARS = st.sampled_from("abcXYZ019/._-")

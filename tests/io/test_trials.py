@@ -10,8 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from asvbench.errors import AsvbenchError
-from asvbench.io.trials import TRIAL_FORMATS, read_enroll_map, read_trials, read_utt2spk
+from asvbench.io.enroll import read_enroll_map, read_utt2spk
 from asvbench.testing import write_trials
+from asvbench.trials.read import TRIAL_FORMATS, read_trials
 from asvbench.types import Label
 from tests.conftest import shared_path
 from tests.io._bad_input import assert_bad_file

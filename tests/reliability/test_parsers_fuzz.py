@@ -51,7 +51,7 @@ def _call(parse, raw: bytes, tmp_path: Path, name: str = "input.txt"):
 @FUZZ
 @given(raw=texts(), fmt=st.sampled_from(["auto", "voxceleb", "kaldi", "cnceleb", "asvspoof", "asvspoof5"]))
 def test_trial_lists(tmp_path, raw, fmt):
-    from asvbench.io.trials import read_trials
+    from asvbench.trials.read import read_trials
 
     trials = _call(lambda p: read_trials(p, fmt), raw, tmp_path)
     if trials is not None:
@@ -79,7 +79,7 @@ def test_cm_score_files(tmp_path, raw):
 @FUZZ
 @given(raw=texts())
 def test_enrolment_maps(tmp_path, raw):
-    from asvbench.io.trials import read_enroll_map
+    from asvbench.io.enroll import read_enroll_map
 
     mapping = _call(read_enroll_map, raw, tmp_path)
     if mapping is not None:
@@ -89,7 +89,7 @@ def test_enrolment_maps(tmp_path, raw):
 @FUZZ
 @given(raw=texts())
 def test_utt2spk(tmp_path, raw):
-    from asvbench.io.trials import read_utt2spk
+    from asvbench.io.enroll import read_utt2spk
 
     _call(read_utt2spk, raw, tmp_path)
 
@@ -137,7 +137,7 @@ def test_result_records(tmp_path, raw):
 @FUZZ
 @given(raw=json_texts())
 def test_trials_registry(tmp_path, raw):
-    from asvbench.trials_registry import load_registry
+    from asvbench.trials.registry import load_registry
 
     _call(load_registry, raw, tmp_path, "registry.json")
 

@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 
 from asvbench.errors import AsvbenchError
-from asvbench.io.trials import duplicate_rows, read_enroll_map, read_trials, read_utt2spk, repeated_keys
+from asvbench.io.duplicates import duplicate_rows, repeated_keys
+from asvbench.io.enroll import read_enroll_map, read_utt2spk
+from asvbench.trials.read import read_trials
 
 
 @pytest.mark.parametrize("fmt,text", [("voxceleb", "1 a b\n0 a c\n"), ("kaldi", "a b target\na c nontarget\n"),

@@ -6,7 +6,8 @@ import pytest
 
 from asvbench.errors import AsvbenchError
 from asvbench.report.compare import compare_records, parse_tolerance
-from asvbench.results import ResultRecord, TrialsFingerprint
+from asvbench.results import ResultRecord
+from asvbench.trials.fingerprint import TrialsFingerprint
 
 FP = TrialsFingerprint(sha256="x", content_sha256="c" * 64, n_lines=4)
 

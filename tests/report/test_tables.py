@@ -6,7 +6,8 @@ import pytest
 
 from asvbench.errors import AsvbenchError
 from asvbench.report.tables import build_table, render, render_csv, render_latex, render_markdown
-from asvbench.results import ResultRecord, TrialsFingerprint
+from asvbench.results import ResultRecord
+from asvbench.trials.fingerprint import TrialsFingerprint
 
 FP_A = TrialsFingerprint(sha256="a", content_sha256="A" * 64, n_lines=10, label_counts={"target": 5, "nontarget": 5})
 FP_B = TrialsFingerprint(sha256="b", content_sha256="B" * 64, n_lines=12)

@@ -10,9 +10,9 @@ import pytest
 import asvbench.scoring.cosine as cosine_mod
 from asvbench.errors import AsvbenchError
 from asvbench.io.embeddings import load_embeddings
-from asvbench.io.trials import Trials, read_trials
 from asvbench.scoring.cosine import load_center, score_trials
 from asvbench.testing import write_geometry_case, write_store
+from asvbench.trials.read import Trials, read_trials
 from asvbench.types import Label
 
 

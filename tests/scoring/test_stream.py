@@ -8,11 +8,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from asvbench.errors import AsvbenchError
-from asvbench.io.trial_chunks import NotStreamable, iter_trial_chunks
-from asvbench.io.trials import read_trials
 from asvbench.scoring.pipeline import ScoreSettings, run_scoring
 from asvbench.scoring.stream import StreamedTrials
 from asvbench.testing import write_store, write_trials
+from asvbench.trials.chunks import NotStreamable, iter_trial_chunks
+from asvbench.trials.read import read_trials
 from asvbench.types import Label
 
 T, N = Label.TARGET, Label.NONTARGET
@@ -165,8 +165,8 @@ def test_large_lists_stream_by_default(tmp_path, monkeypatch):
        final_newline=st.booleans(), odd=st.sampled_from(["", "blank", "spaces", "comma", "label-key"]))
 def test_streamed_fingerprint_equals_fingerprint_trials(tmp_path_factory, seed, n_trials, chunk_bytes, fmt, newline,
                                                        final_newline, odd):
-    from asvbench.results import fingerprint_trials
     from asvbench.scoring.stream import score_streamed
+    from asvbench.trials.fingerprint import fingerprint_trials
 
     tmp_path = tmp_path_factory.mktemp("fp")
     trials, store = _case(tmp_path, seed, 8, n_trials, fmt, newline)
@@ -197,17 +197,25 @@ def test_score_save_result_of_a_streamed_list_has_the_file_fingerprint(tmp_path,
 
     import asvbench.scoring.stream as stream
     from asvbench.cli.main import app
-    from asvbench.results import fingerprint_trials
+    from asvbench.trials.fingerprint import fingerprint_trials
 
     trials, store = _case(tmp_path, 8, 8, 40)
     monkeypatch.setattr(stream, "STREAM_MIN_BYTES", 1)  # stream this small list
     calls = []
-    real = stream._Fingerprint.result
-    monkeypatch.setattr(stream._Fingerprint, "result", lambda self, fmt: calls.append(fmt) or real(self, fmt))
+    real = stream.FingerprintBuilder.result
+    monkeypatch.setattr(stream.FingerprintBuilder, "result",
+                        lambda self, fallback: calls.append(self.label_col) or real(self, fallback))
+    import asvbench.results as results
+
+    def no_second_read(path):
+        raise AssertionError(f"{path} read again for its fingerprint")
+
+    monkeypatch.setattr(stream, "fingerprint_trials", no_second_read)
+    monkeypatch.setattr(results, "fingerprint_trials", no_second_read)
     result = CliRunner().invoke(app, ["score", "--trials", str(trials), "--embeddings", str(store),
                                       "--out", str(tmp_path / "s.tsv"), "--save-result", str(tmp_path / "r.json")])
     assert result.exit_code == 0, result.output
-    assert calls == ["voxceleb"]  # the streamed path computed it
+    assert calls == [0]  # the streamed path computed it (VoxCeleb: the label is column 0)
     record = json.loads((tmp_path / "r.json").read_text())
     want = fingerprint_trials(trials)
     assert record["trials"]["content_sha256"] == want.content_sha256

@@ -4,7 +4,7 @@ Only plain-ASCII lists in the three-column formats (VoxCeleb, Kaldi, CN-Celeb) a
 way, with the byte-level parser of :mod:`asvbench.io._bytes`. Anything that parser would hand
 to the text parser (a non-ASCII byte, a control character, a wrong column count, an unknown
 label, a byte-order mark) raises :class:`NotStreamable`: the caller then reads the whole list
-with :func:`asvbench.io.trials.read_trials`, which gives the same result or reports the
+with :func:`asvbench.trials.read.read_trials`, which gives the same result or reports the
 first bad line exactly as it always has.
 """
 
@@ -17,12 +17,16 @@ from pathlib import Path
 from asvbench.errors import AsvbenchError
 from asvbench.io._bytes import AsciiColumns, ascii_fast_path_ok, split_ascii
 from asvbench.io._text import head_text
-from asvbench.io.trials import _ASCII_FORMATS, _LAYOUTS, Trials, _ascii_labels, detect_trials_format
+from asvbench.trials.read import _ASCII_FORMATS, _LAYOUTS, Trials, _ascii_labels, detect_trials_format
 
 _UTF8_BOM = b"\xef\xbb\xbf"
 #: bytes read per chunk: about 550 k VoxCeleb trials (~60 bytes a line); parsing one
 #: takes about 6 bytes of memory per byte
 CHUNK_BYTES = 32 * 1024 * 1024
+
+
+#: the label's column in each streamable format
+LABEL_COLUMN = {fmt: _LAYOUTS[fmt][0].index("label") for fmt in _ASCII_FORMATS}
 
 
 class NotStreamable(Exception):

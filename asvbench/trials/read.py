@@ -1,4 +1,4 @@
-"""Trial lists and enrolment maps.
+"""Trial lists: reading, format detection, the repeated-trial check.
 
 Trial-list formats (auto-detected from the first data line, or named with ``fmt``):
 
@@ -12,22 +12,24 @@ name            line                                   used by
 ``asvspoof5``   TSV with a header                      ASVspoof5 SASV protocols (speaker, file, label columns)
 ==============  =====================================  ==============================================
 
-Enrolment maps (``read_enroll_map``) map a model id to utterances: one model per line followed
-by its utterances, comma- or space-separated (ASVspoof ``spk utt1,utt2,...``; CN-Celeb
-``enroll.map`` ``model utt [utt ...]``); a model defined on two lines is an error.
+A list read from a file carries its :attr:`Trials.fingerprint`, computed from the bytes read.
+Enrolment maps and ``utt2spk`` files are read by :mod:`asvbench.io.enroll`.
 """
 
 from __future__ import annotations
 
 import io
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from asvbench._choices import check_choice
 from asvbench.errors import AsvbenchError, at_line
 from asvbench.io._bytes import ByteKeys, ascii_fast_path_ok, hash_rows, split_ascii
+from asvbench.io._sasv import check_sasv_sources
 from asvbench.io._text import (
     decode_text,
     exact_columns,
@@ -39,19 +41,16 @@ from asvbench.io._text import (
     map_labels,
     parse_labels,
     read_bytes,
-    read_text,
-    split_columns,
 )
+from asvbench.io.duplicates import duplicate_rows
 from asvbench.io.formats import TRIAL_FORMATS
+from asvbench.labels import FORMAT_LABELS, KALDI_LABELS, LABEL_HEADERS, SASV_KEYS, VOXCELEB_LABELS
+from asvbench.trials.fingerprint import FingerprintBuilder, TrialsFingerprint, fingerprint_bytes
 from asvbench.types import Label
 
 if TYPE_CHECKING:  # pragma: no cover - pandas is imported where it is used (start-up time)
     import pandas as pd
 
-
-_VOX_LABELS = {"1": Label.TARGET, "0": Label.NONTARGET}
-_KALDI_LABELS = {"target": Label.TARGET, "nontarget": Label.NONTARGET, "non-target": Label.NONTARGET}
-_SASV_KEYS = {"target": Label.TARGET, "nontarget": Label.NONTARGET, "spoof": Label.SPOOF}
 
 
 class Trials:
@@ -71,9 +70,25 @@ class Trials:
         self.source = source
         self.extra = extra if extra is not None else {}
         self.key_bytes = key_bytes or {}
+        self._fingerprint: TrialsFingerprint | None = None
+        #: computes the fingerprint from the bytes the reader read (set by the readers)
+        self._fingerprint_of: Callable[[], TrialsFingerprint] | None = None
 
     #: repeated (enrolment, test) pairs kept because the reader was told to allow them
     n_duplicates: int = 0
+
+    @property
+    def fingerprint(self) -> TrialsFingerprint | None:
+        """The list's :class:`~asvbench.trials.fingerprint.TrialsFingerprint`, computed on first use
+        from the bytes the reader read (the file is not read again); None for trials not read from a file."""
+        if self._fingerprint is None and self._fingerprint_of is not None:
+            self._fingerprint = self._fingerprint_of()
+            self._fingerprint_of = None
+        return self._fingerprint
+
+    @fingerprint.setter
+    def fingerprint(self, value: TrialsFingerprint | None) -> None:
+        self._fingerprint, self._fingerprint_of = value, None
 
     def line_of(self, row: int) -> tuple[int, str]:
         """(1-based file line, its text) of trial ``row``; the readers replace it."""
@@ -116,18 +131,18 @@ def detect_trials_format(text: str, path: str | Path) -> str:
         raise AsvbenchError("trial list is empty", where=path, hint="it must hold one trial per line")
     fields = line.split()
     lowered = [f.lower() for f in fields]
-    if "\t" in line and not any(f in _SASV_KEYS for f in lowered) and any(
+    if "\t" in line and not any(f in SASV_KEYS for f in lowered) and any(
         f in ("filename", "file", "utt", "asv-label", "asv_label", "key", "label") for f in lowered
     ):
         return "asvspoof5"
     if len(fields) == 3:
-        if lowered[0] in _VOX_LABELS and lowered[2] not in _VOX_LABELS:
+        if lowered[0] in VOXCELEB_LABELS and lowered[2] not in VOXCELEB_LABELS:
             return "voxceleb"
-        if lowered[2] in _KALDI_LABELS:
+        if lowered[2] in KALDI_LABELS:
             return "kaldi"
-        if lowered[2] in _VOX_LABELS:
+        if lowered[2] in VOXCELEB_LABELS:
             return "cnceleb"
-    if len(fields) == 4 and lowered[3] in _SASV_KEYS:
+    if len(fields) == 4 and lowered[3] in SASV_KEYS:
         return "asvspoof"
     raise AsvbenchError(
         f"cannot tell the trial-list format from its first line ({len(fields)} fields): {line!r}",
@@ -156,9 +171,15 @@ def read_trials(path: str | Path, fmt: str = "auto", *, allow_duplicates: bool =
 
 
 def _read_trials(path: str | Path, fmt: str) -> Trials:
-    if fmt not in TRIAL_FORMATS:
-        raise AsvbenchError(f"unknown trial-list format {fmt!r}", hint=f"choose one of: {', '.join(TRIAL_FORMATS)}")
+    check_choice(fmt, TRIAL_FORMATS, "trial-list format")
     raw = read_bytes(path)
+    trials = _parse_trials(raw, path, fmt)
+    if trials._fingerprint_of is None:
+        trials._fingerprint_of = lambda: fingerprint_bytes(raw, str(Path(path)))
+    return trials
+
+
+def _parse_trials(raw: bytes, path: str | Path, fmt: str) -> Trials:
     if fmt == "auto":
         fmt = detect_trials_format(head_text(raw, path), path)
     if fmt in _ASCII_FORMATS and ascii_fast_path_ok(raw):
@@ -181,16 +202,17 @@ def _read_trials(path: str | Path, fmt: str) -> Trials:
     trials.line_of = _text_lines(text, 0)
     if fmt == "asvspoof":
         trials.extra["source"] = _array(columns["source"])
-        _check_sasv_sources(trials.extra["source"], labels, text, path)
+        check_sasv_sources(trials.extra["source"], labels, text, path)
     return trials
 
 
-_LAYOUTS = {
-    "voxceleb": (["label", "enroll", "test"], _VOX_LABELS),
-    "kaldi": (["enroll", "test", "label"], _KALDI_LABELS),
-    "cnceleb": (["enroll", "test", "label"], _VOX_LABELS),
-    "asvspoof": (["enroll", "test", "source", "label"], _SASV_KEYS),
+_COLUMNS = {
+    "voxceleb": ["label", "enroll", "test"],
+    "kaldi": ["enroll", "test", "label"],
+    "cnceleb": ["enroll", "test", "label"],
+    "asvspoof": ["enroll", "test", "source", "label"],
 }
+_LAYOUTS = {fmt: (names, FORMAT_LABELS[fmt]) for fmt, names in _COLUMNS.items()}
 _ASCII_FORMATS = ("voxceleb", "kaldi", "cnceleb")
 _LABEL_WIDTH = 16
 
@@ -205,7 +227,16 @@ def _read_ascii(raw: bytes, path: str | Path, fmt: str) -> Trials | None:
     keys = {side: columns.column(names.index(side)) for side in ("enroll", "test")}
     trials = Trials(None, None, labels, fmt, str(path), key_bytes=keys)
     trials.line_of = lambda row: (columns.line_number(row), columns.line_text(row))
+    trials._fingerprint_of = lambda: _ascii_fingerprint(raw, columns, labels, str(Path(path)), names.index("label"))
     return trials
+
+
+def _ascii_fingerprint(raw: bytes, columns, labels: np.ndarray, source: str, label_col: int) -> TrialsFingerprint:
+    """The fingerprint from the parsed tokens (numpy, several times faster than from the text)."""
+    builder = FingerprintBuilder(source, label_col)
+    builder.add_bytes(raw)
+    builder.add_columns(columns, labels)
+    return builder.result(fallback=lambda: fingerprint_bytes(raw, source))
 
 
 def _ascii_labels(tokens: ByteKeys, spellings: dict[str, int]) -> np.ndarray | None:
@@ -230,21 +261,6 @@ def _array(values: list[str]) -> np.ndarray:
 
 def _col(frame: pd.DataFrame, name: str) -> np.ndarray:
     return frame[name].to_numpy(dtype=object)
-
-
-def _check_sasv_sources(sources: np.ndarray, labels: np.ndarray, text: str, path: str | Path) -> None:
-    """Target and non-target trials must be bona fide; spoof trials must name an attack."""
-    import pandas as pd
-
-    bona = pd.Series(sources).str.lower().to_numpy() == "bonafide"
-    bad = (bona & (labels == Label.SPOOF)) | (~bona & (labels != Label.SPOOF))
-    if bad.any():
-        row = int(np.flatnonzero(bad)[0])
-        no = file_line(text, row)
-        raise AsvbenchError(
-            f"source and key disagree (target/nontarget must be bonafide, spoof must name an attack): "
-            f"{line_of(text, no)!r}", where=at_line(path, no),
-        )
 
 
 def _read_asvspoof5(text: str, path: str | Path) -> Trials:
@@ -273,8 +289,8 @@ def _read_asvspoof5(text: str, path: str | Path) -> Trials:
 
     spk = pick("spk", "speaker", "enroll", "enrolment", "enrollment", "model", "spk_id")
     utt = pick("filename", "file", "utt", "utterance", "test", "flac_file_name")
-    key = pick("asv-label", "asv_label", "sasv-label", "sasv_label", "key", "label")
-    labels = parse_labels(frame[key], text, path, skiprows=1, spellings=_SASV_KEYS)
+    key = pick(*LABEL_HEADERS)
+    labels = parse_labels(frame[key], text, path, skiprows=1, spellings=SASV_KEYS)
     extra = {c: frame[c].to_numpy(object) for c in frame.columns if c not in (spk, utt, key)}
     trials = Trials(_col(frame, spk), _col(frame, utt), labels, "asvspoof5", str(path), extra)
     trials.line_of = _text_lines(text, 1)
@@ -288,70 +304,6 @@ def _text_lines(text: str, skiprows: int):
         return no, line_of(text, no)
 
     return locate
-
-
-def pair_hashes(enroll, test) -> np.ndarray:
-    """A 64-bit hash per (enroll, test) pair: of byte keys (:class:`ByteKeys`) or of str arrays."""
-    if isinstance(enroll, ByteKeys):
-        from asvbench.io._bytes import _round8
-
-        sides = [hash_rows(k.matrix(_round8(int(k.lengths.max(initial=0))))) for k in (enroll, test)]
-    else:
-        import pandas as pd
-
-        sides = [pd.util.hash_array(np.asarray(k, dtype=object), categorize=False) for k in (enroll, test)]
-    with np.errstate(over="ignore"):
-        return sides[0] * np.uint64(0x9E3779B97F4A7C15) ^ (sides[1] + np.uint64(0x632BE59BD9B4E019))
-
-
-def repeated_keys(keys: np.ndarray) -> np.ndarray:
-    """(k, 2) int64 rows (first occurrence, later row) of the entries of ``keys`` that repeat an
-    earlier one, ordered by the later row.
-
-    The common case (no repeats) costs one ``np.sort`` (radix/SIMD: about 40 ms for 580 k
-    keys, several times faster than a hash table or an argsort); only when it finds a repeat
-    does a stable argsort locate the rows.
-    """
-    keys = np.asarray(keys)
-    if keys.shape[0] < 2 or not (lambda k: (k[1:] == k[:-1]).any())(np.sort(keys)):
-        return np.zeros((0, 2), np.int64)
-    order = np.argsort(keys, kind="stable")
-    sorted_keys = keys[order]
-    start = np.concatenate(([True], sorted_keys[1:] != sorted_keys[:-1]))
-    group_first = order[np.flatnonzero(start)][np.cumsum(start) - 1]  # first row of each row's group
-    later = ~start
-    pairs = np.stack([group_first[later], order[later]], axis=1).astype(np.int64)
-    return pairs[np.argsort(pairs[:, 1], kind="stable")]
-
-
-def duplicate_rows(enroll, test) -> np.ndarray:
-    """(k, 2) int64: rows (first, later) of pairs that repeat an earlier row, by later row.
-
-    Pairs are hashed to 64 bits (vectorised) and repeated hashes found with a hash table;
-    candidates are confirmed by comparing the ids themselves, so a hash collision never
-    reports a false duplicate.
-    """
-    pairs = repeated_keys(pair_hashes(enroll, test))
-    if not pairs.shape[0]:
-        return pairs
-    k = pairs.shape[0]
-    rows = pairs.T.ravel()
-    e, t = _ids(enroll, rows), _ids(test, rows)
-    return pairs[(e[:k] == e[k:]) & (t[:k] == t[k:])]
-
-
-def duplicate_code_pairs(kept: np.ndarray, enroll_codes: np.ndarray, test_codes: np.ndarray) -> np.ndarray:
-    """:func:`duplicate_rows` from integer id codes of the ``kept`` trials (as scoring has them):
-    exact, no hashing of ids; rows are trial rows."""
-    width = np.int64(int(test_codes.max(initial=0)) + 1)
-    pairs = repeated_keys(enroll_codes.astype(np.int64) * width + test_codes.astype(np.int64))
-    return np.flatnonzero(kept)[pairs] if pairs.shape[0] else pairs
-
-
-def _ids(keys, rows: np.ndarray) -> np.ndarray:
-    if isinstance(keys, ByteKeys):
-        return keys.take(rows).decode()
-    return np.asarray(keys, dtype=object)[rows]
 
 
 def check_duplicate_trials(trials: Trials, *, allow_duplicates: bool = False, pairs: np.ndarray | None = None) -> int:
@@ -381,59 +333,3 @@ def check_duplicate_trials(trials: Trials, *, allow_duplicates: bool = False, pa
             "in all); each would be counted twice in the metrics", where=at_line(trials.source, no_b),
             hint="remove the repeated lines (e.g. awk '!seen[$0]++'), or pass --allow-duplicates to keep them")
     return int(pairs.shape[0])
-
-
-class EnrollMap(dict):
-    """``{model: [utterances]}`` read by :func:`read_enroll_map`; ``lines[model]`` is ``path:line``."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.lines: dict[str, str] = {}
-
-
-def read_enroll_map(paths: str | Path | list[str | Path]) -> EnrollMap:
-    """Read one or more enrolment maps into ``{model: [utterances]}``.
-
-    Lines are ``model utt1,utt2,...`` or ``model utt1 utt2 ...``. A model defined twice (on two
-    lines, or in two files) is an error naming both lines (merging them silently would change
-    its model); so is an utterance listed twice for one model (it would weigh twice).
-    """
-    mapping = EnrollMap()
-    for path in [paths] if isinstance(paths, (str, Path)) else paths:
-        text = read_text(path)
-        for no, line in enumerate(text.splitlines(), start=1):
-            fields = line.replace(",", " ").split()
-            if not fields:
-                continue
-            where = at_line(path, no)
-            if len(fields) < 2:
-                raise AsvbenchError(f"enrolment line has a model but no utterances: {line!r}",
-                                    where=where, hint="lines must be: model utt1,utt2,...")
-            model, utts = fields[0], fields[1:]
-            if model in mapping:
-                raise AsvbenchError(f"enrolment model {model!r} is defined twice: at {mapping.lines[model]} and here",
-                                    where=where, hint="give each model one line with all its utterances")
-            if len(set(utts)) != len(utts):
-                dup = next(u for k, u in enumerate(utts) if u in utts[:k])
-                raise AsvbenchError(f"utterance {dup!r} is listed twice for model {model!r}", where=where,
-                                    hint="list each enrolment utterance once (it would weigh twice in the model)")
-            mapping[model] = utts
-            mapping.lines[model] = where
-    if not mapping:
-        raise AsvbenchError("enrolment map is empty", where=paths if isinstance(paths, (str, Path)) else paths[0],
-                            hint="lines must be: model utt1,utt2,...")
-    return mapping
-
-
-def read_utt2spk(path: str | Path) -> dict[str, str]:
-    """Read a Kaldi ``utt2spk`` file (``utt spk`` per line)."""
-    text = read_text(path)
-    frame = split_columns(text, path, 2, ["utt", "spk"])
-    if frame["utt"].duplicated().any():
-        later = int(np.flatnonzero(frame["utt"].duplicated().to_numpy())[0])
-        dup = frame["utt"].iloc[later]
-        first = int(np.flatnonzero((frame["utt"] == dup).to_numpy())[0])
-        raise AsvbenchError(f"utterance {dup!r} is listed twice: lines {file_line(text, first)} and "
-                            f"{file_line(text, later)}", where=at_line(path, file_line(text, later)),
-                            hint="give each utterance one speaker, on one line")
-    return dict(zip(frame["utt"], frame["spk"]))

@@ -9,26 +9,26 @@ published ones). See ``trials/README.md``.
 * :func:`identify_benchmark`: which registered benchmark a trial file (or fingerprint) is.
 * :func:`verify_file`: compare a file with a benchmark; the report says what differs
   (e.g. the original instead of the cleaned list, CRLF instead of LF endings).
+* :func:`resolve_benchmark`: the benchmark name a result record gets (checked against the list).
 * :func:`fetch_benchmark`: download a list and verify it before it lands in the target dir.
 """
 
 from __future__ import annotations
 
-import contextlib
 import difflib
 import functools
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from asvbench.errors import AsvbenchError
-from asvbench.results import TrialsFingerprint, fingerprint_bytes, fingerprint_trials
+from asvbench.trials.fingerprint import TrialsFingerprint, fingerprint_bytes, fingerprint_trials
 
 REGISTRY_SCHEMA = "asvbench.trials-registry/1"
+#: Prefixes of benchmark names that are not in the trials registry.
+FREE_PREFIXES = ("custom:", "simulated:")
 
 
 @dataclass(frozen=True)
@@ -148,6 +148,40 @@ def identify_benchmark(path_or_fingerprint: str | Path | TrialsFingerprint) -> B
     return None
 
 
+def resolve_benchmark(name: str | None, fingerprint: TrialsFingerprint | None, fallback: str = "") -> str:
+    """The benchmark name a record gets.
+
+    * ``name`` given and registered (name or alias): the canonical name; when the registry
+      knows the list's content sha256 and ``fingerprint`` disagrees, that is an error
+      (the message says what differs, e.g. original vs cleaned list).
+    * ``name`` given with a ``custom:``/``simulated:`` prefix: used as is.
+    * ``name`` given, unregistered and unprefixed: an error listing the registered names.
+    * no ``name``: the registered benchmark whose fingerprint matches, else
+      ``custom:<fallback>``.
+    """
+    if name:
+        if name.startswith(FREE_PREFIXES):
+            if len(name.split(":", 1)[1].strip()) == 0:
+                raise AsvbenchError(f"benchmark name {name!r} is empty after the prefix")
+            return name
+        bench = get_benchmark(name)
+        if fingerprint is not None and bench.content_sha256:
+            report = verify_fingerprint(bench, fingerprint)
+            if not report.ok:
+                raise AsvbenchError(
+                    f"the trial list does not match benchmark {bench.name!r}: " + "; ".join(report.problems),
+                    where=fingerprint.source or None,
+                    hint="check you passed the right list, or name it custom:<name>",
+                )
+        return bench.name
+    if fingerprint is not None:
+        found = identify_benchmark(fingerprint)
+        if found is not None:
+            return found.name
+    stem = fallback or (Path(fingerprint.source).stem if fingerprint and fingerprint.source else "unnamed")
+    return f"custom:{stem}"
+
+
 # --------------------------------------------------------------------------- verification
 
 @dataclass
@@ -258,13 +292,12 @@ def fetch_benchmark(name: str, to_dir: str | Path, *, url: str | None = None, ti
                     overwrite: bool = False) -> tuple[Path, VerifyReport]:
     """Download benchmark ``name`` into ``to_dir`` and verify it.
 
-    The download goes to a temporary file beside the target and is renamed into place only
-    when it verifies; a failed check removes it and raises :class:`AsvbenchError` with the
-    report. ``url`` overrides the registered URL (a mirror). Lists that ship only inside an
+    The download (:func:`asvbench._download.download_verified`) goes to a temporary file beside
+    the target and is renamed into place only when it verifies; a failed check removes it and
+    raises :class:`AsvbenchError` with the report. ``url`` overrides the registered URL (a mirror). Lists that ship only inside an
     archive are not fetched: the error says where to get them and how to verify.
     """
-    import urllib.error
-    import urllib.request
+    from asvbench._download import download_verified
 
     bench = get_benchmark(name)
     if bench.download != "file" and url is None:
@@ -279,26 +312,18 @@ def fetch_benchmark(name: str, to_dir: str | Path, *, url: str | None = None, ti
             return target, report
         raise AsvbenchError(f"{target} exists and does not verify: " + "; ".join(report.problems),
                             where=target, hint="remove it or pass --force")
-    target.parent.mkdir(parents=True, exist_ok=True)
     source = url or bench.url
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            try:
-                with urllib.request.urlopen(source, timeout=timeout) as response:  # noqa: S310 (http/https only)
-                    while block := response.read(1 << 20):
-                        out.write(block)
-            except (urllib.error.URLError, OSError, ValueError) as exc:
-                raise AsvbenchError(f"download failed: {exc}", where=source,
-                                    hint="check the network, or download by hand and run `asvbench trials "
-                                         f"verify {bench.name} FILE`") from None
-        report = verify_fingerprint(bench, fingerprint_bytes(tmp.read_bytes(), source=source))
+    reports: list[VerifyReport] = []
+
+    def check(downloaded: Path) -> None:  # before the rename: a list that does not verify is not kept
+        report = verify_fingerprint(bench, fingerprint_bytes(downloaded.read_bytes(), source=source))
         if not report.ok:
             raise AsvbenchError(f"downloaded {bench.name} does not verify: " + "; ".join(report.problems),
                                 where=source, hint="the file was not kept; the source may have changed")
-        os.replace(tmp, target)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
+        reports.append(report)
+
+    download_verified(source, target, what=f"trial list {bench.name}", check=check, timeout=timeout,
+                      failure_hint="check the network, or download by hand and run `asvbench trials "
+                                   f"verify {bench.name} FILE`")
+    report = reports[0]
     return target, report
