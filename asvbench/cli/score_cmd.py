@@ -92,7 +92,7 @@ def score(
     intervals = _intervals(ci_set, run, settings) if run.summary is not None else None
     if save_result is not None and run.summary is not None:
         from asvbench.report.save import parse_meta, save_summary_result
-        from asvbench.results import Coverage
+        from asvbench.results import Coverage, is_partial
 
         record = save_summary_result(save_result, run.summary, system=system, benchmark=run.benchmark, variant=variant,
                             scores=run.scores, labels=run.labels, trials_path=trials, scores_path=run.out,
@@ -103,7 +103,8 @@ def score(
                             breakdowns=[b.to_dict() for b in breakdowns], meta=parse_meta(meta, embeddings),
                             coverage=Coverage(scored=int(len(run.scores)), listed=len(run.trials)))
         _ci.add_to_record(save_result, record, intervals)
-        err_console.print(f"wrote result record {save_result}", highlight=False)
+        partial = f" (partial coverage of {record.benchmark}: {record.coverage.describe()})" if is_partial(record) else ""
+        err_console.print(f"wrote result record {save_result}{partial}", highlight=False)
     if json_out:
         payload = run.summary.to_dict() if run.summary else {}
         payload.update({"n_trials": len(run.trials), "n_scored": int(len(run.scores)),

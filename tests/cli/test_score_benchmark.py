@@ -62,6 +62,7 @@ def test_a_record_states_its_coverage(tmp_path):
                                   "--out", str(tmp_path / "p.tsv"), "--save-result", str(tmp_path / "part.json"),
                                   "--allow-missing"])
     assert partial.exit_code == 0, partial.output
+    assert "partial coverage of custom:trials: 7 of 10 trials scored (70.00 %)" in " ".join(partial.stderr.split())
     record = json.loads((tmp_path / "part.json").read_text())
     assert record["coverage"] == {"scored": 7, "listed": 10}
     assert record["benchmark"] == "custom:trials"  # the name stays; the coverage says it is partial
