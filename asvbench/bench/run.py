@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import shlex
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from asvbench.bench.lists import BenchList, Needs, list_needs, resolve_lists
@@ -121,6 +121,7 @@ def run_bench(cfg: BenchConfig) -> BenchRun:
     key_style = cfg.key_style or spec_key_style or "relpath"
     run = BenchRun(Path(cfg.out))
     needs = {bl.label: list_needs(bl)[1] for bl in lists}
+    lists = [bl if needs[bl.label].models else replace(bl, enroll_maps=()) for bl in lists]
     concat = cfg.enroll_mode == "concat" and any(bl.enroll_maps for bl in lists)
     audio = _audio_index(cfg.audio, key_style)
     test_keys = _needed_test_keys(needs, concat)
