@@ -16,10 +16,10 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
+from asvbench._choices import check_choice
 from asvbench.errors import AsvbenchError
 from asvbench.io._text import factorize
 from asvbench.io.embeddings import (
@@ -31,11 +31,9 @@ from asvbench.io.embeddings import (
     row_sums,
 )
 from asvbench.io.formats import POOL_NORMS
+from asvbench.io.store_index import StoreKeys, both_trial_positions, trial_positions
 from asvbench.scoring.options import PRECISIONS
 from asvbench.trials.read import Trials
-
-if TYPE_CHECKING:  # pragma: no cover - pandas is imported where it is used (start-up time)
-    import pandas as pd
 
 _BLOCK = 8192  # trials per block: keeps temporaries small enough for the allocator to reuse
 _MAX_THREADS = 4
@@ -141,14 +139,11 @@ def load_center(path: str | Path, *, trust_pickle: bool = False, dim: int | None
     return vec
 
 
-def _store_index(store: EmbeddingStore, cache: dict) -> pd.Index:
-    """The store's keys as a pandas index, built once per store (duplicate keys are an error)."""
-    import pandas as pd
-
-    key = ("index", id(store))
+def _store_keys(store: EmbeddingStore, cache: dict) -> StoreKeys:
+    """The key lookups of a store, built once per store."""
+    key = ("keys", id(store))
     if key not in cache:
-        store.index  # noqa: B018 - the property raises on duplicate keys
-        cache[key] = pd.Index(store.keys)
+        cache[key] = StoreKeys(store)
     return cache[key]
 
 
@@ -210,7 +205,7 @@ def _store_sums(store: EmbeddingStore, pool_norm: PoolNorm, cache: dict) -> tupl
 def _pooled_side(store: EmbeddingStore, ids: np.ndarray, pool_norm: PoolNorm,
                  cache: dict) -> tuple[np.ndarray, np.ndarray]:
     """(pooled matrix, rows) for ids that are keys of a multi-row store; rows -1 where absent."""
-    pos = _store_index(store, cache).get_indexer(ids)
+    pos = _store_keys(store, cache).positions(ids)
     sums, counts = _store_sums(store, pool_norm, cache)
     found = pos >= 0
     pooled = np.zeros((ids.shape[0], store.dim), dtype=np.float64)
@@ -227,7 +222,7 @@ def _side_models(store: EmbeddingStore, models: np.ndarray, enroll_map: dict[str
         counts = np.ones(len(store), dtype=np.int64)
     else:
         sums, counts = _store_sums(store, pool_norm, cache)
-    index = _store_index(store, cache)
+    keys = _store_keys(store, cache)
     pooled = np.zeros((models.shape[0], store.dim), dtype=np.float64)
     rows = np.full(models.shape[0], -1, dtype=np.int64)
     for j, model in enumerate(models):
@@ -235,7 +230,7 @@ def _side_models(store: EmbeddingStore, models: np.ndarray, enroll_map: dict[str
         if utts is None:
             missing.setdefault("enrolment models without an enrolment list", []).append(model)
             continue
-        pos = index.get_indexer(utts)
+        pos = keys.positions(utts)
         if (pos < 0).any():
             where = getattr(enroll_map, "lines", {}).get(model)  # the enrolment map's path:line
             missing.setdefault("enrolment utterances", []).extend(
@@ -288,10 +283,8 @@ def score_trials(
     ``allow_none_kept``: with ``allow_missing``, a list whose every trial is missing gives
     no scores instead of an error (one chunk of a streamed list).
     """
-    if precision not in PRECISIONS:
-        raise AsvbenchError(f"unknown precision {precision!r}", hint=f"choose one of: {', '.join(PRECISIONS)}")
-    if pool_norm not in POOL_NORMS:
-        raise AsvbenchError(f"unknown pooling norm {pool_norm!r}", hint=f"choose one of: {', '.join(POOL_NORMS)}")
+    check_choice(precision, PRECISIONS, "precision")
+    check_choice(pool_norm, POOL_NORMS, "pooling norm")
     enroll_store = enroll_store or test_store
     if enroll_store.dim != test_store.dim:
         raise AsvbenchError(
@@ -302,7 +295,7 @@ def score_trials(
         raise AsvbenchError(f"centring vector has shape {center.shape}, embeddings are {test_store.dim}-d")
     cache: dict = {}
     missing: dict[str, list[str]] = {}
-    positions = _byte_positions(trials, enroll_store, test_store) if enroll_map is None else {}
+    positions = _single_row_positions(trials, enroll_store, test_store, cache) if enroll_map is None else {}
     if enroll_map is not None:
         enroll_codes, enroll_ids = factorize(trials.enroll)
         e_matrix, e_rows = _side_models(enroll_store, enroll_ids, enroll_map, pool_norm, cache, missing)
@@ -341,51 +334,32 @@ def _side_for_trials(store: EmbeddingStore, trials: Trials, which: str, pool_nor
                      positions: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(per-trial codes, unique ids, matrix, rows per id) of one trial side that names store keys.
 
-    Single-row stores: the trial keys are looked up in the store once (one hash per trial,
-    no separate factorisation; byte-level for lists read by the byte parser) and the unique
-    ids are the store rows used; all missing keys share one id. Multi-row stores pool each
-    used key's rows. ``positions``: the store rows of the keys, when already looked up.
+    Single-row stores: the trial keys are looked up in the store once (one lookup per trial,
+    no separate factorisation) and the unique ids are the store rows used; all missing keys
+    share one id. Multi-row stores pool each used key's rows. ``positions``: the store rows
+    of the keys, when already looked up.
     """
     if store.offsets is not None:
         codes, ids = factorize(getattr(trials, which))
         matrix, rows = _pooled_side(store, ids, pool_norm, cache)
         return codes, ids, matrix, rows
-    pos = positions if positions is not None else _store_positions(store, trials, which, cache)
+    keys = _store_keys(store, cache)
+    pos = positions if positions is not None else trial_positions(trials, which, keys)
     rows, codes = _unique_positions(pos, len(store))
-    ids = _key_array(store, cache)[np.maximum(rows, 0)]
+    ids = keys.names(np.maximum(rows, 0))
     if rows.shape[0] and rows[0] < 0:
         ids[0] = "<missing>"
     return codes, ids, store.matrix, rows
 
 
-def _key_array(store: EmbeddingStore, cache: dict) -> np.ndarray:
-    key = ("keys", id(store))
-    if key not in cache:
-        cache[key] = np.asarray(store.keys, dtype=object)
-    return cache[key]
-
-
-def _byte_positions(trials: Trials, enroll_store: EmbeddingStore,
-                    test_store: EmbeddingStore) -> dict[str, np.ndarray]:
-    """Store rows of both sides' keys, looked up on two threads (numpy releases the GIL), when
-    both are byte keys of single-row stores with a byte index; else {} (looked up one by one)."""
-    sides = {"enroll": enroll_store, "test": test_store}
-    if not all(trials.key_bytes.get(which) is not None and store.offsets is None
-               and store.byte_index() is not None for which, store in sides.items()):
+def _single_row_positions(trials: Trials, enroll_store: EmbeddingStore, test_store: EmbeddingStore,
+                          cache: dict) -> dict[str, np.ndarray]:
+    """Store rows of both sides' keys, looked up together, when both stores hold one row per key;
+    else {} (each side is looked up on its own)."""
+    if enroll_store.offsets is not None or test_store.offsets is not None:
         return {}
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        jobs = {which: pool.submit(store.byte_index().lookup, trials.key_bytes[which])
-                for which, store in sides.items()}
-        return {which: job.result() for which, job in jobs.items()}
-
-
-def _store_positions(store: EmbeddingStore, trials: Trials, which: str, cache: dict) -> np.ndarray:
-    """Row of each trial's ``which`` key in a single-row store (-1 where absent)."""
-    raw = trials.key_bytes.get(which)
-    index = store.byte_index() if raw is not None else None
-    if index is not None:
-        return index.lookup(raw)
-    return _store_index(store, cache).get_indexer(getattr(trials, which))
+    enroll, test = both_trial_positions(trials, _store_keys(enroll_store, cache), _store_keys(test_store, cache))
+    return {"enroll": enroll, "test": test}
 
 
 def _marks(n: int, *positions: np.ndarray) -> np.ndarray:
