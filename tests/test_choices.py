@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from asvbench._choices import check_choice
 from asvbench.errors import AsvbenchError
@@ -38,3 +40,14 @@ def test_choices_may_be_a_one_shot_iterable():
     # a generator is read once: the membership test and the hint see the same values
     with pytest.raises(AsvbenchError, match="choose one of: a, b"):
         check_choice("c", (x for x in "ab"), "letter")
+
+
+@given(value=st.text(max_size=8), choices=st.lists(st.text(min_size=1, max_size=8), max_size=6, unique=True))
+def test_accepts_exactly_the_choices(value, choices):
+    if value in choices:
+        assert check_choice(value, tuple(choices), "thing") == value
+        return
+    with pytest.raises(AsvbenchError) as info:
+        check_choice(value, tuple(choices), "thing")
+    assert info.value.what == f"unknown thing {value!r}"
+    assert info.value.hint == "choose one of: " + ", ".join(choices)
