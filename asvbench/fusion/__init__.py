@@ -15,6 +15,7 @@ _WHERE = {
     "FUSION_METHODS": "methods", "LLR_METHODS": "methods", "RhoSearch": "methods", "fuse_llr_sum": "methods",
     "fuse_nonlinear": "methods", "fuse_product": "methods", "fuse_sum": "methods", "parse_rho_grid": "methods",
     "select_rho": "methods",
+    "FusionInputs": "run", "FusionRun": "run", "FusionSettings": "run", "run_fusion": "run",
 }
 
 __all__ = sorted(_WHERE)
