@@ -169,9 +169,9 @@ def bench_large(n_trials: int, repeat: int, whole: bool) -> None:
         wall_m, rss_m, _ = timed_run(asvbench_cmd("metrics", str(out), "--json"))
         print(f"asvbench metrics on the {n_trials:,} written scores: {wall_m:.2f} s, peak RSS {rss_m:.0f} MB; "
               f"load average {os.getloadavg()[0]:.2f}")
-    else:  # it reads the whole score file at once (about 270 B a trial at 10 M)
+    else:  # it reads the whole score file at once (about 120 B a trial at 10 M; 270 B before session 6)
         print(f"asvbench metrics not run on {n_trials:,} scores (more than {METRICS_COMMAND_MAX_TRIALS:,}: "
-              f"its whole-file reader would need about {n_trials * 270 / 1e9:.0f} GB)")
+              f"its whole-file reader would need about {n_trials * 120 / 1e9:.0f} GB)")
     out.unlink()
 
 

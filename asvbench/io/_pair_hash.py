@@ -37,8 +37,11 @@ class TokenPass:
 
 
 def tokens_and_pair_hashes(path: str | Path, *, n_cols: int, id_cols: tuple[int, int] | None,
-                           skip_lines: int = 0) -> TokenPass:
-    """Count the tokens of ``path`` and hash fields ``id_cols`` of each line (see the module doc)."""
+                           skip_lines: int = 0, tabs_only: bool = False) -> TokenPass:
+    """Count the tokens of ``path`` and hash fields ``id_cols`` of each line (see the module doc).
+
+    ``tabs_only``: a TSV, whose fields may hold spaces; a chunk is regular only when every
+    separator is a tab, so that its fields are exactly the tab-separated ones."""
     n_tokens = 0
     hashes: list[np.ndarray] | None = [] if id_cols is not None else None
     with open(path, "rb") as handle:
@@ -62,7 +65,7 @@ def tokens_and_pair_hashes(path: str | Path, *, n_cols: int, id_cols: tuple[int,
                     continue
                 rest = data[cut:]
             count, chunk_hashes = _chunk(np.frombuffer(data, np.uint8, count=cut), n_cols,
-                                         id_cols if hashes is not None else None)
+                                         id_cols if hashes is not None else None, tabs_only)
             n_tokens += count
             if hashes is not None:
                 if chunk_hashes is None:
@@ -73,7 +76,8 @@ def tokens_and_pair_hashes(path: str | Path, *, n_cols: int, id_cols: tuple[int,
     return TokenPass(n_tokens, pair)
 
 
-def _chunk(buf: np.ndarray, n_cols: int, id_cols: tuple[int, int] | None) -> tuple[int, np.ndarray | None]:
+def _chunk(buf: np.ndarray, n_cols: int, id_cols: tuple[int, int] | None,
+           tabs_only: bool = False) -> tuple[int, np.ndarray | None]:
     """(tokens, pair hashes or None) of whole lines ``buf`` (ending with LF)."""
     space = buf <= _SPACE
     if id_cols is None:
@@ -85,7 +89,8 @@ def _chunk(buf: np.ndarray, n_cols: int, id_cols: tuple[int, int] | None) -> tup
         return _count_tokens(space), None
     ws = ws.reshape(-1, n_cols)
     separators = buf[ws[:, :-1]]
-    if (buf[ws[:, -1]] != _LF).any() or ((separators != _SPACE) & (separators != _TAB)).any():
+    odd = (separators != _TAB) if tabs_only else ((separators != _SPACE) & (separators != _TAB))
+    if (buf[ws[:, -1]] != _LF).any() or odd.any():
         return _count_tokens(space), None  # a line with another field count, or an odd separator (CR, FF)
     tokens = ws.size  # single separators, no blank line: one token before each whitespace byte
     first, second = id_cols

@@ -109,8 +109,8 @@ def read_scores(path: str | Path, fmt: str = "auto", *, score_column: str | None
 
     A trial (enroll, test) on two lines is an error naming both lines (with
     ``allow_duplicates``: kept and counted in ``n_duplicates``); with two different labels it
-    always is. Without ids (``with_ids=False``), the ids of a whitespace-separated file are
-    hashed from its bytes beside the reader (:mod:`asvbench.io._pair_hash`); only a repeated
+    always is. Without ids (``with_ids=False``), the ids of a whitespace-separated file or a TSV
+    are hashed from its bytes beside the reader (:mod:`asvbench.io._pair_hash`); only a repeated
     hash (or a file that pass cannot read: CSV, runs of spaces, CRLF) makes the ids be read,
     to confirm and name both lines. SASV 5-column files: target/nontarget rows must name the
     source bonafide.
@@ -243,8 +243,10 @@ def _read_layout(path: str | Path, text: str, layout: _Layout, spellings: dict[s
         # pandas drops fields beyond the columns it is asked for: count every token beside it
         id_cols = None if with_ids or layout.enroll is None or layout.test is None else (
             layout.names.index(layout.enroll), layout.names.index(layout.test))
+        spaced, tabbed = layout.sep == r"\s+", layout.sep == "\t" and id_cols is not None
+        # a TSV (asvbench's own score files) gets its pair hashes only: its fields may hold spaces
         tokens = pool.submit(tokens_and_pair_hashes, path, n_cols=len(layout.names), id_cols=id_cols,
-                             skip_lines=layout.skiprows) if layout.sep == r"\s+" else None
+                             skip_lines=layout.skiprows, tabs_only=tabbed) if spaced or tabbed else None
         try:
             frame = pd.read_csv(
                 path, encoding="utf-8", sep=layout.sep, header=None, names=layout.names, skiprows=layout.skiprows,
@@ -255,7 +257,7 @@ def _read_layout(path: str | Path, text: str, layout: _Layout, spellings: dict[s
         except (ValueError, pd.errors.ParserError):
             frame = None
         token_pass = tokens.result() if tokens is not None else None
-    n_tokens = token_pass.n_tokens if token_pass is not None else None
+    n_tokens = token_pass.n_tokens if token_pass is not None and spaced else None
     if frame is None or (n_tokens is not None and n_tokens != len(layout.names) * len(frame)):
         # a bad value, or a line with more fields than the layout: the exact pass finds the line
         return _read_layout_exact(path, read_text(path), layout, spellings, with_ids)
