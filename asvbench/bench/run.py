@@ -53,6 +53,11 @@ class BenchConfig:
     center: str = "none"
     allow_missing: bool = False
     system: str | None = None
+    #: audio whose keys are enrolment model ids (one file per model, e.g. concatenated enrolment speech)
+    enroll_audio: Path | None = None
+    cm: str | None = None  # SASV benchmarks: the countermeasure (a registered CM model) fused with the ASV scores
+    cm_checkpoint: Path | None = None
+    fusion: str = "product"
     batch_size: int = 16
     device: str = "cpu"
     num_workers: int | None = None
@@ -72,6 +77,9 @@ class BenchConfig:
                                 hint="give --cohort-audio DIR, or drop them")
         if self.model is None and self.checkpoint is None:
             raise AsvbenchError("give --model, --checkpoint, or both")
+        if self.enroll_audio is not None and self.enroll_mode == "concat":
+            raise AsvbenchError("--enroll-audio gives each model's audio already: --enroll-mode concat has nothing "
+                                "to join", hint="drop one of them")
 
 
 @dataclass
@@ -94,6 +102,8 @@ class ListResult:
     metrics: dict
     n_trials: int
     n_scored: int
+    system: str = ""
+    variant: str = ""
 
 
 @dataclass
@@ -115,24 +125,37 @@ def run_bench(cfg: BenchConfig) -> BenchRun:
     cfg.validate()
     lists, spec_key_style, kind = resolve_lists(cfg.name, cfg.trials, cfg.trials_dir, cfg.enroll_maps,
                                                 cfg.enroll_mode)
-    if kind != "asv":
-        raise AsvbenchError(f"benchmark {cfg.name} is a {kind} benchmark: `bench` scores ASV benchmarks only so far",
-                            hint="run its stages with extract / score / fuse (see the README)")
+    if kind == "sasv" and cfg.cm is None:
+        raise AsvbenchError(f"benchmark {cfg.name} is spoofing-aware (SASV): give the countermeasure",
+                            hint="e.g. --cm aasist --cm-checkpoint AASIST.pth")
     key_style = cfg.key_style or spec_key_style or "relpath"
     run = BenchRun(Path(cfg.out))
-    needs = {bl.label: list_needs(bl)[1] for bl in lists}
+    trials_of, needs = {}, {}
+    for bl in lists:
+        trials_of[bl.label], needs[bl.label] = list_needs(bl)
     lists = [bl if needs[bl.label].models else replace(bl, enroll_maps=()) for bl in lists]
-    concat = cfg.enroll_mode == "concat" and any(bl.enroll_maps for bl in lists)
     audio = _audio_index(cfg.audio, key_style)
+    models_audio = _audio_index(cfg.enroll_audio, "stem") if cfg.enroll_audio is not None else None
+    if models_audio is not None:  # the models are embedded from their own audio: the maps are not used
+        for need in needs.values():
+            need.models = {m: [m] for m in need.models}
+            need.enroll_utts = set()
+        audio_for_models = {**audio, **models_audio}
+    concat = cfg.enroll_mode == "concat" and any(bl.enroll_maps for bl in lists)
     test_keys = _needed_test_keys(needs, concat)
-    _check_coverage(cfg, audio, test_keys, needs, run)
+    _check_coverage(cfg, audio_for_models if models_audio is not None else audio, test_keys, needs, run)
+    lists = _scoreable(cfg, run, lists, trials_of, audio, models_audio)
     test_scp = _write_scp(run.out / "audio" / "test.scp", {k: audio[k] for k in sorted(test_keys) if k in audio})
     test_store = _extract_stage(cfg, run, "extract-test", test_scp, run.out / "stores" / "test")
     enroll_store = _concat_stages(cfg, run, lists, needs, audio) if concat else None
+    if models_audio is not None:
+        enroll_store = _enroll_audio_stage(cfg, run, [needs[bl.label] for bl in lists], models_audio)
     used_keys = test_keys | {u for need in needs.values() for u in need.enroll_utts}
     cohort_store = _cohort_stages(cfg, run, audio, used_keys) if cfg.cohort_audio is not None else None
+    by_model = concat or models_audio is not None
     for bl in lists:
-        run.results.append(_score_stage(cfg, run, bl, test_store, enroll_store, cohort_store, concat))
+        result = _score_stage(cfg, run, bl, test_store, enroll_store, cohort_store, by_model)
+        run.results.append(_fuse_stage(cfg, run, bl, result, key_style) if kind == "sasv" else result)
     _report_stage(cfg, run)
     _write_run_json(cfg, run)
     return run
@@ -307,7 +330,7 @@ def _warn_leakage(cfg: BenchConfig, run: BenchRun, audio: dict[str, str], test_k
 def _variant(cfg: BenchConfig, bl: BenchList, concat: bool, cohort: Path | None) -> str:
     parts = []
     if bl.enroll_maps:
-        parts.append("concat" if concat else "avg")
+        parts.append("model audio" if cfg.enroll_audio is not None else "concat" if concat else "avg")
     if cohort is not None:
         parts.append({"asnorm": "AS-Norm", "snorm": "S-Norm", "znorm": "Z-Norm", "tnorm": "T-Norm"}[cfg.norm])
     if cfg.center == "cohort":
@@ -353,13 +376,14 @@ def _score_stage(cfg: BenchConfig, run: BenchRun, bl: BenchList, test_store: Pat
     run.notes.extend(f"{bl.label}: {n}" for n in [*(normaliser.notes if normaliser else []), *scored.notes])
     normalization = {"center": str(center) if center else None, "pool_norm": "none",
                      **(normaliser.settings() if normaliser else {"norm": "none"}),
-                     "enroll_mode": cfg.enroll_mode if bl.enroll_maps else None}
+                     "enroll_mode": (("model-audio" if cfg.enroll_audio is not None else cfg.enroll_mode)
+                                     if bl.enroll_maps else None)}
     rec = save_summary_result(record, scored.summary, system=system, benchmark=bl.benchmark, variant=variant,
                               scores=scored.scores, labels=scored.labels, trials_path=bl.path, scores_path=scored.out,
                               model=_models_of(test_store, enroll_store), normalization=normalization,
                               command=shlex.join(argv))
     return ListResult(bl.label, rec.benchmark, record, scores, scored.summary.to_dict(), len(scored.trials),
-                      int(len(scored.scores)))
+                      int(len(scored.scores)), system, variant)
 
 
 def _models_of(*stores: Path | None) -> list:
@@ -377,6 +401,63 @@ def _models_of(*stores: Path | None) -> list:
     return models
 
 
+def _scoreable(cfg: BenchConfig, run: BenchRun, lists: list[BenchList], trials_of: dict, audio: dict[str, str],
+               models_audio: dict[str, str] | None) -> list[BenchList]:
+    """The lists with at least one trial whose test audio is there (--allow-missing: the others are noted)."""
+    kept = []
+    for bl in lists:
+        trials = trials_of[bl.label]
+        has_test = [t in audio for t in trials.test.tolist()]
+        if models_audio is not None:
+            has_test = [h and e in models_audio for h, e in zip(has_test, trials.enroll.tolist())]
+        n = sum(has_test)
+        if n:
+            kept.append(bl)
+            if n < len(has_test):
+                run.notes.append(f"{bl.label}: {n:,} of {len(has_test):,} trials have their audio")
+        else:
+            run.notes.append(f"{bl.label}: none of its {len(has_test):,} trials has audio; not scored")
+    if not kept:
+        raise AsvbenchError("no trial of any list has its audio", where=cfg.audio, hint="check --audio and --key-style")
+    return kept
+
+
+def _enroll_audio_stage(cfg: BenchConfig, run: BenchRun, needs: list[Needs], models_audio: dict[str, str]) -> Path:
+    models = sorted({m for need in needs for m in need.models if m in models_audio})
+    scp = _write_scp(run.out / "audio" / "enroll_models.scp", {m: models_audio[m] for m in models})
+    return _extract_stage(cfg, run, "extract-enroll-audio", scp, run.out / "stores" / "enroll_audio")
+
+
+def _fuse_stage(cfg: BenchConfig, run: BenchRun, bl: BenchList, asv: ListResult, key_style: str) -> ListResult:
+    """SASV: the CM runs on the list's test utterances (cached), fused with the ASV scores; the fused record."""
+    from asvbench.fusion.run import FusionInputs, FusionSettings, run_fusion
+    from asvbench.io.sasv_out import write_sasv_scores
+    from asvbench.report.save import save_fusion_result
+
+    fused_path = run.out / "scores" / f"{bl.label}.sasv.txt"
+    record = run.out / "results" / f"{bl.label}.sasv.json"
+    system = f"{asv.system} + {cfg.cm}"
+    argv = ["asvbench", "fuse", "--asv", str(asv.scores), "--cm", str(cfg.cm), "--audio", str(cfg.audio),
+            "--trials", str(bl.path), "--method", cfg.fusion, "--key-style", key_style, "--out", str(fused_path)]
+    argv += ["--checkpoint", str(cfg.cm_checkpoint)] if cfg.cm_checkpoint is not None else []
+    argv += ["--allow-missing"] if cfg.allow_missing else []
+    argv += ["--save-result", str(record), "--system", system, "--benchmark", bl.benchmark]
+    run.stages.append(Stage(f"fuse-{bl.label}", argv))
+    inputs = FusionInputs(asv=asv.scores, cm=str(cfg.cm), trials=bl.path, audio=cfg.audio,
+                          checkpoint=cfg.cm_checkpoint, key_style=key_style, allow_missing=cfg.allow_missing,
+                          out=fused_path, device=cfg.device)
+    fused = run_fusion(inputs, FusionSettings(method=cfg.fusion), notify=lambda m: run.notes.append(f"{bl.label}: {m}"))
+    data = fused.data
+    write_sasv_scores(fused_path, "sasv", enroll=data.enroll, test=data.test, labels=data.labels, fused=fused.fused,
+                      source=data.source, cm=data.cm_logit, asv=data.asv)
+    rec = save_fusion_result(record, fused.result, fused=fused.fused, labels=data.labels, enroll=data.enroll,
+                             test=data.test, system=system, benchmark=bl.benchmark, variant=asv.variant,
+                             trials_path=bl.path, scores_path=asv.scores)
+    counts = fused.result.get("counts", {})
+    return ListResult(bl.label, rec.benchmark, record, fused_path, dict(rec.metrics), asv.n_trials,
+                      int(counts.get("trials_kept", len(fused.fused))), system, asv.variant)
+
+
 def _report_stage(cfg: BenchConfig, run: BenchRun) -> None:
     from asvbench._atomic import atomic_write_text
     from asvbench.report.tables import build_table, render
@@ -390,6 +471,10 @@ def _report_stage(cfg: BenchConfig, run: BenchRun) -> None:
     atomic_write_text(table_path, run.table)
 
 
+#: metrics of a record copied into run.json (ASV lists: EER, minDCF; SASV: the fused system's three EERs)
+_HEADLINE = ("eer", "min_dcf", "sasv_eer", "sv_eer", "spf_eer", "min_a_dcf")
+
+
 def _write_run_json(cfg: BenchConfig, run: BenchRun) -> None:
     from asvbench._atomic import atomic_write_text
 
@@ -399,8 +484,8 @@ def _write_run_json(cfg: BenchConfig, run: BenchRun) -> None:
         "schema": RUN_SCHEMA, "benchmark": cfg.name, "config": config,
         "stages": [{"stage": s.name, "command": s.command, "argv": s.argv, "status": s.status} for s in run.stages],
         "results": [{"list": r.label, "benchmark": r.benchmark, "record": str(r.record), "scores": str(r.scores),
-                     "n_trials": r.n_trials, "n_scored": r.n_scored, "eer": r.metrics.get("eer"),
-                     "min_dcf": r.metrics.get("min_dcf")} for r in run.results],
+                     "n_trials": r.n_trials, "n_scored": r.n_scored,
+                     **{k: r.metrics[k] for k in _HEADLINE if k in r.metrics}} for r in run.results],
         "table": str(run.out / "table.md"), "notes": run.notes, "warnings": run.warnings,
     }
     atomic_write_text(run.run_json, json.dumps(payload, indent=2) + "\n")

@@ -48,6 +48,14 @@ def bench(
     allow_missing: Annotated[bool, typer.Option("--allow-missing", help="Score the trials whose audio is there "
                              "(say how many are not).")] = False,
     system: Annotated[str | None, typer.Option("--system", help="System name in records and table.")] = None,
+    enroll_audio: Annotated[Path | None, typer.Option("--enroll-audio", help="Audio named by enrolment model "
+                            "(MODEL.flac: one file per model, e.g. its enrolment speech joined), used "
+                            "instead of the maps' utterances.")] = None,
+    cm: Annotated[str | None, typer.Option("--cm", help="SASV benchmarks: countermeasure model (e.g. aasist), run "
+                  "on the lists' test audio and fused with the ASV scores.")] = None,
+    cm_checkpoint: Annotated[Path | None, typer.Option("--cm-checkpoint", help="The countermeasure's checkpoint.")] = None,
+    fusion: Annotated[choice(("product", "sum", "llr-sum", "nonlinear")), typer.Option(
+        "--fusion", help="SASV fusion of ASV and CM scores.")] = "product",
     batch_size: Annotated[int, typer.Option("--batch-size", help="Extraction batch size.")] = 16,
     device: Annotated[str, DeviceOpt("--device", help="cpu or cuda (cuda:K).")] = "cpu",
     num_workers: Annotated[int | None, typer.Option("--num-workers", help="Extraction workers.")] = None,
@@ -58,12 +66,14 @@ def bench(
     from asvbench._outputs import DIRECTORY, claim_outputs
     from asvbench.bench.run import BenchConfig, run_bench
 
-    claim_outputs({"--out": out}, {"--audio": audio, "--checkpoint": checkpoint, "--cohort-audio": cohort_audio},
+    claim_outputs({"--out": out}, {"--audio": audio, "--checkpoint": checkpoint, "--cohort-audio": cohort_audio,
+                                  "--enroll-audio": enroll_audio, "--cm-checkpoint": cm_checkpoint},
                   {"--out": DIRECTORY})
     cfg = BenchConfig(name=name, audio=audio, out=out, model=model, checkpoint=checkpoint, trials=tuple(trials or ()),
                       trials_dir=trials_dir, enroll_maps=tuple(enroll_map or ()), enroll_mode=enroll_mode,
                       key_style=key_style, cohort_audio=cohort_audio, cohort_utt2spk=cohort_utt2spk, utt2spk=utt2spk,
                       norm=norm, top_k=top_k, center=center, allow_missing=allow_missing, system=system,
+                      enroll_audio=enroll_audio, cm=cm, cm_checkpoint=cm_checkpoint, fusion=fusion,
                       batch_size=batch_size, device=device, num_workers=num_workers, threads=threads,
                       max_seconds=max_seconds)
     run = run_bench(cfg)

@@ -7,7 +7,9 @@ from typing import Annotated
 
 import typer
 
+from asvbench.bench.specs import MAKE_FORMATS
 from asvbench.cli._common import err_console, handle_user_errors, out_console, print_json
+from asvbench.cli._options import choice
 
 trials_app = typer.Typer(help="The registry of benchmark trial lists (Vox1-O/E/H, CN-Celeb, ASVspoof).",
                          no_args_is_help=True)
@@ -106,6 +108,38 @@ def fetch(
         err_console.print(f"note: {note}", highlight=False)
     err_console.print(f"verified {report.benchmark.name}: {path}", highlight=False)
     typer.echo(str(path))
+
+
+# ----------------------------------------------------------------------------- trials make (helper E, issue 18)
+
+
+@trials_app.command("make")
+@handle_user_errors
+def make(
+    utt2spk: Annotated[Path, typer.Option("--utt2spk", help="Map 'utt speaker' per line (Kaldi utt2spk).")],
+    out: Annotated[Path, typer.Option("--out", help="Trial list to write (atomically).")],
+    all_pairs: Annotated[bool, typer.Option("--all-pairs", help="Every pair of distinct utterances once.")] = False,
+    per_spk: Annotated[int | None, typer.Option("--per-spk", help="Target trials drawn per speaker.")] = None,
+    impostors: Annotated[int, typer.Option("--impostors", help="Non-target trials drawn per speaker.")] = 0,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the draws (same seed, same list).")] = 0,
+    fmt: Annotated[choice(MAKE_FORMATS), typer.Option("--format", help="voxceleb '1|0 enroll test', kaldi "
+                   "'enroll test target|nontarget', cnceleb 'enroll test 1|0'.")] = "voxceleb",
+) -> None:
+    """Write a trial list for your own data: --all-pairs, or --per-spk N --impostors M --seed S."""
+    from asvbench._outputs import claim_outputs
+    from asvbench.bench.make_trials import make_trials, write_trials
+    from asvbench.errors import AsvbenchError
+    from asvbench.io.enroll import read_utt2spk
+
+    if all_pairs == (per_spk is not None):
+        raise AsvbenchError("give either --all-pairs or --per-spk N (with --impostors M)",
+                            hint="e.g. asvbench trials make --utt2spk U --all-pairs --out trials.txt")
+    claim_outputs({"--out": out}, {"--utt2spk": utt2spk})
+    made = make_trials(read_utt2spk(utt2spk), mode="all-pairs" if all_pairs else "sampled", per_spk=per_spk or 0,
+                       impostors=impostors, seed=seed, where=str(utt2spk))
+    write_trials(out, made, fmt)
+    err_console.print(f"{len(made.target):,} trials ({made.n_target:,} target, {made.n_nontarget:,} non-target) of "
+                      f"{made.n_utterances:,} utterances, {made.n_speakers} speakers -> {out}", highlight=False)
 
 
 def register(app: typer.Typer) -> None:

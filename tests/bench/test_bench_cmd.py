@@ -215,3 +215,17 @@ def test_kill9_in_the_middle_then_rerun_gives_the_same_table(world, tmp_path: Pa
     assert again.returncode == 0, again.stderr.decode()[-2000:]
     assert again.stdout == clean.stdout
     assert (tmp_path / "killed" / "table.md").read_text() == (tmp_path / "clean" / "table.md").read_text()
+
+
+def test_a_sasv_benchmark_needs_a_countermeasure(world, tmp_path: Path, shared_dir: Path):
+    lists = shared_path(shared_dir, "trials/asvspoof2019_la")
+    res = _cli("bench", "asvspoof2019-la-sasv", "--checkpoint", world["ckpt"], "--audio", world["audio"],
+               "--out", tmp_path / "r", "--trials-dir", lists, *FAST)
+    assert res.exit_code == 2 and "--cm aasist --cm-checkpoint" in _error(res)
+
+
+def test_model_audio_and_concat_exclude_each_other(world, tmp_path: Path):
+    res = _cli("bench", "mine", "--checkpoint", world["ckpt"], "--audio", world["audio"], "--out", tmp_path / "r",
+               "--trials", world["etrials"], "--enroll-map", world["enroll_map"], "--enroll-mode", "concat",
+               "--enroll-audio", world["audio"], *FAST)
+    assert res.exit_code == 2 and "--enroll-audio gives each model's audio already" in _error(res)
