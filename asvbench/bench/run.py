@@ -256,8 +256,21 @@ def _checkpoint_sha(cfg: BenchConfig) -> str | None:
 
 
 def _file_sha(path: Path | None) -> str | None:
-    if path is None or not Path(path).is_file():
+    """sha256 of a file; of a folder, of its listing (path, size, mtime of each file): a folder whose
+    files changed is extracted again."""
+    if path is None or not Path(path).exists():
         return None
+    if Path(path).is_dir():
+        import hashlib
+        import os
+
+        listing = []
+        for dirpath, dirnames, filenames in os.walk(path, followlinks=True):
+            dirnames.sort()
+            for name in sorted(filenames):
+                st = os.stat(os.path.join(dirpath, name))
+                listing.append(f"{os.path.relpath(os.path.join(dirpath, name), path)}\t{st.st_size}\t{st.st_mtime_ns}")
+        return hashlib.sha256("\n".join(listing).encode()).hexdigest()
     from asvbench._hashing import sha256_file
 
     return sha256_file(path)

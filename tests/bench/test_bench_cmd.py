@@ -229,3 +229,14 @@ def test_model_audio_and_concat_exclude_each_other(world, tmp_path: Path):
                "--trials", world["etrials"], "--enroll-map", world["enroll_map"], "--enroll-mode", "concat",
                "--enroll-audio", world["audio"], *FAST)
     assert res.exit_code == 2 and "--enroll-audio gives each model's audio already" in _error(res)
+
+
+def test_a_changed_cohort_folder_is_extracted_again(world, tmp_path: Path):
+    cohort = tmp_path / "cohort"
+    shutil.copytree(world["audio"], cohort)
+    args = ["--trials", world["etrials"], "--enroll-map", world["enroll_map"], "--cohort-audio", cohort, "--top-k", "2"]
+    _bench(world, tmp_path / "run", *args)
+    (cohort / f"{utt(0)}.wav").unlink()
+    second = _bench(world, tmp_path / "run", *args)
+    assert "re-used: extract-test\n" in second.stderr  # the test store only
+    assert len(load_embeddings(tmp_path / "run" / "stores" / "cohort")) == 11
