@@ -32,25 +32,39 @@ class OperatingPoints:
 def operating_points(scores, is_target) -> OperatingPoints:
     """Tie-grouped operating points of ``scores`` (see :class:`OperatingPoints`)."""
     s, y = check_binary(scores, is_target)
-    # Sorting the scores alone and locating the (few) target scores by binary search is
-    # several times faster than a stable argsort of the whole array at millions of trials.
+    # Sorting the scores alone and placing the (few) target scores among the distinct ones by
+    # binary search is several times faster than a stable argsort of the whole array at
+    # millions of trials; the arrays are filled in place (no concatenated copies).
     s_sorted = np.sort(s)
     tar_sorted = np.sort(s[y])
     new_run = np.empty(s_sorted.shape[0], dtype=bool)
     new_run[0] = True
     np.not_equal(s_sorted[1:], s_sorted[:-1], out=new_run[1:])
-    unique_scores = s_sorted[new_run]
-    all_le = np.append(np.flatnonzero(new_run)[1:], s_sorted.shape[0])  # trials with score <= unique
-    tar_le = np.searchsorted(tar_sorted, unique_scores, side="right")
+    run_starts = np.flatnonzero(new_run)
+    n_points = run_starts.shape[0]
+    thresholds = np.empty(n_points + 1)
+    thresholds[0] = -np.inf
+    np.take(s_sorted, run_starts, out=thresholds[1:])
+    unique_scores = thresholds[1:]
+    tar_counts = np.bincount(np.searchsorted(unique_scores, tar_sorted), minlength=n_points).astype(np.intp)
+    tar_le = np.cumsum(tar_counts)
+    all_le = np.append(run_starts[1:], s_sorted.shape[0])  # trials with score <= unique
     non_le = all_le - tar_le
+    non_counts = _steps(all_le) - tar_counts
     n_tar = tar_sorted.shape[0]
     n_non = s.shape[0] - n_tar
-    fnr = np.concatenate(([0.0], tar_le / n_tar))
-    fpr = np.concatenate(([1.0], 1.0 - non_le / n_non))
-    thresholds = np.concatenate(([-np.inf], unique_scores))
-    tar_counts = _steps(tar_le)
-    non_counts = _steps(non_le)
+    fnr = _rates(tar_le, n_tar, first=0.0)
+    fpr = _rates(non_le, n_non, first=1.0)
+    np.subtract(1.0, fpr[1:], out=fpr[1:])
     return OperatingPoints(thresholds, fnr, fpr, n_tar, n_non, tar_counts, non_counts)
+
+
+def _rates(counts: np.ndarray, total: int, *, first: float) -> np.ndarray:
+    """``[first, *counts / total]`` written into one array."""
+    out = np.empty(counts.shape[0] + 1)
+    out[0] = first
+    np.divide(counts, total, out=out[1:])
+    return out
 
 
 def _steps(cumulative: np.ndarray) -> np.ndarray:
