@@ -19,7 +19,9 @@ CM score stores (``write_cm_scores``/``read_cm_scores``): TSV with header
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -358,6 +360,29 @@ def write_scores(path: str | Path, enroll, test, scores: np.ndarray, labels: np.
         handle.write("\n".join(map("\t".join, zip(enroll, test, score_strings, label_text))))
         handle.write("\n")
     return Path(path)
+
+
+def start_trial_scores(path: str | Path, trials: TrialIds, kept: np.ndarray, scores: np.ndarray,
+                       labels: np.ndarray | None) -> Callable[[], Path]:
+    """Begin :func:`write_trial_scores`: the score texts start formatting now, maybe in a forked
+    helper process, so call this from the main thread while no other thread runs; the returned
+    call (on any thread) writes the file and reaps the helper."""
+    score_text = ScoreText.start(scores)
+    return partial(write_trial_scores, path, trials, kept, scores, labels, score_text=score_text)
+
+
+def write_trial_score_rows(handle, trials: TrialIds, kept: np.ndarray, scores: np.ndarray) -> None:
+    """:func:`write_score_rows` of the ``kept`` trials of a list read at the byte level (one chunk of
+    a streamed list): the same bytes as :func:`write_trial_scores`. Call from the main thread
+    while no other thread runs (the score texts may be formatted in a forked helper)."""
+    text = ScoreText.start(scores)
+    try:
+        lines = text.result()
+    finally:
+        text.close()
+    rows = np.flatnonzero(kept)
+    enroll, test = trials.key_bytes["enroll"], trials.key_bytes["test"]
+    write_score_rows(handle, enroll.take(rows), test.take(rows), lines, trials.labels[kept])
 
 
 def write_trial_scores(path: str | Path, trials: TrialIds, kept: np.ndarray, scores: np.ndarray,

@@ -10,11 +10,10 @@ from pathlib import Path
 import numpy as np
 
 from asvbench.errors import AsvbenchError
-from asvbench.io._score_text import ScoreText
 from asvbench.io.duplicates import duplicate_code_pairs
 from asvbench.io.embeddings import load_embeddings
 from asvbench.io.enroll import read_enroll_map
-from asvbench.io.scores import write_trial_scores
+from asvbench.io.scores import start_trial_scores
 from asvbench.metrics.summary import MetricsSummary, summarize
 from asvbench.scoring.cosine import ScoredTrials, load_center, score_trials
 from asvbench.trials.fingerprint import TrialsFingerprint
@@ -137,11 +136,10 @@ def run_scoring(
         )
     out_path = None
     summary = None
-    # started here, in the main thread while no other thread runs: it may fork a helper
-    score_text = ScoreText.start(scores) if out is not None else None
+    # begun in the main thread while no other thread runs: the writer may fork a score formatter
+    write = start_trial_scores(out, trials, scored.kept, scores, labels) if out is not None else None
     with ThreadPoolExecutor(max_workers=1) as pool:
-        write_job = pool.submit(write_trial_scores, out, trials, scored.kept, scores,
-                                labels, score_text=score_text) if out is not None else None
+        write_job = pool.submit(write) if write is not None else None
         try:
             if settings.compute_metrics:
                 summary = summarize(scores, labels, eer_method=settings.eer_method, p_targets=settings.p_targets,

@@ -5,7 +5,7 @@ looked up in the stores, scored, and its lines of the score file are written; on
 scores (float64, 8 bytes a trial), the labels (1 byte) and which trials were kept (1 byte)
 stay, for the metrics. Every trial's score is computed exactly as for the whole list (dot
 products, norms and centring are per row), and the lines are written by the same code
-(:func:`asvbench.io.scores.write_score_rows`), so the score file is byte-identical.
+(:func:`asvbench.io.scores.write_trial_score_rows`), so the score file is byte-identical.
 
 A list the chunked reader cannot take, a missing key without ``allow_missing``, or a
 repeated trial makes :func:`score_streamed` raise
@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from asvbench._atomic import atomic_open
-from asvbench.io._score_text import ScoreText
+from asvbench.io.scores import write_trial_score_rows
 from asvbench.scoring.cosine import score_trials
 from asvbench.trials.chunks import CHUNK_BYTES, LABEL_COLUMN, NotStreamable, iter_trial_chunks
 from asvbench.trials.fingerprint import FingerprintBuilder, TrialsFingerprint, fingerprint_trials
@@ -133,7 +133,7 @@ def score_streamed(trials_path: str | Path, fmt: str, test_store, *, out: str | 
             if prints is not None:
                 prints.add_columns(chunk.columns, trials.labels)
             if handle is not None:
-                _write_chunk(handle, trials, scored.kept, scored.scores)
+                write_trial_score_rows(handle, trials, scored.kept, scored.scores)  # main thread: may fork
             parts["scores"].append(scored.scores)
             parts["kept"].append(scored.kept)
             parts["labels"].append(trials.labels)
@@ -153,20 +153,6 @@ def score_streamed(trials_path: str | Path, fmt: str, test_store, *, out: str | 
         if finish is not None:
             finish(run)
     return run
-
-
-def _write_chunk(handle, chunk: Trials, kept: np.ndarray, scores: np.ndarray) -> None:
-    from asvbench.io.scores import write_score_rows
-
-    rows = np.flatnonzero(kept)
-    # from the main thread, while no worker thread runs: it may fork a helper process
-    text = ScoreText.start(scores)
-    try:
-        lines = text.result()
-    finally:
-        text.close()
-    enroll, test = chunk.key_bytes["enroll"], chunk.key_bytes["test"]
-    write_score_rows(handle, enroll.take(rows), test.take(rows), lines, chunk.labels[kept])
 
 
 def run_streamed(trials_path, embeddings, out, trials_format: str, enroll_embeddings, center,
