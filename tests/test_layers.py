@@ -99,7 +99,16 @@ def unit_edges() -> dict[tuple[str, str], list[str]]:
 
 def test_the_readme_table_is_read():
     rows = layer_table()
-    assert rows[0] == ["cli", "__main__"] and "metrics" in rows[-2] and "errors" in rows[-1]
+    assert rows[0][0] == "cli" and rows[-2] == ["metrics"] and "errors" in rows[-1] and len(rows) == 6
+
+
+def test_known_arrows_are_seen_and_ordered():
+    """What the checks below rest on: real imports are found (the CLI imports its pipelines inside
+    functions), and the table orders the layers (a scoring -> cli import would be flagged)."""
+    edges = unit_edges()
+    assert ("cli", "scoring") in edges and ("scoring", "io") in edges and ("io", "errors") in edges
+    layer = layer_of()
+    assert layer["cli"] > layer["scoring"] > layer["results"] > layer["io"] > layer["metrics"] > layer["errors"]
 
 
 def test_every_unit_has_a_layer_and_every_entry_exists():
