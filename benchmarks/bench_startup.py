@@ -70,7 +70,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=10)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as cache_home:
-        base = {k: v for k, v in os.environ.items() if k != "ASVBENCH_HELP_CACHE"}
+        # PYTHONDONTWRITEBYTECODE (set on the project machine) would leave edited modules uncompiled
+        base = {k: v for k, v in os.environ.items() if k not in ("ASVBENCH_HELP_CACHE", "PYTHONDONTWRITEBYTECODE")}
         base.update(XDG_CACHE_HOME=cache_home, COLUMNS="100")
         envs = {name: {**base, **extra} for name, (_, extra) in CASES.items()}
         for name, (cmd, _) in CASES.items():  # compile and cache the bytecode (and the help page) first
