@@ -190,6 +190,7 @@ app(sys.argv[1:], prog_name="asvbench")
 """
 
 
+@pytest.mark.slow  # three subprocess runs that import torch: 33 s at load 7, 93 s at load 17 on 2 cores
 def test_kill9_in_the_middle_then_rerun_gives_the_same_table(world, tmp_path: Path):
     script = tmp_path / "driver.py"
     script.write_text(DRIVER.format(repo=str(REPO)))
