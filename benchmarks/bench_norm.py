@@ -23,10 +23,13 @@ RSS (``ru_maxrss``, data included) is its own.
   ``scoring/norm.py`` loaded from ``git show``), interleaved with the current one, and prints
   the largest difference of the normalised scores between the two.
 
+* ``--phases``: the product, the top-k partition and the statistics of ``normalise``'s CPU path,
+  timed apart in one more subprocess (the selection single-threaded there).
+
 Every approach runs ``--repeat`` times, interleaved; min / median walls are printed.
 
 Usage: ``python benchmarks/bench_norm.py [--threads 2] [--ref-fraction 0.125] [--device cpu]
-[--repeat 3] [--kaldi-cohort] [--previous REV]``.
+[--repeat 3] [--kaldi-cohort] [--previous REV] [--phases]``.
 """
 
 from __future__ import annotations
@@ -195,6 +198,39 @@ def run_wespeaker(fraction: float) -> dict:
             "checksum": float(np.sum(out[:1000])), "first": out[:5]}
 
 
+def run_phases(fraction: float) -> dict:
+    """Where ``normalise``'s time goes at this shape: the same blocked float32 product, in-place top-k
+    partition and float64 statistics as :func:`asvbench.scoring.norm._topk_stats_numpy`, timed apart
+    (single-threaded selection here; the pipeline spreads it over a thread pool)."""
+    import numpy as np
+
+    from asvbench.scoring import norm
+
+    emb, cohort, *_ = _data(fraction)
+    t0 = time.perf_counter()
+    e32 = norm._unit_rows(emb, "trial", np.float32)
+    c32t = np.ascontiguousarray(norm._unit_rows(cohort, "cohort", np.float32).T)
+    times = {"unit_rows_s": time.perf_counter() - t0, "gemm_s": 0.0, "topk_s": 0.0, "stats_s": 0.0}
+    block = np.empty((norm.DEFAULT_BLOCK_ROWS, N_COHORT), dtype=np.float32)
+    for lo in range(0, e32.shape[0], norm.DEFAULT_BLOCK_ROWS):
+        out = block[: min(norm.DEFAULT_BLOCK_ROWS, e32.shape[0] - lo)]
+        t0 = time.perf_counter()
+        np.matmul(e32[lo : lo + out.shape[0]], c32t, out=out)
+        t1 = time.perf_counter()
+        top = norm._topk_rows(out, TOP_K).astype(np.float64)
+        t2 = time.perf_counter()
+        mu = top.mean(axis=1)
+        np.sqrt(np.mean((top - mu[:, None]) ** 2, axis=1))
+        t3 = time.perf_counter()
+        times["gemm_s"] += t1 - t0
+        times["topk_s"] += t2 - t1
+        times["stats_s"] += t3 - t2
+    times["gemm_gflop_per_s"] = 2.0 * e32.shape[0] * N_COHORT * DIM / times["gemm_s"] / 1e9
+    phases = ("unit_rows_s", "gemm_s", "topk_s", "stats_s")
+    return {"wall_s": sum(times[k] for k in phases), "cpu_s": 0.0,
+            "peak_rss_mb": _rss_mb(), "rss_after_data_mb": 0.0, **times}
+
+
 def _child(mode: str, fraction: float, threads: int, device: str, previous: str = "HEAD") -> dict:
     env = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
     cmd = [sys.executable, __file__, "--child", mode, "--fraction", str(fraction), "--device", device,
@@ -214,14 +250,18 @@ def main() -> None:
                         help="also time the path from a 119,880-utterance Kaldi cohort store + utt2spk")
     parser.add_argument("--previous", default=None, metavar="REV",
                         help="also time normalise as it was at this git revision, and compare the scores")
-    parser.add_argument("--child", choices=["asvbench", "wespeaker", "previous", "kaldi_cohort"], help=argparse.SUPPRESS)
+    parser.add_argument("--phases", action="store_true",
+                        help="also time the product, the top-k selection and the statistics apart (asvbench)")
+    parser.add_argument("--child", choices=["asvbench", "wespeaker", "previous", "kaldi_cohort", "phases"],
+                        help=argparse.SUPPRESS)
     parser.add_argument("--fraction", type=float, default=1.0, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child is not None:
         runners = {"asvbench": lambda: run_asvbench(args.fraction, args.device),
                    "wespeaker": lambda: run_wespeaker(args.fraction),
                    "previous": lambda: run_previous(args.fraction, args.previous),
-                   "kaldi_cohort": lambda: run_kaldi_cohort(args.fraction)}
+                   "kaldi_cohort": lambda: run_kaldi_cohort(args.fraction),
+                   "phases": lambda: run_phases(args.fraction)}
         print(json.dumps(runners[args.child]()))
         return
     modes = {"asvbench": 1.0, "wespeaker": args.ref_fraction}
@@ -229,6 +269,8 @@ def main() -> None:
         modes["previous"] = 1.0
     if args.kaldi_cohort:
         modes["kaldi_cohort"] = 1.0
+    if args.phases:
+        modes["phases"] = 1.0
     rounds: dict[str, list[dict]] = {m: [] for m in modes}
     for _ in range(args.repeat):
         for mode, fraction in modes.items():
@@ -246,7 +288,8 @@ def main() -> None:
                  "cpu_s_min": round(min(r["cpu_s"] for r in got), 2),
                  "peak_rss_mb": round(max(r["peak_rss_mb"] for r in got)),
                  "rss_after_data_mb": round(got[0]["rss_after_data_mb"])}
-        for extra in ("store_read_s", "speaker_means_s"):
+        for extra in ("store_read_s", "speaker_means_s", "unit_rows_s", "gemm_s", "topk_s", "stats_s",
+                      "gemm_gflop_per_s"):
             if extra in got[0]:
                 entry[extra + "_min"] = round(min(r[extra] for r in got), 2)
         if mode == "wespeaker":
