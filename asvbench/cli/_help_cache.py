@@ -78,13 +78,19 @@ def help_key(args: list[str]) -> str:
     env = [f"{k}={os.environ[k]}" for k in sorted(os.environ)
            if k in _RENDER_ENV or k.startswith(("TYPER_", "_TYPER_", "ASVBENCH_"))]  # ours: in case a help names one
     # sys.argv[0] and the interpreter's own arguments name the program in the usage line
-    return "\n".join([f"argv={args!r}", f"program={sys.argv[0]!r} {getattr(sys, 'orig_argv', [])[:-len(args)]!r}",
-                      f"python={sys.version}", *_libraries(), *env, *_terminal(),
-                      *_tree_stamp(str(_PACKAGE))])
+    page = [f"argv={args!r}", f"program={sys.argv[0]!r} {getattr(sys, 'orig_argv', [])[:-len(args)]!r}",
+            *env, *_terminal()]
+    return "\n".join([*page, _FILES, f"python={sys.version}", *_libraries(), *_tree_stamp(str(_PACKAGE))])
+
+
+_FILES = "# installed files"
 
 
 def _path_for(key: str) -> str:
-    return os.path.join(cache_dir(), f"{zlib.crc32(key.encode()):08x}.txt")
+    """One file per page and terminal (the part of the key above the file stamps): a page rendered
+    after a change replaces the stale one instead of adding a file per edit."""
+    page = key.partition(_FILES)[0]
+    return os.path.join(cache_dir(), f"{zlib.crc32(page.encode()):08x}.txt")
 
 
 def cached(key: str) -> str | None:

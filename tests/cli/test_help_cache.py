@@ -115,3 +115,19 @@ def test_importing_the_cli_entry_point_imports_no_typer_or_command():
 def test_version_is_answered_by_the_entry_point(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "asvbench", "--version"], capture_output=True, text=True, check=True)
     assert proc.stdout == f"asvbench {__version__}\n"
+
+
+def test_a_page_rendered_after_a_change_replaces_the_stale_one(monkeypatch, tmp_path):
+    package = tmp_path / "package"
+    package.mkdir()
+    (package / "mod.py").write_text("x = 1\n")
+    monkeypatch.setattr(_help_cache, "_PACKAGE", package)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    old_key = _help_cache.help_key(["score", "--help"])
+    _help_cache.store(old_key, "old page\n")
+    (package / "mod.py").write_text("x = 22\n")
+    new_key = _help_cache.help_key(["score", "--help"])
+    assert _help_cache.cached(new_key) is None  # stale: rendered afresh
+    _help_cache.store(new_key, "new page\n")
+    assert _help_cache.cached(new_key) == "new page\n" and _help_cache.cached(old_key) is None
+    assert len(list((tmp_path / "cache" / "asvbench" / "help").iterdir())) == 1
