@@ -14,6 +14,16 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED_SKIP_REASON = "needs ../shared"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Point the user caches (rendered ``--help`` pages, pulled models) at a temporary directory, so
+    that neither a test nor a subprocess it starts writes under the user's ``~/.cache``."""
+    import tempfile
+
+    root = Path(tempfile.mkdtemp(prefix="asvbench-test-cache-"))
+    os.environ["XDG_CACHE_HOME"] = str(root)
+    os.environ.setdefault("ASVBENCH_CACHE", str(root / "asvbench" / "models"))
+
+
 def _shared_root() -> Path:
     return Path(os.environ.get("ASVBENCH_SHARED", REPO.parent / "shared")).resolve()
 
