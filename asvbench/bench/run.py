@@ -455,6 +455,7 @@ def _fuse_stage(cfg: BenchConfig, run: BenchRun, bl: BenchList, asv: ListResult,
     argv += ["--checkpoint", str(cfg.cm_checkpoint)] if cfg.cm_checkpoint is not None else []
     argv += ["--allow-missing"] if cfg.allow_missing else []
     argv += ["--save-result", str(record), "--system", system, "--benchmark", bl.benchmark]
+    argv += ["--variant", asv.variant] if asv.variant else []
     run.stages.append(Stage(f"fuse-{bl.label}", argv))
     inputs = FusionInputs(asv=asv.scores, cm=str(cfg.cm), trials=bl.path, audio=cfg.audio,
                           checkpoint=cfg.cm_checkpoint, key_style=key_style, allow_missing=cfg.allow_missing,
