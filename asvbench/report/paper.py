@@ -16,7 +16,7 @@ from typing import Any
 
 from asvbench.errors import AsvbenchError
 from asvbench.metrics.declarations import declaration
-from asvbench.report.tables import ResultTable, build_table, metric_spec
+from asvbench.report.tables import ResultTable, build_table, column_groups, metric_spec
 from asvbench.results import ResultRecord
 
 PAPER_FORMATS: tuple[str, ...] = ("markdown", "latex")
@@ -224,7 +224,7 @@ def _systems(table: ResultTable, records, options: PaperOptions, marks) -> Paper
     one_bench = len({c.benchmark for c in table.columns}) == 1
     headers = [c.header for c in before] + [c.metric.label if one_bench else f"{c.title} {c.metric.label}"
                                             for c in table.columns] + [c.header for c in after]
-    groups = () if one_bench else (("", len(before)), *_bench_groups(table), ("", len(after)))
+    groups = () if one_bench else (("", len(before)), *column_groups(table), ("", len(after)))
     short = [c.header for c in before] + [c.metric.label for c in table.columns] + [c.header for c in after]
     return PaperTable(table.title, tuple(headers), tuple(g for g in groups if g[1]), len(before),
                       tuple(tuple(r) for r in merged), trailing_text=len(after), short_headers=tuple(short))
@@ -247,16 +247,6 @@ def _transposed(table: ResultTable, records, options: PaperOptions, marks) -> Pa
     merged = _merge(body, [0] if several else [])
     headers = (["System"] if several else []) + ["Metric"] + [titles[b] for b in benches]
     return PaperTable(table.title, tuple(headers), (), 2 if several else 1, tuple(tuple(r) for r in merged))
-
-
-def _bench_groups(table: ResultTable) -> list[tuple[str, int]]:
-    groups: list[tuple[str, int]] = []
-    for col in table.columns:
-        if groups and groups[-1][0] == col.title:
-            groups[-1] = (col.title, groups[-1][1] + 1)
-        else:
-            groups.append((col.title, 1))
-    return groups
 
 
 def _merge(body: list[list[Cell]], merge_cols: Sequence[int]) -> list[list[Cell]]:

@@ -287,7 +287,8 @@ def _tex(text: str) -> str:
     return "".join(_LATEX_SPECIAL.get(ch, ch) for ch in text)
 
 
-def _groups(table: ResultTable) -> list[tuple[str, int]]:
+def column_groups(table: ResultTable) -> list[tuple[str, int]]:
+    """Consecutive metric columns of one benchmark as (benchmark title, column count), for spanning headers."""
     groups: list[tuple[str, int]] = []
     for col in table.columns:
         if groups and groups[-1][0] == col.title:
@@ -305,7 +306,7 @@ def render_latex(table: ResultTable) -> str:
         out.append(f"% {table.title}")
     out.append(r"\begin{tabular}{l" + "r" * n + "}")
     out.append(r"\toprule")
-    groups = _groups(table)
+    groups = column_groups(table)
     out.append(" & ".join([""] + [rf"\multicolumn{{{k}}}{{c}}{{{_tex(t)}}}" for t, k in groups]) + r" \\")
     start = 2
     rules = []
@@ -341,7 +342,7 @@ def render_html(table: ResultTable) -> str:
         out.append(f"  <caption>{e(table.title)}</caption>")
     out.append("  <thead>")
     out.append("    <tr><th rowspan=\"2\">System</th>"
-               + "".join(f"<th colspan=\"{k}\">{e(t)}</th>" for t, k in _groups(table)) + "</tr>")
+               + "".join(f"<th colspan=\"{k}\">{e(t)}</th>" for t, k in column_groups(table)) + "</tr>")
     out.append("    <tr>" + "".join(f"<th>{e(c.metric.label)}</th>" for c in table.columns) + "</tr>")
     out.append("  </thead>")
     out.append("  <tbody>")
