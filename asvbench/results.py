@@ -56,6 +56,22 @@ class ModelInfo:
     checkpoint: str | None = None  # informational path
 
 
+
+def models_in_stores(*stores: str | Path | None) -> list[ModelInfo]:
+    """The models named in the manifests of native embedding stores, each once (for result records)."""
+    from asvbench.io.embeddings import read_manifest
+
+    models: list[ModelInfo] = []
+    for store in stores:
+        manifest = read_manifest(store) if store is not None and Path(store).is_dir() else None
+        if manifest and manifest.get("model"):
+            info = ModelInfo(name=str(manifest["model"]), checkpoint_sha256=manifest.get("checkpoint_sha256"),
+                             checkpoint=manifest.get("checkpoint"))
+            if info not in models:
+                models.append(info)
+    return models
+
+
 @dataclass(frozen=True)
 class DetData:
     """A compact DET curve: false-alarm and miss rates (fractions), with the EER point

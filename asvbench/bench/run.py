@@ -363,7 +363,8 @@ def _system_name(cfg: BenchConfig, store: Path) -> str:
 def _score_stage(cfg: BenchConfig, run: BenchRun, bl: BenchList, test_store: Path, enroll_store: Path | None,
                  cohort: Path | None, concat: bool) -> ListResult:
     from asvbench.report.save import save_summary_result
-    from asvbench.scoring._cohort import make_normaliser
+    from asvbench.results import Coverage, models_in_stores
+    from asvbench.scoring.cohort import make_normaliser
     from asvbench.scoring.pipeline import ScoreSettings, run_scoring
 
     scores = run.out / "scores" / f"{bl.label}.tsv"
@@ -393,25 +394,11 @@ def _score_stage(cfg: BenchConfig, run: BenchRun, bl: BenchList, test_store: Pat
                                      if bl.enroll_maps else None)}
     rec = save_summary_result(record, scored.summary, system=system, benchmark=bl.benchmark, variant=variant,
                               scores=scored.scores, labels=scored.labels, trials_path=bl.path, scores_path=scored.out,
-                              model=_models_of(test_store, enroll_store), normalization=normalization,
-                              command=shlex.join(argv))
+                              model=models_in_stores(test_store, enroll_store), normalization=normalization,
+                              command=shlex.join(argv),
+                              coverage=Coverage(scored=int(len(scored.scores)), listed=len(scored.trials)))
     return ListResult(bl.label, rec.benchmark, record, scores, scored.summary.to_dict(), len(scored.trials),
                       int(len(scored.scores)), system, variant)
-
-
-def _models_of(*stores: Path | None) -> list:
-    from asvbench.io.embeddings import read_manifest
-    from asvbench.results import ModelInfo
-
-    models = []
-    for store in stores:
-        manifest = read_manifest(store) if store is not None else None
-        if manifest and manifest.get("model"):
-            info = ModelInfo(name=str(manifest["model"]), checkpoint_sha256=manifest.get("checkpoint_sha256"),
-                             checkpoint=manifest.get("checkpoint"))
-            if info not in models:
-                models.append(info)
-    return models
 
 
 def _scoreable(cfg: BenchConfig, run: BenchRun, lists: list[BenchList], trials_of: dict, audio: dict[str, str],

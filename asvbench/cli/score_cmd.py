@@ -79,7 +79,7 @@ def score(
                              pool_norm=pool_norm, allow_missing=allow_missing, trust_pickle=trust_pickle,
                              compute_metrics=not no_metrics, precision=precision, allow_duplicates=allow_duplicates,
                              fingerprint=save_result is not None and not no_metrics, benchmark=benchmark)
-    from asvbench.scoring._cohort import make_normaliser
+    from asvbench.scoring.cohort import make_normaliser
 
     normaliser = make_normaliser(norm, cohort, top_k, cohort_utt2spk, pool_norm, trust_pickle, norm_device)
     run = run_scoring(trials, embeddings, out=out, trials_format=trials_format, enroll_embeddings=enroll_embeddings,
@@ -92,14 +92,14 @@ def score(
     intervals = _intervals(ci_set, run, settings) if run.summary is not None else None
     if save_result is not None and run.summary is not None:
         from asvbench.report.save import parse_meta, save_summary_result
-        from asvbench.results import Coverage, is_partial
+        from asvbench.results import Coverage, is_partial, models_in_stores
 
         record = save_summary_result(save_result, run.summary, system=system, benchmark=run.benchmark, variant=variant,
                             scores=run.scores, labels=run.labels, trials_path=trials, scores_path=run.out,
                             trials_fingerprint=run.fingerprint,
                             normalization={"center": str(center) if center else None, "pool_norm": pool_norm,
                                            **(normaliser.settings() if normaliser else {"norm": "none"})},
-                            model=_models_of(embeddings, enroll_embeddings), command="asvbench score",
+                            model=models_in_stores(embeddings, enroll_embeddings), command="asvbench score",
                             breakdowns=[b.to_dict() for b in breakdowns], meta=parse_meta(meta, embeddings),
                             coverage=Coverage(scored=int(len(run.scores)), listed=len(run.trials)))
         _ci.add_to_record(save_result, record, intervals)
@@ -150,22 +150,6 @@ def _flat(summary) -> dict:
     from asvbench.results import flatten_metrics
 
     return flatten_metrics(summary.to_dict())
-
-
-def _models_of(*stores: Path | None) -> list:
-    """The models named in the manifests of native embedding stores (for result records)."""
-    from asvbench.io.embeddings import read_manifest
-    from asvbench.results import ModelInfo
-
-    models = []
-    for store in stores:
-        manifest = read_manifest(store) if store is not None and Path(store).is_dir() else None
-        if manifest and manifest.get("model"):
-            info = ModelInfo(name=str(manifest["model"]), checkpoint_sha256=manifest.get("checkpoint_sha256"),
-                             checkpoint=manifest.get("checkpoint"))
-            if info not in models:
-                models.append(info)
-    return models
 
 
 def register(app: typer.Typer) -> None:
