@@ -96,13 +96,6 @@ def DeviceOpt(*names: str, help: str) -> Any:  # noqa: N802 (used like typer.Opt
     return typer.Option(*names, callback=check_device, help=help)
 
 
-#: ``--meta KEY=VALUE`` of score / fuse: system metadata in the result record (asvbench.report.save.parse_meta)
-MetaOpt = Annotated[list[str] | None, typer.Option(
-    "--meta", help="System metadata for the result record, repeatable: KEY=VALUE (e.g. pretraining=CNCeleb, "
-                   "lm=true, params=14650000); params=auto / flops=auto count them from the model of an "
-                   "`extract` store (FLOPs of a 10 s input). `asvbench report --columns KEY` shows them.")]
-
-
 # --------------------------------------------------------------------------- result records (metrics / score / fuse)
 SaveResultOpt = Annotated[Path | None, typer.Option(
     "--save-result", help="Also write a result record (JSON) for `asvbench report` / `asvbench compare`.")]
@@ -113,6 +106,11 @@ VariantOpt = Annotated[str, typer.Option(
 BenchmarkOpt = Annotated[str | None, typer.Option(
     "--benchmark", help="Registered benchmark name (`asvbench trials list`) or custom:NAME; "
                         "default: identified from the trial list.")]
+#: ``--meta KEY=VALUE``: system metadata in the result record (asvbench.report.save.parse_meta)
+MetaOpt = Annotated[list[str] | None, typer.Option(
+    "--meta", help="System metadata for the result record, repeatable: KEY=VALUE (e.g. pretraining=CNCeleb, "
+                   "lm=true, params=14650000); with `score`, params=auto / flops=auto count them from the model "
+                   "of an `extract` store (FLOPs of a 10 s input). `asvbench report --columns KEY` shows them.")]
 
 
 # --------------------------------------------------------------------------- option blocks
@@ -153,6 +151,7 @@ class RecordOptions(OptionBlock):
     system: SystemOpt = None
     benchmark: BenchmarkOpt = None
     variant: VariantOpt = ""
+    meta: MetaOpt = None
 
 
 @dataclass(frozen=True)

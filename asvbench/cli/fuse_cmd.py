@@ -94,6 +94,9 @@ def fuse(
     from asvbench.cli import _validate
 
     _validate.benchmark(record.benchmark)
+    from asvbench.report.save import parse_meta
+
+    meta = parse_meta(record.meta)
     _validate.unit_interval("--rho", rho)
     if method == "nonlinear" and rho is None:
         from asvbench.fusion.methods import parse_rho_grid
@@ -112,7 +115,7 @@ def fuse(
                               adcf_costs=adcf_costs, tdcf_asv=tdcf_asv, by=tuple(by or ()),
                               enroll_maps=tuple(enroll_map or ()), ci=ci_set)
     run = run_fusion(inputs, settings, notify=lambda message: err_console.print(message, highlight=False))
-    _write_outputs(run, out_format=out_format, record=record)
+    _write_outputs(run, out_format=out_format, record=record, meta=meta)
     _ci.add_to_saved_record(record.save_result, run.intervals)
     _notes(run.result)
     if json_out:
@@ -127,7 +130,7 @@ def fuse(
         print_breakdowns(run.breakdowns)
 
 
-def _write_outputs(run, *, out_format: str, record: RecordOptions) -> None:
+def _write_outputs(run, *, out_format: str, record: RecordOptions, meta: dict) -> None:
     from asvbench._atomic import atomic_write_text
 
     data, out, report = run.data, run.inputs.out, run.inputs.report
@@ -145,7 +148,7 @@ def _write_outputs(run, *, out_format: str, record: RecordOptions) -> None:
 
         save_fusion_result(record.save_result, run.result, fused=run.fused, labels=data.labels, enroll=data.enroll,
                            test=data.test, system=record.system, benchmark=record.benchmark, variant=record.variant,
-                           trials_path=run.inputs.trials, scores_path=run.inputs.asv)
+                           trials_path=run.inputs.trials, scores_path=run.inputs.asv, meta=meta)
         err_console.print(f"wrote result record {record.save_result}", highlight=False)
 
 

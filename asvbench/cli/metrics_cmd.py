@@ -70,6 +70,9 @@ def metrics(
 
     _validate.metric_options(p_target=metric.p_target, c_miss=metric.c_miss, c_fa=metric.c_fa, bench=record.benchmark)
     claim_outputs({"--save-result": record.save_result}, {"SCORES": scores, "--protocol": protocol})
+    from asvbench.report.save import parse_meta
+
+    meta = parse_meta(record.meta)
     ci_set = interval.settings()
     if protocol is not None and ci_set is not None:
         from asvbench.errors import AsvbenchError
@@ -84,7 +87,7 @@ def metrics(
         # the CM definitions default to the ASVspoof 5 Track 1 package's, not to the ASV ones
         given = {name: getattr(metric, name) if _given(ctx, name) else None for name in ("eer_method", "c_miss", "c_fa")}
         _cm_metrics(scores, protocol, protocol_format=protocol_format, allow_missing=allow_missing,
-                    p_target=metric.p_target, **given, json_out=json_out, record=record,
+                    p_target=metric.p_target, **given, json_out=json_out, record=record, meta=meta,
                     asv_options={"--format": fmt != "auto", "--score-column": score_column is not None,
                                  "--label-column": label_column is not None, "--label-map": label_map is not None})
         return
@@ -111,7 +114,8 @@ def metrics(
         saved = save_summary_result(record.save_result, summary, system=record.system, benchmark=record.benchmark,
                                     variant=record.variant, scores=table.scores, labels=table.labels,
                                     scores_path=scores, enroll=table.enroll, test=table.test,
-                                    command="asvbench metrics", breakdowns=[b.to_dict() for b in breakdowns])
+                                    command="asvbench metrics", breakdowns=[b.to_dict() for b in breakdowns],
+                                    meta=meta)
         _ci.add_to_record(record.save_result, saved, intervals)
     if json_out:
         payload = _ci.add_to_json(summary.to_dict(), intervals)
@@ -162,7 +166,7 @@ def _check_no_cm_options(*, protocol_format: str, allow_missing: bool) -> None:
 
 def _cm_metrics(scores: Path, protocol: Path, *, protocol_format: str, allow_missing: bool, eer_method: str | None,
                 p_target: list[float] | None, c_miss: float | None, c_fa: float | None, json_out: bool,
-                record: RecordOptions, asv_options: dict[str, bool]) -> None:
+                record: RecordOptions, meta: dict, asv_options: dict[str, bool]) -> None:
     from asvbench.errors import AsvbenchError
     from asvbench.fusion.cm_eval import evaluate_cm
     from asvbench.metrics.cm import CM_C_FA, CM_C_MISS, CM_EER_METHOD, CM_P_BONA
@@ -184,7 +188,7 @@ def _cm_metrics(scores: Path, protocol: Path, *, protocol_format: str, allow_mis
         from asvbench.report.cm import save_cm_result
 
         save_cm_result(record.save_result, evaluation, system=record.system, benchmark=record.benchmark,
-                       variant=record.variant)
+                       variant=record.variant, meta=meta)
         err_console.print(f"wrote result record {record.save_result}", highlight=False)
     if json_out:
         print_json(evaluation.to_dict())

@@ -15,7 +15,6 @@ from asvbench.cli._options import (
     CiOptions,
     DeviceOpt,
     JsonOpt,
-    MetaOpt,
     MetricOptions,
     RecordOptions,
     choice,
@@ -52,13 +51,13 @@ def score(
     metric: MetricOptions,
     json_out: JsonOpt = False,
     record: RecordOptions,
-    meta: MetaOpt = None,
     by: ByOpt = None,
     interval: CiOptions,
 ) -> None:
     """Cosine-score TRIALS with EMBEDDINGS; write OUT and print the metrics."""
     eer_method, p_target, c_miss, c_fa = metric.eer_method, metric.p_target, metric.c_miss, metric.c_fa
     save_result, system, benchmark, variant = record.save_result, record.system, record.benchmark, record.variant
+    meta = record.meta
     from asvbench._outputs import claim_outputs
     from asvbench.cli import _validate
 

@@ -3,8 +3,9 @@ result record (``asvbench metrics CM_SCORES --protocol P``, ``--save-result``)."
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Group
 from rich.table import Table
@@ -64,7 +65,7 @@ def record_metrics(evaluation: CmEvaluation) -> dict:
 
 
 def save_cm_result(path: str | Path, evaluation: CmEvaluation, *, system: str | None, benchmark: str | None,
-                   variant: str = "") -> ResultRecord:
+                   variant: str = "", meta: Mapping[str, Any] | None = None) -> ResultRecord:
     """Write the result record of a CM evaluation (DET: bona fide vs spoof) atomically."""
     from asvbench.results import det_data_from_scores, make_record, save_result
 
@@ -76,6 +77,6 @@ def save_cm_result(path: str | Path, evaluation: CmEvaluation, *, system: str | 
     record = make_record(record_metrics(evaluation), system=system or Path(evaluation.scores_path).stem,
                          benchmark=benchmark, variant=variant, trials_path=evaluation.protocol_path,
                          scores_path=evaluation.scores_path, definitions=definitions, det=det,
-                         command="asvbench metrics --protocol")
+                         command="asvbench metrics --protocol", meta=meta)
     save_result(path, record)
     return record

@@ -149,6 +149,9 @@ def _model_cost_meta(keys: Sequence[str], store: str | Path | None) -> dict[str,
     from asvbench.errors import AsvbenchError
     from asvbench.report.model_cost import store_model_cost
 
+    if store is None:
+        raise AsvbenchError(f"--meta {keys[0]}=auto: only with `asvbench score` (it counts the model of the embedding "
+                            "store)", hint="give the number, e.g. --meta params=14650000")
     cost = store_model_cost(store)
     if cost is None:
         raise AsvbenchError(f"--meta {keys[0]}=auto: the embeddings do not name a model whose checkpoint is on disk",
