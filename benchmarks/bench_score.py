@@ -19,7 +19,12 @@ Vox1-E store's keys (generated once, cached under .bench/), scored by ``asvbench
 by the whole-list path of the same code (``ScoreSettings(stream=False)``), interleaved,
 ``--repeat`` rounds each; then ``asvbench metrics`` on the written scores.
 
-Usage: python benchmarks/bench_score.py [--quick] [--trials N [--repeat R] [--whole-baseline]]
+With ``--previous TREE`` (a checkout of an earlier revision, e.g. ``git worktree add /tmp/wt HEAD``)
+the large-list case is instead an A/B of ``asvbench score`` from this tree against that one
+(``PYTHONPATH``), rounds interleaved: wall, CPU (from ``wait4``, its score formatters included),
+peak RSS, and whether the score files are byte-identical.
+
+Usage: python benchmarks/bench_score.py [--quick] [--trials N [--repeat R] [--whole-baseline | --previous TREE]]
 """
 
 from __future__ import annotations
@@ -135,6 +140,51 @@ _WHOLE = ("import sys; from asvbench.scoring.pipeline import ScoreSettings, run_
           "run_scoring(sys.argv[1], sys.argv[2], out=sys.argv[3], settings=ScoreSettings(stream=False))")
 
 
+def _score_with_tree(tree, trials, store, out) -> tuple[float, float, float]:
+    """``asvbench score`` (metrics on) with ``PYTHONPATH=tree``: (wall s, CPU s of it and of the
+    children it waited for, i.e. its score formatters, peak RSS MB)."""
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, PYTHONPATH=str(tree))
+    start = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "asvbench", "score", "--trials", str(trials), "--embeddings",
+                             str(store), "--out", str(out)], env=env, cwd="/", stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"asvbench score from {tree} failed")
+    return time.perf_counter() - start, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024.0
+
+
+def bench_previous(n_trials: int, repeat: int, previous: str) -> None:
+    """The working tree against ``previous`` (a checkout, e.g. ``git worktree add /tmp/wt HEAD``),
+    rounds interleaved (the order alternates), outputs compared byte for byte."""
+    import os
+    import statistics
+    from pathlib import Path
+
+    store, _ = make_vox1e(WORK)
+    trials = make_large_trials(WORK, n_trials)
+    trees = {"now": Path(__file__).resolve().parent.parent, "previous": Path(previous).resolve()}
+    got: dict[str, list] = {name: [] for name in trees}
+    for r in range(repeat):
+        for name in (list(trees) if r % 2 == 0 else list(trees)[::-1]):
+            wall, cpu, rss = _score_with_tree(trees[name], trials, store, WORK / f"large_scores_{name}.tsv")
+            got[name].append((wall, cpu, rss))
+            print(f"  round {r + 1} {name}: wall {wall:.2f} s, CPU {cpu:.2f} s, peak RSS {rss:.0f} MB; "
+                  f"load average {os.getloadavg()[0]:.2f}")
+    for name, runs in got.items():
+        walls, cpus = [w for w, _, _ in runs], [c for _, c, _ in runs]
+        print(f"{name}: wall min {min(walls):.2f} / median {statistics.median(walls):.2f} s, CPU min {min(cpus):.2f} / "
+              f"median {statistics.median(cpus):.2f} s, peak RSS max {max(m for _, _, m in runs):.0f} MB")
+    same = _same_bytes(WORK / "large_scores_now.tsv", WORK / "large_scores_previous.tsv")
+    print(f"score files byte-identical: {same}")
+    for name in trees:
+        (WORK / f"large_scores_{name}.tsv").unlink()
+
+
 def bench_large(n_trials: int, repeat: int, whole: bool) -> None:
     import os
     import sys
@@ -248,8 +298,13 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="rounds of the large-list case")
     parser.add_argument("--whole-baseline", action="store_true",
                         help="large-list case: also run the whole-list path (interleaved) and compare the bytes")
+    parser.add_argument("--previous", metavar="TREE",
+                        help="large-list case: A/B of `score` against this checkout (PYTHONPATH), interleaved")
     args = parser.parse_args()
     WORK.mkdir(parents=True, exist_ok=True)
+    if args.trials and args.previous:
+        bench_previous(args.trials, args.repeat, args.previous)
+        return
     if args.trials:
         bench_large(args.trials, args.repeat, args.whole_baseline)
         return

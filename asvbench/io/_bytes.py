@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
 
 from asvbench.errors import AsvbenchError, at_line
 
@@ -154,24 +153,33 @@ def fixed_width(buf: np.ndarray, starts: np.ndarray, lengths: np.ndarray, width:
     """(n, width) uint8 rows ``buf[starts[i]:starts[i] + lengths[i]]``, zero-padded (cut at ``width``)."""
     if width <= 0 or not starts.shape[0]:
         return np.zeros((starts.shape[0], max(width, 0)), np.uint8)
-    # overlapping width-byte windows of the buffer, no copy; rows starting in the last
-    # width bytes come from a small zero-padded copy of the tail instead
+    # overlapping width-byte windows of the buffer, no copy, each one item of a width-byte void
+    # type (one gather copies whole rows: ~2.5x faster than a 2-D fancy index); rows starting in
+    # the last width bytes come from a small zero-padded copy of the tail instead
     n = buf.shape[0]
     tail_start = max(0, n - width)
     tail = np.zeros(2 * width, np.uint8)
     tail[: n - tail_start] = buf[tail_start:]
-    rows = np.empty((starts.shape[0], width), np.uint8)
     if n >= width:
-        windows = as_strided(buf, shape=(n - width + 1, width), strides=(1, 1), writeable=False)
-        rows[:] = windows[np.minimum(starts, n - width)]
+        rows = _windows(buf, width)[np.minimum(starts, n - width)].view(np.uint8).reshape(-1, width)
+    else:
+        rows = np.empty((starts.shape[0], width), np.uint8)
     near = np.flatnonzero(starts > n - width)
     if near.shape[0]:
-        tail_windows = as_strided(tail, shape=(width + 1, width), strides=(1, 1), writeable=False)
-        rows[near] = tail_windows[np.minimum(starts[near] - tail_start, width)]
-    keep = np.zeros((width + 1, width), np.uint8)
-    keep[np.tril_indices(width + 1, -1, width)] = 0xFF  # keep[k] = k leading 0xFF bytes
-    rows &= keep[np.minimum(lengths, width)]
+        rows[near] = _windows(tail, width)[np.minimum(starts[near] - tail_start, width)].view(np.uint8).reshape(-1, width)
+    if lengths.shape[0] and int(lengths.min()) < width:  # keys of exactly ``width`` bytes need no mask
+        keep = np.zeros((width + 1, width), np.uint8)
+        keep[np.tril_indices(width + 1, -1, width)] = 0xFF  # keep[k] = k leading 0xFF bytes
+        rows &= _windows(keep.ravel(), width)[np.minimum(lengths, width) * width].view(np.uint8).reshape(-1, width)
     return rows
+
+
+def _windows(buf: np.ndarray, width: int) -> np.ndarray:
+    """Every ``width``-byte window of the contiguous uint8 ``buf`` as one void item (read-only, no copy)."""
+    buf = np.ascontiguousarray(buf)
+    windows = np.ndarray(shape=(buf.shape[0] - width + 1,), dtype=np.dtype(f"V{width}"), buffer=buf, strides=(1,))
+    windows.flags.writeable = False
+    return windows
 
 
 _SEED = np.uint64(0x9E3779B97F4A7C15)

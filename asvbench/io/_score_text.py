@@ -18,6 +18,8 @@ import numpy as np
 
 #: below this many scores one process formats them all (a fork costs a few milliseconds)
 FORK_MIN_SCORES = 200_000
+#: below this many scores a child is not started for all of them either
+CHILD_ALL_MIN_SCORES = 50_000
 
 
 def repr_lines(values: np.ndarray) -> bytes:
@@ -37,16 +39,17 @@ class ScoreText:
         self._fd = fd
 
     @classmethod
-    def start(cls, scores: np.ndarray, *, parallel: bool | None = None) -> "ScoreText":
+    def start(cls, scores: np.ndarray, *, parallel: bool | None = None, all_in_child: bool = False) -> "ScoreText":
         """Start formatting: with ``parallel`` (default: Linux/macOS, >= 2 CPUs and at least
-        FORK_MIN_SCORES scores) a child process begins on the second half at once."""
+        FORK_MIN_SCORES scores) a child process begins on the second half at once, or on all
+        of them with ``all_in_child`` (for a caller that has other work to do meanwhile)."""
         scores = np.asarray(scores, dtype=np.float64)
         if parallel is None:
-            parallel = (scores.shape[0] >= FORK_MIN_SCORES and (os.cpu_count() or 1) >= 2
-                        and hasattr(os, "fork") and sys.platform != "win32")
+            parallel = (scores.shape[0] >= (CHILD_ALL_MIN_SCORES if all_in_child else FORK_MIN_SCORES)
+                        and (os.cpu_count() or 1) >= 2 and hasattr(os, "fork") and sys.platform != "win32")
         if not parallel:
             return cls(scores, scores.shape[0], None, None)
-        split = scores.shape[0] // 2
+        split = 0 if all_in_child else scores.shape[0] // 2
         read_fd, write_fd = os.pipe()
         try:
             pid = os.fork()

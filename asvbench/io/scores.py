@@ -371,11 +371,13 @@ def start_trial_scores(path: str | Path, trials: TrialIds, kept: np.ndarray, sco
     return partial(write_trial_scores, path, trials, kept, scores, labels, score_text=score_text)
 
 
-def write_trial_score_rows(handle, trials: TrialIds, kept: np.ndarray, scores: np.ndarray) -> None:
+def write_trial_score_rows(handle, trials: TrialIds, kept: np.ndarray, scores: np.ndarray,
+                           score_text: ScoreText | None = None) -> None:
     """:func:`write_score_rows` of the ``kept`` trials of a list read at the byte level (one chunk of
-    a streamed list): the same bytes as :func:`write_trial_scores`. Call from the main thread
-    while no other thread runs (the score texts may be formatted in a forked helper)."""
-    text = ScoreText.start(scores)
+    a streamed list): the same bytes as :func:`write_trial_scores`. Without ``score_text`` (the
+    lines of ``scores``, already started), call from the main thread while no other thread
+    runs (the score texts may be formatted in a forked helper)."""
+    text = score_text if score_text is not None else ScoreText.start(scores)
     try:
         lines = text.result()
     finally:

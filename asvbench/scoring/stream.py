@@ -3,9 +3,11 @@
 Each chunk of whole lines (:func:`asvbench.trials.chunks.iter_trial_chunks`) is parsed,
 looked up in the stores, scored, and its lines of the score file are written; only the
 scores (float64, 8 bytes a trial), the labels (1 byte) and which trials were kept (1 byte)
-stay, for the metrics. Every trial's score is computed exactly as for the whole list (dot
-products, norms and centring are per row), and the lines are written by the same code
-(:func:`asvbench.io.scores.write_trial_score_rows`), so the score file is byte-identical.
+stay, for the metrics. A chunk's lines are written once the next chunk is scored (a forked
+child formats its score texts meanwhile). Every trial's score is computed exactly as for the
+whole list (dot products, norms and centring are per row), and the lines are written by the
+same code (:func:`asvbench.io.scores.write_trial_score_rows`), so the score file is
+byte-identical.
 
 A list the chunked reader cannot take, a missing key without ``allow_missing``, or a
 repeated trial makes :func:`score_streamed` raise
@@ -23,7 +25,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from asvbench._atomic import atomic_open
-from asvbench.io.scores import write_trial_score_rows
+from asvbench.io._score_text import ScoreText
+from asvbench.io.scores import SCORE_HEADER, write_trial_score_rows
 from asvbench.scoring.cosine import score_trials
 from asvbench.trials.chunks import CHUNK_BYTES, LABEL_COLUMN, NotStreamable, iter_trial_chunks
 from asvbench.trials.fingerprint import FingerprintBuilder, TrialsFingerprint, fingerprint_trials
@@ -98,6 +101,47 @@ class _PairHashes:
         return bool((hashes[1:] == hashes[:-1]).any())
 
 
+class _PipelinedRows:
+    """Writes each chunk's score lines one chunk late: a forked child formats a chunk's score
+    texts (the longest single step) while this process parses and scores the next chunk.
+
+    The lines are the same bytes, in the same order, as writing each chunk at once;
+    :meth:`add` must be called from the main thread while no other thread runs (it forks).
+    """
+
+    def __init__(self, handle):
+        self._handle = handle
+        self._pending: tuple | None = None  # (trials, kept, scores, ScoreText) of the last chunk
+
+    def __enter__(self) -> "_PipelinedRows":
+        if self._handle is not None:
+            self._handle.write(SCORE_HEADER)
+        return self
+
+    def add(self, trials: Trials, kept: np.ndarray, scores: np.ndarray) -> None:
+        if self._handle is None:
+            return
+        text = ScoreText.start(scores, all_in_child=True)
+        try:
+            self.flush()
+        except BaseException:
+            text.close()
+            raise
+        self._pending = (trials, kept, scores, text)
+
+    def flush(self) -> None:
+        """Write the chunk held back (waits for its score texts)."""
+        if self._pending is not None:
+            trials, kept, scores, text = self._pending
+            self._pending = None
+            write_trial_score_rows(self._handle, trials, kept, scores, score_text=text)
+
+    def __exit__(self, *exc) -> None:
+        if self._pending is not None:  # abandoned by an error: reap the child, write nothing
+            self._pending[3].close()
+            self._pending = None
+
+
 def score_streamed(trials_path: str | Path, fmt: str, test_store, *, out: str | Path | None, enroll_store=None,
                    center: np.ndarray | None = None, pool_norm: str = "none", allow_missing: bool = False,
                    precision: str = "float32", chunk_bytes: int = CHUNK_BYTES, fingerprint: bool = False,
@@ -114,11 +158,8 @@ def score_streamed(trials_path: str | Path, fmt: str, test_store, *, out: str | 
     missing: dict[str, list[str]] = {}
     pairs = _PairHashes()
     prints = FingerprintBuilder(Path(trials_path), LABEL_COLUMN[fmt]) if fingerprint else None
-    with atomic_open(out, "wb") if out is not None else contextlib.nullcontext() as handle:
-        if handle is not None:
-            from asvbench.io.scores import SCORE_HEADER
-
-            handle.write(SCORE_HEADER)
+    with atomic_open(out, "wb") if out is not None else contextlib.nullcontext() as handle, \
+            _PipelinedRows(handle) as rows:
         for chunk in iter_trial_chunks(trials_path, fmt, chunk_bytes,
                                        on_bytes=prints.add_bytes if prints is not None else None):
             trials = chunk.trials
@@ -132,12 +173,12 @@ def score_streamed(trials_path: str | Path, fmt: str, test_store, *, out: str | 
                 missing.setdefault(what, []).extend(keys)
             if prints is not None:
                 prints.add_columns(chunk.columns, trials.labels)
-            if handle is not None:
-                write_trial_score_rows(handle, trials, scored.kept, scored.scores)  # main thread: may fork
+            rows.add(trials, scored.kept, scored.scores)  # main thread, no other thread running: may fork
             parts["scores"].append(scored.scores)
             parts["kept"].append(scored.kept)
             parts["labels"].append(trials.labels)
             del chunk, trials, scored
+        rows.flush()
         if pairs.any_repeated():
             raise NotStreamable("repeated trials")
         all_labels = np.concatenate(parts.pop("labels"))
