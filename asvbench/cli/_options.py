@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 
 import typer
 
+from asvbench.io.formats import TRIAL_FORMATS, TRIAL_LAYOUTS
 from asvbench.types import EER_METHODS
 
 
@@ -28,6 +29,20 @@ def choice(values: Iterable[str]) -> Any:
     ``Annotated[choice(NORM_METHODS), typer.Option("--norm", ...)]``.
     """
     return Literal[tuple(values)]  # type: ignore[valid-type]
+
+
+def trial_formats_help(formats: Iterable[str] = TRIAL_FORMATS) -> str:
+    """``voxceleb '1|0 enroll test', kaldi ...``: the trial-list formats ``formats`` and their lines, for the
+    help of a format choice (from :data:`~asvbench.io.formats.TRIAL_FORMATS`: a new format shows up in every
+    help)."""
+    return ", ".join(f"{name} {TRIAL_LAYOUTS[name]}" for name in formats if name != "auto")
+
+
+def trial_format_names(formats: Iterable[str] = TRIAL_FORMATS) -> str:
+    """``voxceleb, kaldi, ... or asvspoof5``: the names only, for the help of a trial-list path (whose help
+    must not spell 'a|b' values: it is no choice)."""
+    names = [name for name in formats if name != "auto"]
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
 
 
 EerMethodOpt = Annotated[

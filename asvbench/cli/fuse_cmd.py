@@ -18,10 +18,12 @@ from asvbench.cli._options import (
     JsonOpt,
     RecordOptions,
     choice,
+    trial_format_names,
+    trial_formats_help,
     with_option_blocks,
 )
 from asvbench.fusion.options import CM_SCORE_CHOICES, FUSION_METHODS, TDCF_ASV_SOURCES
-from asvbench.io.formats import KEY_STYLES, SASV_OUT_FORMATS, TRIAL_FORMATS
+from asvbench.io.formats import KEY_STYLES, SASV_OUT_FORMATS, SASV_TRIAL_FORMATS, TRIAL_FORMATS
 from asvbench.types import ADCF_COST_NAMES
 
 
@@ -36,8 +38,9 @@ def fuse(
                      "or a CM model name (e.g. aasist) to run on the test utterances of --trials (with --audio).")],
     method: Annotated[choice(FUSION_METHODS), typer.Option(
         "--method", help="product (DoubleRoc), sum (SASV 2022 Baseline1), llr-sum, nonlinear (ASVspoof 5).")],
-    trials: Annotated[Path | None, typer.Option("--trials", help="SASV protocol (ASVspoof 2019 4-column, ASVspoof5 TSV).")] = None,
-    trials_format: Annotated[choice(TRIAL_FORMATS), typer.Option("--trials-format", help="Trial-list format.")] = "auto",
+    trials: Annotated[Path | None, typer.Option("--trials", help=f"SASV protocol ({trial_format_names(SASV_TRIAL_FORMATS)}; see --trials-format).")] = None,
+    trials_format: Annotated[choice(TRIAL_FORMATS), typer.Option(
+        "--trials-format", help=f"Trial-list format (auto: detected): {trial_formats_help(SASV_TRIAL_FORMATS)}.")] = "auto",
     cm_model: Annotated[str | None, typer.Option(
         "--cm-model", help="Name of the CM that produced a --cm score file (recorded; default aasist).")] = None,
     cm_score: Annotated[choice(CM_SCORE_CHOICES), typer.Option(

@@ -18,6 +18,8 @@ from asvbench.cli._options import (
     MetricOptions,
     RecordOptions,
     choice,
+    trial_format_names,
+    trial_formats_help,
     with_option_blocks,
 )
 from asvbench.errors import AsvbenchError
@@ -30,10 +32,10 @@ from asvbench.scoring.options import NORM_METHODS, PRECISIONS
 @with_option_blocks
 def score(
     *,  # the option blocks below take no default of their own (see with_option_blocks)
-    trials: Annotated[Path, typer.Option("--trials", help="Trial list (VoxCeleb, Kaldi, CN-Celeb, ASVspoof, ASVspoof5).")],
+    trials: Annotated[Path, typer.Option("--trials", help=f"Trial list ({trial_format_names()}; see --trials-format).")],
     embeddings: Annotated[Path, typer.Option("--embeddings", help="Embedding store of the test side (and enrolment).")],
     out: Annotated[Path, typer.Option("--out", help="Where to write the score TSV (atomically).")],
-    trials_format: Annotated[choice(TRIAL_FORMATS), typer.Option("--trials-format", help="Trial-list format (auto: detected).")] = "auto",
+    trials_format: Annotated[choice(TRIAL_FORMATS), typer.Option("--trials-format", help=f"Trial-list format (auto: detected): {trial_formats_help()}.")] = "auto",
     enroll_embeddings: Annotated[Path | None, typer.Option("--enroll-embeddings", help="Separate enrolment store.")] = None,
     enroll_map: Annotated[list[Path] | None, typer.Option("--enroll-map", help="Enrolment map 'model utt1,utt2,...'; repeatable.")] = None,
     center: Annotated[Path | None, typer.Option("--center", help="Store (or .npy vector) whose mean is subtracted before cosine.")] = None,

@@ -9,7 +9,7 @@ import typer
 
 from asvbench.bench.specs import MAKE_FORMATS
 from asvbench.cli._common import err_console, handle_user_errors, out_console, print_json
-from asvbench.cli._options import choice
+from asvbench.cli._options import choice, trial_formats_help
 
 trials_app = typer.Typer(help="The registry of benchmark trial lists (Vox1-O/E/H, CN-Celeb, ASVspoof).",
                          no_args_is_help=True)
@@ -122,8 +122,7 @@ def make(
     per_spk: Annotated[int | None, typer.Option("--per-spk", help="Target trials drawn per speaker.")] = None,
     impostors: Annotated[int, typer.Option("--impostors", help="Non-target trials drawn per speaker.")] = 0,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the draws (same seed, same list).")] = 0,
-    fmt: Annotated[choice(MAKE_FORMATS), typer.Option("--format", help="voxceleb '1|0 enroll test', kaldi "
-                   "'enroll test target|nontarget', cnceleb 'enroll test 1|0'.")] = "voxceleb",
+    fmt: Annotated[choice(MAKE_FORMATS), typer.Option("--format", help=f"{trial_formats_help(MAKE_FORMATS)}.")] = "voxceleb",
 ) -> None:
     """Write a trial list for your own data: --all-pairs, or --per-spk N --impostors M --seed S."""
     from asvbench._outputs import claim_outputs

@@ -5,6 +5,14 @@ from __future__ import annotations
 
 #: trial-list formats (``--trials-format``; ``auto`` detects)
 TRIAL_FORMATS: tuple[str, ...] = ("auto", "voxceleb", "kaldi", "cnceleb", "asvspoof", "asvspoof5")
+#: the line of each trial-list format (help texts; asvbench.trials.read parses them)
+TRIAL_LAYOUTS: dict[str, str] = {
+    "voxceleb": "'1|0 enroll test'", "kaldi": "'enroll test target|nontarget'", "cnceleb": "'enroll test 1|0'",
+    "asvspoof": "'spk utt source key' (key: target, nontarget, spoof)",
+    "asvspoof5": "TSV with a header, or the Track 2 'spk file gender attack key'",
+}
+#: the trial-list formats with spoof trials: SASV protocols (``fuse --trials``; asvbench.labels.FORMAT_LABELS)
+SASV_TRIAL_FORMATS: tuple[str, ...] = ("asvspoof", "asvspoof5")
 #: score-file formats (``--format`` of ``metrics`` / ``det``; ``auto`` detects)
 SCORE_FORMATS: tuple[str, ...] = ("auto", "wespeaker", "sasv", "table")
 #: countermeasure protocol formats (``metrics --protocol-format``; ``auto`` detects); see io/cm_protocol.py
