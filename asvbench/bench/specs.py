@@ -38,6 +38,7 @@ def _vox(name: str, entry: str) -> BenchSpec:
 
 _CNC_MAP = ("enroll.map",)
 _LA = "ASVspoof2019.LA.asv"
+_A5 = "ASVspoof5"
 
 BENCH_SPECS: dict[str, BenchSpec] = {spec.name: spec for spec in (
     _vox("vox1-o", "vox1-o-cleaned"), _vox("vox1-o-original", "vox1-o-original"),
@@ -50,4 +51,9 @@ BENCH_SPECS: dict[str, BenchSpec] = {spec.name: spec for spec in (
               "stem", {"asvspoof2019-la-sasv-dev": (f"{_LA}.dev.female.trn.txt", f"{_LA}.dev.male.trn.txt"),
                        "asvspoof2019-la-sasv-eval": (f"{_LA}.eval.female.trn.txt", f"{_LA}.eval.male.trn.txt")},
               kind="sasv", about="ASVspoof2019 LA flac files (LA_D_*, LA_E_*) below --audio; needs --cm"),
+    BenchSpec("asvspoof5-sasv", {"average": ("asvspoof5-sasv-dev", "asvspoof5-sasv-eval")}, "stem",
+              {"asvspoof5-sasv-dev": (f"{_A5}.dev.track_2.enroll.tsv",),
+               "asvspoof5-sasv-eval": (f"{_A5}.eval.track_2.enroll.tsv",)},
+              kind="sasv", about="ASVspoof 5 flac files (D_*, E_*) below --audio; the Track 2 protocols "
+                                 "(ASVspoof5_protocols.tar.gz) in --trials-dir; needs --cm"),
 )}

@@ -10,6 +10,7 @@ name            line                                   used by
 ``cnceleb``     ``enroll test 1|0``                    CN-Celeb ``trials.lst`` (enrol ids = speaker models)
 ``asvspoof``    ``spk utt source key``                 ASVspoof 2019 LA ASV / SASV 2022 (key: target|nontarget|spoof)
 ``asvspoof5``   TSV with a header                      ASVspoof5 SASV protocols (speaker, file, label columns)
+``asvspoof5``   ``spk file gender attack key``         ASVspoof5 Track 2 ``*.track_2.trial.tsv`` (no header)
 ==============  =====================================  ==============================================
 
 A list read from a file carries its :attr:`Trials.fingerprint`, computed from the bytes read.
@@ -144,6 +145,8 @@ def detect_trials_format(text: str, path: str | Path) -> str:
             return "cnceleb"
     if len(fields) == 4 and lowered[3] in SASV_KEYS:
         return "asvspoof"
+    if _is_track2_line(line):
+        return "asvspoof5"
     raise AsvbenchError(
         f"cannot tell the trial-list format from its first line ({len(fields)} fields): {line!r}",
         where=at_line(path, no),
@@ -263,12 +266,25 @@ def _col(frame: pd.DataFrame, name: str) -> np.ndarray:
     return frame[name].to_numpy(dtype=object)
 
 
+#: the columns of the ASVspoof5 Track 2 trial protocols (ASVspoof5.{dev,eval}.track_2.trial.tsv), which have no
+#: header: TARGET_SPEAKER_ID FLAC_FILE_NAME TARGET_GENDER ATTACK_LABEL ASV_KEY (the database README)
+_TRACK2_COLUMNS = ["speaker", "filename", "gender", "source", "key"]
+
+
+def _is_track2_line(line: str) -> bool:
+    fields = line.split()
+    return len(fields) == 5 and fields[4].lower() in SASV_KEYS and fields[2].upper() in ("F", "M")
+
+
 def _read_asvspoof5(text: str, path: str | Path) -> Trials:
     import pandas as pd
 
-    sep = "\t" if "\t" in first_data_line(text)[1] else r"\s+"
+    first = first_data_line(text)[1]
+    sep = "\t" if "\t" in first else r"\s+"
+    headerless = _is_track2_line(first)
     try:
-        frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_filter=False)
+        frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_filter=False,
+                            header=None if headerless else "infer", names=_TRACK2_COLUMNS if headerless else None)
     except pd.errors.ParserError as exc:  # e.g. "Expected 3 fields in line 7, saw 4" (file line numbers)
         match = re.search(r"line (\d+), saw (\d+)", str(exc))
         if not match:
@@ -290,10 +306,13 @@ def _read_asvspoof5(text: str, path: str | Path) -> Trials:
     spk = pick("spk", "speaker", "enroll", "enrolment", "enrollment", "model", "spk_id")
     utt = pick("filename", "file", "utt", "utterance", "test", "flac_file_name")
     key = pick(*LABEL_HEADERS)
-    labels = parse_labels(frame[key], text, path, skiprows=1, spellings=SASV_KEYS)
+    header_lines = 0 if headerless else 1
+    labels = parse_labels(frame[key], text, path, skiprows=header_lines, spellings=SASV_KEYS)
     extra = {c: frame[c].to_numpy(object) for c in frame.columns if c not in (spk, utt, key)}
+    if headerless:
+        check_sasv_sources(extra["source"], labels, text, path)
     trials = Trials(_col(frame, spk), _col(frame, utt), labels, "asvspoof5", str(path), extra)
-    trials.line_of = _text_lines(text, 1)
+    trials.line_of = _text_lines(text, header_lines)
     return trials
 
 
