@@ -18,8 +18,6 @@ import numpy as np
 
 #: below this many scores one process formats them all (a fork costs a few milliseconds)
 FORK_MIN_SCORES = 200_000
-#: below this many scores a child is not started for all of them either
-CHILD_ALL_MIN_SCORES = 50_000
 
 
 def repr_lines(values: np.ndarray) -> bytes:
@@ -39,17 +37,16 @@ class ScoreText:
         self._fd = fd
 
     @classmethod
-    def start(cls, scores: np.ndarray, *, parallel: bool | None = None, all_in_child: bool = False) -> "ScoreText":
+    def start(cls, scores: np.ndarray, *, parallel: bool | None = None) -> "ScoreText":
         """Start formatting: with ``parallel`` (default: Linux/macOS, >= 2 CPUs and at least
-        FORK_MIN_SCORES scores) a child process begins on the second half at once, or on all
-        of them with ``all_in_child`` (for a caller that has other work to do meanwhile)."""
+        FORK_MIN_SCORES scores) a child process begins on the second half at once."""
         scores = np.asarray(scores, dtype=np.float64)
         if parallel is None:
-            parallel = (scores.shape[0] >= (CHILD_ALL_MIN_SCORES if all_in_child else FORK_MIN_SCORES)
-                        and (os.cpu_count() or 1) >= 2 and hasattr(os, "fork") and sys.platform != "win32")
+            parallel = (scores.shape[0] >= FORK_MIN_SCORES and (os.cpu_count() or 1) >= 2
+                        and hasattr(os, "fork") and sys.platform != "win32")
         if not parallel:
             return cls(scores, scores.shape[0], None, None)
-        split = 0 if all_in_child else scores.shape[0] // 2
+        split = scores.shape[0] // 2
         read_fd, write_fd = os.pipe()
         try:
             pid = os.fork()
@@ -101,3 +98,121 @@ class ScoreText:
         if self._pid is not None:
             os.waitpid(self._pid, 0)
             self._pid = None
+
+
+def _can_fork() -> bool:
+    return hasattr(os, "fork") and sys.platform != "win32" and (os.cpu_count() or 1) >= 2
+
+
+def _read_exact(fd: int, n: int) -> bytes | None:
+    """``n`` bytes from ``fd``, or None at an end of file before them."""
+    parts, left = [], n
+    while left:
+        part = os.read(fd, min(left, 1 << 22))
+        if not part:
+            return None
+        parts.append(part)
+        left -= len(part)
+    return b"".join(parts)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+class FormatterProcess:
+    """One forked child that formats the score texts of each array sent to it (a streamed list's
+    chunks), while this process goes on with the next chunk.
+
+    Forked once, early (from the main thread while no other thread runs): a child forked from
+    a large process per chunk makes every page this process writes meanwhile a copy-on-write
+    fault. One request at a time: :meth:`result` of a request before the next :meth:`submit`
+    (so neither side can block the other on a full pipe). If the child fails, the texts are
+    formatted here: the output never changes.
+    """
+
+    def __init__(self, pid: int, request_fd: int, reply_fd: int):
+        self._pid: int | None = pid
+        self._request_fd = request_fd
+        self._reply_fd = reply_fd
+        self._pending = False
+
+    @classmethod
+    def start(cls) -> "FormatterProcess | None":
+        """The child, or None where there is no fork or a single CPU (then format in place)."""
+        if not _can_fork():
+            return None
+        request_r, request_w = os.pipe()
+        reply_r, reply_w = os.pipe()
+        try:
+            pid = os.fork()
+        except OSError:
+            for fd in (request_r, request_w, reply_r, reply_w):
+                os.close(fd)
+            return None
+        if pid == 0:  # the child: serve requests until the request pipe closes, run no exit handlers
+            code = 1
+            try:
+                os.close(request_w)
+                os.close(reply_r)
+                _serve(request_r, reply_w)
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(request_r)
+        os.close(reply_w)
+        return cls(pid, request_w, reply_r)
+
+    def submit(self, scores: np.ndarray) -> None:
+        assert not self._pending, "result() of the previous request first"
+        self._pending = True
+        if self._pid is None:
+            return
+        data = np.ascontiguousarray(scores, dtype=np.float64).tobytes()
+        try:
+            _write_all(self._request_fd, len(data).to_bytes(8, "little"))
+            _write_all(self._request_fd, data)
+        except OSError:  # the child is gone: format here from now on
+            self._stop()
+
+    def result(self, scores: np.ndarray) -> bytes:
+        """The lines of ``scores`` (the array given to the last :meth:`submit`)."""
+        assert self._pending
+        self._pending = False
+        text = self._receive() if self._pid is not None else None
+        if text is None or text.count(b"\n") != scores.shape[0]:
+            self._stop()
+            return repr_lines(scores)
+        return text
+
+    def _receive(self) -> bytes | None:
+        try:
+            size = _read_exact(self._reply_fd, 8)
+            return _read_exact(self._reply_fd, int.from_bytes(size, "little")) if size is not None else None
+        except OSError:
+            return None
+
+    def _stop(self) -> None:
+        for fd in (self._request_fd, self._reply_fd):
+            if fd >= 0:
+                os.close(fd)
+        self._request_fd = self._reply_fd = -1
+        if self._pid is not None:
+            os.waitpid(self._pid, 0)
+            self._pid = None
+
+    def close(self) -> None:
+        """End the child (closing its request pipe ends it) and reap it."""
+        self._stop()
+
+
+def _serve(request_fd: int, reply_fd: int) -> None:
+    while (size := _read_exact(request_fd, 8)) is not None:
+        data = _read_exact(request_fd, int.from_bytes(size, "little"))
+        if data is None:
+            return
+        text = repr_lines(np.frombuffer(data, np.float64))
+        _write_all(reply_fd, len(text).to_bytes(8, "little"))
+        _write_all(reply_fd, text)

@@ -372,16 +372,17 @@ def start_trial_scores(path: str | Path, trials: TrialIds, kept: np.ndarray, sco
 
 
 def write_trial_score_rows(handle, trials: TrialIds, kept: np.ndarray, scores: np.ndarray,
-                           score_text: ScoreText | None = None) -> None:
+                           lines: bytes | None = None) -> None:
     """:func:`write_score_rows` of the ``kept`` trials of a list read at the byte level (one chunk of
-    a streamed list): the same bytes as :func:`write_trial_scores`. Without ``score_text`` (the
-    lines of ``scores``, already started), call from the main thread while no other thread
-    runs (the score texts may be formatted in a forked helper)."""
-    text = score_text if score_text is not None else ScoreText.start(scores)
-    try:
-        lines = text.result()
-    finally:
-        text.close()
+    a streamed list): the same bytes as :func:`write_trial_scores`. ``lines``: the score lines of
+    ``scores`` when already formatted; without them, call from the main thread while no other
+    thread runs (the score texts may be formatted in a forked helper)."""
+    if lines is None:
+        text = ScoreText.start(scores)
+        try:
+            lines = text.result()
+        finally:
+            text.close()
     rows = np.flatnonzero(kept)
     enroll, test = trials.key_bytes["enroll"], trials.key_bytes["test"]
     write_score_rows(handle, enroll.take(rows), test.take(rows), lines, trials.labels[kept])

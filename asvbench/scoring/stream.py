@@ -4,7 +4,7 @@ Each chunk of whole lines (:func:`asvbench.trials.chunks.iter_trial_chunks`) is 
 looked up in the stores, scored, and its lines of the score file are written; only the
 scores (float64, 8 bytes a trial), the labels (1 byte) and which trials were kept (1 byte)
 stay, for the metrics. A chunk's lines are written once the next chunk is scored (a forked
-child formats its score texts meanwhile). Every trial's score is computed exactly as for the
+child, started once, formats its score texts meanwhile). Every trial's score is computed exactly as for the
 whole list (dot products, norms and centring are per row), and the lines are written by the
 same code (:func:`asvbench.io.scores.write_trial_score_rows`), so the score file is
 byte-identical.
@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from asvbench._atomic import atomic_open
-from asvbench.io._score_text import ScoreText
+from asvbench.io._score_text import FormatterProcess
 from asvbench.io.scores import SCORE_HEADER, write_trial_score_rows
 from asvbench.scoring.cosine import score_trials
 from asvbench.trials.chunks import CHUNK_BYTES, LABEL_COLUMN, NotStreamable, iter_trial_chunks
@@ -102,44 +102,47 @@ class _PairHashes:
 
 
 class _PipelinedRows:
-    """Writes each chunk's score lines one chunk late: a forked child formats a chunk's score
-    texts (the longest single step) while this process parses and scores the next chunk.
+    """Writes each chunk's score lines one chunk late: a forked child (forked once, here, from
+    the main thread before any scoring thread starts) formats a chunk's score texts, the
+    longest single step, while this process parses and scores the next chunk.
 
-    The lines are the same bytes, in the same order, as writing each chunk at once;
-    :meth:`add` must be called from the main thread while no other thread runs (it forks).
+    The lines are the same bytes, in the same order, as writing each chunk at once. Without a
+    child (no fork, one CPU) each chunk is written at once, as before.
     """
 
     def __init__(self, handle):
         self._handle = handle
-        self._pending: tuple | None = None  # (trials, kept, scores, ScoreText) of the last chunk
+        self._formatter: FormatterProcess | None = None
+        self._pending: tuple | None = None  # (trials, kept, scores) of the chunk held back
 
     def __enter__(self) -> "_PipelinedRows":
         if self._handle is not None:
             self._handle.write(SCORE_HEADER)
+            self._formatter = FormatterProcess.start()
         return self
 
     def add(self, trials: Trials, kept: np.ndarray, scores: np.ndarray) -> None:
         if self._handle is None:
             return
-        text = ScoreText.start(scores, all_in_child=True)
-        try:
-            self.flush()
-        except BaseException:
-            text.close()
-            raise
-        self._pending = (trials, kept, scores, text)
+        if self._formatter is None:
+            write_trial_score_rows(self._handle, trials, kept, scores)  # main thread, no other thread: may fork
+            return
+        self.flush()
+        self._formatter.submit(scores)
+        self._pending = (trials, kept, scores)
 
     def flush(self) -> None:
         """Write the chunk held back (waits for its score texts)."""
         if self._pending is not None:
-            trials, kept, scores, text = self._pending
+            trials, kept, scores = self._pending
             self._pending = None
-            write_trial_score_rows(self._handle, trials, kept, scores, score_text=text)
+            lines = self._formatter.result(scores)  # type: ignore[union-attr]
+            write_trial_score_rows(self._handle, trials, kept, scores, lines=lines)
 
     def __exit__(self, *exc) -> None:
-        if self._pending is not None:  # abandoned by an error: reap the child, write nothing
-            self._pending[3].close()
-            self._pending = None
+        self._pending = None  # abandoned by an error: nothing more is written
+        if self._formatter is not None:
+            self._formatter.close()
 
 
 def score_streamed(trials_path: str | Path, fmt: str, test_store, *, out: str | Path | None, enroll_store=None,
@@ -173,7 +176,7 @@ def score_streamed(trials_path: str | Path, fmt: str, test_store, *, out: str | 
                 missing.setdefault(what, []).extend(keys)
             if prints is not None:
                 prints.add_columns(chunk.columns, trials.labels)
-            rows.add(trials, scored.kept, scored.scores)  # main thread, no other thread running: may fork
+            rows.add(trials, scored.kept, scored.scores)
             parts["scores"].append(scored.scores)
             parts["kept"].append(scored.kept)
             parts["labels"].append(trials.labels)

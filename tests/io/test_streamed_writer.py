@@ -2,20 +2,25 @@
 
 * :func:`fixed_width` (one void-item gather per row, the mask skipped for full-width keys)
   against a slice-and-pad loop;
-* :class:`ScoreText` with ``all_in_child`` against ``repr`` of each score, including negative
-  zero, the largest and smallest magnitudes and values at the 17th significant digit;
+* :class:`FormatterProcess` (a child formatting one array after another) against ``repr`` of
+  each score, including negative zero, the largest and smallest magnitudes, infinities and
+  values at the 17th significant digit, and when its child dies;
 * the streamed ``score`` (each chunk's lines written one chunk late, formatted by a child)
   against the same list written in one piece by the whole-list writer.
 """
 
 from __future__ import annotations
 
+import os
+import signal
+
 import numpy as np
-from hypothesis import given, settings
+import pytest
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from asvbench.io._bytes import fixed_width
-from asvbench.io._score_text import ScoreText
+from asvbench.io._score_text import FormatterProcess
 
 
 def plain_fixed_width(raw: bytes, starts, lengths, width: int) -> np.ndarray:
@@ -50,23 +55,50 @@ def _edge_scores() -> np.ndarray:
                      0.30000000000000004, float(np.float32(0.1)), 123456.78901234567, np.inf, -np.inf])
 
 
-@settings(max_examples=30, deadline=None)
-@given(st.lists(st.floats(allow_nan=False, width=64), min_size=0, max_size=50))
-def test_all_in_child_text_is_repr_of_each_score(values):
-    scores = np.concatenate([_edge_scores(), np.array(values, dtype=np.float64)])
-    expected = "".join(repr(float(v)) + "\n" for v in scores).encode("ascii")  # float.__repr__, one by one
-    assert ScoreText.start(scores, parallel=True, all_in_child=True).result() == expected
+def _repr_text(scores) -> bytes:
+    return "".join(repr(float(v)) + "\n" for v in scores).encode("ascii")  # float.__repr__, one by one
 
 
-def test_all_in_child_below_threshold_formats_here_with_the_same_text():
+@pytest.fixture
+def formatter():
+    started = FormatterProcess.start()
+    if started is None:
+        pytest.skip("no fork or a single CPU: the formatter child is not used here")
+    yield started
+    started.close()
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.lists(st.floats(allow_nan=False, width=64), max_size=40), min_size=1, max_size=4))
+def test_formatter_child_texts_are_repr_of_each_score(formatter, batches):
+    for values in [_edge_scores().tolist(), *batches]:  # one request after another, some empty
+        scores = np.array(values, dtype=np.float64)
+        formatter.submit(scores)
+        assert formatter.result(scores) == _repr_text(scores)
+
+
+def test_formatter_large_request_through_the_pipes(formatter):
+    scores = np.random.default_rng(3).standard_normal(300_000) * 10.0 ** np.arange(-6, 6).repeat(25_000)
+    formatter.submit(scores)
+    assert formatter.result(scores) == _repr_text(scores)
+
+
+def test_formatter_child_killed_the_texts_are_formatted_here(formatter):
     scores = _edge_scores()
-    text = ScoreText.start(scores, all_in_child=True)  # 22 scores: below CHILD_ALL_MIN_SCORES, no child
-    assert text._pid is None
-    assert text.result().split(b"\n")[:3] == [b"-0.0", b"0.0", b"1.0"]
+    os.kill(formatter._pid, signal.SIGKILL)
+    formatter.submit(scores)
+    assert formatter.result(scores) == _repr_text(scores)
+    assert formatter._pid is None  # reaped; later requests are formatted here too
+    formatter.submit(scores[:3])
+    assert formatter.result(scores[:3]) == b"-0.0\n0.0\n1.0\n"
 
 
-def test_all_in_child_close_reaps_the_child_without_its_result():
-    text = ScoreText.start(np.linspace(-1, 1, 100_000), parallel=True, all_in_child=True)
-    assert text._pid is not None
-    text.close()
-    assert text._pid is None and text._fd is None
+def test_formatter_close_with_a_request_pending_reaps_the_child():
+    started = FormatterProcess.start()
+    if started is None:
+        pytest.skip("no fork or a single CPU: the formatter child is not used here")
+    pid = started._pid
+    started.submit(np.linspace(-1, 1, 200_000))
+    started.close()
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)  # already reaped

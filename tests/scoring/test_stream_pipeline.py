@@ -17,11 +17,14 @@ from asvbench.types import Label
 T, N = Label.TARGET, Label.NONTARGET
 
 
-@pytest.fixture
-def child_for_every_chunk(monkeypatch):
-    import asvbench.io._score_text as score_text
+@pytest.fixture(params=["child", "in place"])
+def formatter_or_not(request, monkeypatch):
+    """Score texts from the formatter child, or (no fork, one CPU) formatted as each chunk comes."""
+    if request.param == "in place":
+        import asvbench.scoring.stream as stream
 
-    monkeypatch.setattr(score_text, "CHILD_ALL_MIN_SCORES", 1)
+        monkeypatch.setattr(stream.FormatterProcess, "start", classmethod(lambda cls: None))
+    return request.param
 
 
 def _no_child_left() -> bool:
@@ -47,7 +50,7 @@ def _case(tmp_path, n_trials: int, missing_every: int = 0):
 
 @pytest.mark.parametrize("chunk_bytes", [1, 300, 5_000, 1 << 20])  # every line its own chunk .. one chunk
 @pytest.mark.parametrize("missing_every", [0, 7])
-def test_pipelined_chunks_write_the_whole_list_bytes(tmp_path, child_for_every_chunk, chunk_bytes, missing_every):
+def test_pipelined_chunks_write_the_whole_list_bytes(tmp_path, formatter_or_not, chunk_bytes, missing_every):
     trials, store = _case(tmp_path, 300, missing_every)
     options = {"allow_missing": bool(missing_every)}
     whole = run_scoring(trials, store, out=tmp_path / "whole.tsv", settings=ScoreSettings(stream=False, **options))
@@ -60,7 +63,7 @@ def test_pipelined_chunks_write_the_whole_list_bytes(tmp_path, child_for_every_c
     assert _no_child_left()
 
 
-def test_a_failure_with_a_chunk_held_back_leaves_no_output_and_no_child(tmp_path, child_for_every_chunk):
+def test_a_failure_with_a_chunk_held_back_leaves_no_output_and_no_child(tmp_path, formatter_or_not):
     # missing keys in a later chunk, not allowed: the whole-list path reports them after the
     # streamed run gave up with the previous chunk's lines still held back
     trials, store = _case(tmp_path, 200, missing_every=150)
