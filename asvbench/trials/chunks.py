@@ -88,7 +88,7 @@ def iter_trial_chunks(path: str | Path, fmt: str, chunk_bytes: int = CHUNK_BYTES
                 piece, carry = data, b""
             if on_bytes is not None:
                 on_bytes(piece)
-            if piece.strip():
+            if piece and not piece.isspace():  # bytes.strip() would copy the chunk
                 chunk = _parse_chunk(piece, path, fmt)
                 n_trials += len(chunk)
                 yield chunk
