@@ -24,13 +24,12 @@ import shlex
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
+from asvbench._choices import check_choice
 from asvbench.bench.lists import BenchList, Needs, list_needs, resolve_lists
-from asvbench.bench.specs import ENROLL_MODES
+from asvbench.bench.specs import BENCH_NORMS, CENTERS, ENROLL_MODES
 from asvbench.errors import AsvbenchError
 
 RUN_SCHEMA = "asvbench.bench-run/1"
-NORMS: tuple[str, ...] = ("asnorm", "snorm", "znorm", "tnorm")
-CENTERS: tuple[str, ...] = ("none", "cohort")
 
 
 @dataclass(frozen=True)
@@ -66,12 +65,9 @@ class BenchConfig:
     progress: bool = False
 
     def validate(self) -> None:
-        if self.enroll_mode not in ENROLL_MODES:
-            raise AsvbenchError(f"unknown --enroll-mode {self.enroll_mode!r}", hint=f"choose: {', '.join(ENROLL_MODES)}")
-        if self.norm not in NORMS:
-            raise AsvbenchError(f"unknown --norm {self.norm!r}", hint=f"choose: {', '.join(NORMS)}")
-        if self.center not in CENTERS:
-            raise AsvbenchError(f"unknown --center {self.center!r}", hint=f"choose: {', '.join(CENTERS)}")
+        check_choice(self.enroll_mode, ENROLL_MODES, "--enroll-mode")
+        check_choice(self.norm, BENCH_NORMS, "--norm")
+        check_choice(self.center, CENTERS, "--center")
         if self.cohort_audio is None and (self.cohort_utt2spk is not None or self.center == "cohort"):
             raise AsvbenchError("--cohort-utt2spk and --center cohort need --cohort-audio",
                                 hint="give --cohort-audio DIR, or drop them")

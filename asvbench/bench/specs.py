@@ -9,7 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from asvbench.scoring.options import NORM_METHODS
+
 ENROLL_MODES: tuple[str, ...] = ("average", "concat")
+#: score normalisations a benchmark applies with its cohort (the scorer's, less "none": no cohort, no norm)
+BENCH_NORMS: tuple[str, ...] = tuple(m for m in NORM_METHODS if m != "none")
+#: centring of the embeddings before the cosine: none, or the cohort's mean
+CENTERS: tuple[str, ...] = ("none", "cohort")
 #: formats ``trials make`` writes (each one ``read_trials`` detects), and its two ways of pairing
 MAKE_FORMATS: tuple[str, ...] = ("voxceleb", "kaldi", "cnceleb")
 MAKE_MODES: tuple[str, ...] = ("all-pairs", "sampled")

@@ -7,9 +7,11 @@ from typing import Annotated
 
 import typer
 
-from asvbench.bench.specs import BENCH_SPECS, ENROLL_MODES
+from asvbench.bench.specs import BENCH_NORMS, BENCH_SPECS, CENTERS, ENROLL_MODES
 from asvbench.cli._common import err_console, handle_user_errors, print_json
 from asvbench.cli._options import DeviceOpt, choice
+from asvbench.fusion.options import FUSION_METHODS
+from asvbench.io.formats import KEY_STYLES
 
 HELP = f"""Run benchmark NAME end to end: extract the utterances its lists use, score every list, write result
 records, one table (RUN_DIR/table.md) and RUN_DIR/run.json (the command line of every stage).
@@ -35,15 +37,15 @@ def bench(
                                                           "('model utt1,utt2,...'); repeatable.")] = None,
     enroll_mode: Annotated[choice(ENROLL_MODES), typer.Option("--enroll-mode", help="Multi-utterance enrolment: "
                            "average of the embeddings, or embedding of the concatenated audio.")] = "average",
-    key_style: Annotated[choice(("stem", "relpath", "relpath-ext")) | None, typer.Option(
+    key_style: Annotated[choice(KEY_STYLES) | None, typer.Option(
         "--key-style", help="How audio paths become keys (default: the benchmark's; yours: relpath).")] = None,
     cohort_audio: Annotated[Path | None, typer.Option("--cohort-audio", help="Cohort audio: AS-norm with it.")] = None,
     cohort_utt2spk: Annotated[Path | None, typer.Option("--cohort-utt2spk", help="Average the cohort per speaker.")] = None,
     utt2spk: Annotated[Path | None, typer.Option("--utt2spk", help="Speakers of --audio (cohort leakage check).")] = None,
-    norm: Annotated[choice(("asnorm", "snorm", "znorm", "tnorm")), typer.Option("--norm", help="Score "
+    norm: Annotated[choice(BENCH_NORMS), typer.Option("--norm", help="Score "
                     "normalisation with --cohort-audio.")] = "asnorm",
     top_k: Annotated[int, typer.Option("--top-k", help="Cohort entries per side (asnorm).")] = 300,
-    center: Annotated[choice(("none", "cohort")), typer.Option("--center", help="Subtract the cohort mean "
+    center: Annotated[choice(CENTERS), typer.Option("--center", help="Subtract the cohort mean "
                       "before cosine (cohort) or not.")] = "none",
     allow_missing: Annotated[bool, typer.Option("--allow-missing", help="Score the trials whose audio is there "
                              "(say how many are not).")] = False,
@@ -54,7 +56,7 @@ def bench(
     cm: Annotated[str | None, typer.Option("--cm", help="SASV benchmarks: countermeasure model (e.g. aasist), run "
                   "on the lists' test audio and fused with the ASV scores.")] = None,
     cm_checkpoint: Annotated[Path | None, typer.Option("--cm-checkpoint", help="The countermeasure's checkpoint.")] = None,
-    fusion: Annotated[choice(("product", "sum", "llr-sum", "nonlinear")), typer.Option(
+    fusion: Annotated[choice(FUSION_METHODS), typer.Option(
         "--fusion", help="SASV fusion of ASV and CM scores.")] = "product",
     batch_size: Annotated[int, typer.Option("--batch-size", help="Extraction batch size.")] = 16,
     device: Annotated[str, DeviceOpt("--device", help="cpu or cuda (cuda:K).")] = "cpu",
@@ -99,7 +101,7 @@ def enroll_concat(
     audio: Annotated[Path, typer.Option("--audio", help="wav.scp / folder / list of the enrolment utterances.")],
     sample_rate: Annotated[int, typer.Option("--sample-rate", help="The model's sample rate.")],
     out: Annotated[Path, typer.Option("--out", help="Folder for MODEL.wav files and wav.scp.")],
-    key_style: Annotated[choice(("stem", "relpath", "relpath-ext")), typer.Option("--key-style", help="Keys of a "
+    key_style: Annotated[choice(KEY_STYLES), typer.Option("--key-style", help="Keys of a "
                          "folder or list (a wav.scp gives them).")] = "relpath",
     allow_missing: Annotated[bool, typer.Option("--allow-missing", help="Concatenate what is there.")] = False,
 ) -> None:
