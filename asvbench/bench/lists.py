@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from asvbench._choices import check_choice
 from asvbench.bench.specs import BENCH_SPECS
 from asvbench.errors import AsvbenchError
 
@@ -41,10 +42,8 @@ def resolve_lists(name: str, trials: tuple[Path, ...], trials_dir: Path | None, 
                                 hint="drop --trials (give --trials-dir), or choose another NAME")
         return [BenchList(_label(p, trials), Path(p), f"custom:{name}/{_label(p, trials)}", tuple(enroll_maps))
                 for p in trials], None, "asv"
-    spec = BENCH_SPECS.get(name)
-    if spec is None:
-        raise AsvbenchError(f"unknown benchmark {name!r}",
-                            hint=f"registered: {', '.join(BENCH_SPECS)}; or give your own lists with --trials FILE")
+    spec = BENCH_SPECS[check_choice(name, BENCH_SPECS, "benchmark", hint=f"registered: {', '.join(BENCH_SPECS)}; "
+                                                                           "or give your own lists with --trials FILE")]
     if trials_dir is None:
         raise AsvbenchError(f"benchmark {name} needs its trial lists: give --trials-dir DIR",
                             hint=f"get them with: asvbench trials fetch {spec.lists_for(enroll_mode)[0]} --to DIR")

@@ -11,6 +11,7 @@ from asvbench._atomic import staged_command
 from asvbench.cli._common import err_console, handle_user_errors, out_console
 from asvbench.cli._options import choice
 from asvbench.report.formats import FORMATS, PAPER_LAYOUTS, PAPER_SCALES
+from asvbench.stats.options import CI_STYLES
 
 _SUFFIX_FORMATS = {".md": "markdown", ".markdown": "markdown", ".tex": "latex", ".csv": "csv", ".html": "html",
                    ".htm": "html", ".json": "json", ".txt": "rich"}
@@ -40,7 +41,7 @@ def report(
                                             "records carry (written with --by), one table each, after the "
                                             "results table (json: one object with 'results' and "
                                             "'breakdowns').")] = False,
-    ci_style: Annotated[choice(("bracket", "pm", "none")), typer.Option(
+    ci_style: Annotated[choice((*CI_STYLES, "none")), typer.Option(
         "--ci-style", help="Confidence intervals of records saved with --ci: bracket (1.23 [1.15, 1.31]), "
                            "pm (1.23 ± 0.08: the larger half-width) or none.")] = "bracket",
     columns: Annotated[str | None, typer.Option("--columns", help="Paper table: metadata columns, comma-separated "

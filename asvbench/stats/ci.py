@@ -26,11 +26,11 @@ from asvbench.metrics.bootstrap import (
     percentile_interval,
     sasv_replicates,
 )
+from asvbench.stats.options import CI_STYLES
 from asvbench.stats.units import Units, check_units, derive_units
 from asvbench.types import Label
 
 DEFAULT_LEVEL = 95.0
-CI_STYLES: tuple[str, ...] = ("bracket", "pm")
 #: minCllr needs a PAV (a convex hull) per replicate: above this many trials it gets only the first
 #: MIN_CLLR_REPS_LARGE replicates (same resamples as the others' first ones), stated in the output
 MIN_CLLR_FULL_TRIALS = 100_000
