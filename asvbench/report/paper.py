@@ -16,7 +16,7 @@ from typing import Any
 
 from asvbench.errors import AsvbenchError
 from asvbench.metrics.declarations import declaration
-from asvbench.report.tables import ResultTable, build_table, column_groups, metric_spec
+from asvbench.report.tables import LATEX_SPECIAL, ResultTable, build_table, column_groups, metric_spec, tex_escape
 from asvbench.results import ResultRecord
 
 PAPER_FORMATS: tuple[str, ...] = ("markdown", "latex")
@@ -418,9 +418,7 @@ def _markdown(table: PaperTable, options: PaperOptions | None) -> str:
     return "\n".join(lines) + "\n"
 
 
-_LATEX_SPECIAL = {"&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{", "}": r"\}",
-                  "~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "\\": r"\textbackslash{}",
-                  "–": "--", "±": r"$\pm$", MIXED_MARK: r"$^\dagger$",
+_LATEX_SPECIAL = {**LATEX_SPECIAL, "–": "--", "±": r"$\pm$", MIXED_MARK: r"$^\dagger$",
                   # a row starting with "[" after the previous row's \\ would be read as its optional argument
                   "[": "{[}", "]": "{]}"}
 
@@ -428,7 +426,7 @@ _LATEX_SPECIAL = {"&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{
 def _tex(value: Any) -> str:
     if isinstance(value, bool):
         return r"$\surd$" if value else r"$\times$"
-    return "".join(_LATEX_SPECIAL.get(ch, ch) for ch in _plain(value))
+    return tex_escape(_plain(value), _LATEX_SPECIAL)
 
 
 def render_paper_latex(tables: Sequence[PaperTable], options: PaperOptions | None = None) -> str:

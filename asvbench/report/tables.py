@@ -279,12 +279,15 @@ def render_markdown(table: ResultTable) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-_LATEX_SPECIAL = {"&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{", "}": r"\}",
-                  "~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "\\": r"\textbackslash{}"}
+#: LaTeX's special characters and what stands for each in text
+LATEX_SPECIAL = {"&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{", "}": r"\}",
+                 "~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "\\": r"\textbackslash{}"}
 
 
-def _tex(text: str) -> str:
-    return "".join(_LATEX_SPECIAL.get(ch, ch) for ch in text)
+def tex_escape(text: str, special: dict[str, str] = LATEX_SPECIAL) -> str:
+    """``text`` with each character of ``special`` replaced (``special`` extends :data:`LATEX_SPECIAL`)."""
+    return "".join(special.get(ch, ch) for ch in text)
+
 
 
 def column_groups(table: ResultTable) -> list[tuple[str, int]]:
@@ -307,19 +310,19 @@ def render_latex(table: ResultTable) -> str:
     out.append(r"\begin{tabular}{l" + "r" * n + "}")
     out.append(r"\toprule")
     groups = column_groups(table)
-    out.append(" & ".join([""] + [rf"\multicolumn{{{k}}}{{c}}{{{_tex(t)}}}" for t, k in groups]) + r" \\")
+    out.append(" & ".join([""] + [rf"\multicolumn{{{k}}}{{c}}{{{tex_escape(t)}}}" for t, k in groups]) + r" \\")
     start = 2
     rules = []
     for _, k in groups:
         rules.append(rf"\cmidrule(lr){{{start}-{start + k - 1}}}")
         start += k
     out.append(" ".join(rules))
-    out.append(" & ".join(["System"] + [_tex(c.metric.label) for c in table.columns]) + r" \\")
+    out.append(" & ".join(["System"] + [tex_escape(c.metric.label) for c in table.columns]) + r" \\")
     out.append(r"\midrule")
     for i, row in enumerate(table.rows):
         cells = [rf"\textbf{{{table.cell(i, j)}}}" if table.is_best(i, j) else table.cell(i, j)
                  for j in range(n)]
-        out.append(" & ".join([_tex(row.label)] + cells) + r" \\")
+        out.append(" & ".join([tex_escape(row.label)] + cells) + r" \\")
     out.append(r"\bottomrule")
     out.append(r"\end{tabular}")
     return "\n".join(out) + "\n"
