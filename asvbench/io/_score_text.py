@@ -42,8 +42,7 @@ class ScoreText:
         FORK_MIN_SCORES scores) a child process begins on the second half at once."""
         scores = np.asarray(scores, dtype=np.float64)
         if parallel is None:
-            parallel = (scores.shape[0] >= FORK_MIN_SCORES and (os.cpu_count() or 1) >= 2
-                        and hasattr(os, "fork") and sys.platform != "win32")
+            parallel = scores.shape[0] >= FORK_MIN_SCORES and _can_fork()
         if not parallel:
             return cls(scores, scores.shape[0], None, None)
         split = scores.shape[0] // 2
@@ -58,9 +57,7 @@ class ScoreText:
             code = 1
             try:
                 os.close(read_fd)
-                data = memoryview(repr_lines(scores[split:]))
-                while data:
-                    data = data[os.write(write_fd, data):]
+                _write_all(write_fd, repr_lines(scores[split:]))
                 code = 0
             finally:
                 os._exit(code)
