@@ -3,6 +3,8 @@ header ``enroll test q1 [q2 ...]``, matched to the trials of a score table by (e
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 
 import numpy as np
@@ -20,8 +22,15 @@ def read_quality(path: Path, table, what: str) -> tuple[np.ndarray, list[str]]:
 
     from asvbench.io._text import read_text
 
-    read_text(path)  # existence / encoding errors with the path
-    frame = pd.read_csv(path, sep=None, engine="python", dtype=str, keep_default_na=False)
+    text = read_text(path)  # existence / encoding errors with the path
+    if not text.strip():
+        raise AsvbenchError("the quality file is empty", where=path,
+                            hint="it needs a header 'enroll test q1 [q2 ...]' and one line per trial")
+    try:
+        frame = pd.read_csv(io.StringIO(text), sep=None, engine="python", dtype=str, keep_default_na=False)
+    except (csv.Error, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise AsvbenchError(f"cannot parse the quality file: {exc}", where=path,
+                            hint="use one separator (tab, comma or space) throughout") from None
     if list(frame.columns[:2]) != ["enroll", "test"] or frame.shape[1] < 3:
         raise AsvbenchError("quality file must have a header 'enroll test q1 [q2 ...]'", where=f"{path}:1")
     names = list(frame.columns[2:])

@@ -279,7 +279,9 @@ def _is_track2_line(line: str) -> bool:
 def _read_asvspoof5(text: str, path: str | Path) -> Trials:
     import pandas as pd
 
-    first = first_data_line(text)[1]
+    first_no, first = first_data_line(text)
+    if not first_no:
+        raise AsvbenchError("no data lines", where=path)
     sep = "\t" if "\t" in first else r"\s+"
     headerless = _is_track2_line(first)
     try:

@@ -4,14 +4,18 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
+import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from asvbench.errors import AsvbenchError
 
-FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+#: ASVBENCH_FUZZ_EXAMPLES=5000 for a long local campaign; CI keeps the bounded default
+FUZZ = settings(max_examples=int(os.environ.get("ASVBENCH_FUZZ_EXAMPLES", "60")), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 #: tokens that mean something to the parsers, mixed with noise, so inputs get past detection
 TOKENS = st.sampled_from(["1", "0", "2", "target", "nontarget", "spoof", "bonafide", "A07", "nan", "inf", "-1.5",
@@ -150,3 +154,43 @@ def test_a_valid_record_round_trips(tmp_path):
     files = world(tmp_path / "w")
     assert load_result(files["record"]).system == "s1"
     assert invoke(["report", str(files["record"])]).exit_code == 0
+
+
+@FUZZ
+@given(raw=texts())
+def test_quality_files(tmp_path, raw):
+    from asvbench.io.quality import read_quality
+    from asvbench.io.scores import ScoreTable
+
+    table = ScoreTable(scores=np.zeros(1), labels=np.ones(1, dtype=np.int8),
+                       enroll=np.array(["a"], dtype=object), test=np.array(["b"], dtype=object))
+    _call(lambda p: read_quality(p, table, "dev"), raw, tmp_path)
+
+
+#: inputs with no data at all: each parser must say so, never crash (CI once drew b"" for asvspoof5)
+NOTHING = {"empty": b"", "blank lines": b"\n \n\t\n", "BOM only": b"\xef\xbb\xbf", "CR only": b"\r\r"}
+
+
+def _parsers():
+    from asvbench.io.enroll import read_enroll_map, read_utt2spk
+    from asvbench.io.formats import TRIAL_FORMATS
+    from asvbench.io.scores import read_cm_scores, read_scores
+    from asvbench.trials.read import read_trials
+
+    for fmt in TRIAL_FORMATS:
+        yield f"trials:{fmt}", (lambda f: lambda p: read_trials(p, f))(fmt)
+    for fmt in ("auto", "wespeaker", "sasv", "table"):
+        yield f"scores:{fmt}", (lambda f: lambda p: read_scores(p, f))(fmt)
+    yield "cm scores", read_cm_scores
+    yield "enrolment map", read_enroll_map
+    yield "utt2spk", read_utt2spk
+
+
+@pytest.mark.parametrize("content", NOTHING.values(), ids=NOTHING.keys())
+def test_every_parser_reports_an_input_with_no_data(tmp_path, content):
+    for name, parse in _parsers():
+        path = tmp_path / "input.txt"
+        path.write_bytes(content)
+        with pytest.raises(AsvbenchError) as err:
+            parse(path)
+        assert "input.txt" in str(err.value), name  # the message names the file
