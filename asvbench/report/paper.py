@@ -418,9 +418,7 @@ def _markdown(table: PaperTable, options: PaperOptions | None) -> str:
     return "\n".join(lines) + "\n"
 
 
-_LATEX_SPECIAL = {**LATEX_SPECIAL, "–": "--", "±": r"$\pm$", MIXED_MARK: r"$^\dagger$",
-                  # a row starting with "[" after the previous row's \\ would be read as its optional argument
-                  "[": "{[}", "]": "{]}"}
+_LATEX_SPECIAL = {**LATEX_SPECIAL, "–": "--", "±": r"$\pm$", MIXED_MARK: r"$^\dagger$"}
 
 
 def _tex(value: Any) -> str:

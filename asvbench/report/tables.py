@@ -281,13 +281,14 @@ def render_markdown(table: ResultTable) -> str:
 
 #: LaTeX's special characters and what stands for each in text
 LATEX_SPECIAL = {"&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{", "}": r"\}",
-                 "~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "\\": r"\textbackslash{}"}
+                 "~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "\\": r"\textbackslash{}",
+                 # a row starting with "[" after the previous row's \\ would be read as its optional argument
+                 "[": "{[}", "]": "{]}"}
 
 
 def tex_escape(text: str, special: dict[str, str] = LATEX_SPECIAL) -> str:
     """``text`` with each character of ``special`` replaced (``special`` extends :data:`LATEX_SPECIAL`)."""
     return "".join(special.get(ch, ch) for ch in text)
-
 
 
 def column_groups(table: ResultTable) -> list[tuple[str, int]]:

@@ -62,6 +62,14 @@ def test_latex_bold_escape_and_spans():
     assert r"EER (\%)" in tex
 
 
+def test_latex_row_label_starting_with_a_bracket_is_not_read_as_the_line_break_argument():
+    # "\\ [v2] ..." on the next line would make LaTeX read "[v2]" as the \\'s optional skip length
+    recs = [rec("A", "custom:x", 0.01), rec("[v2] B", "custom:x", 0.02)]
+    tex = render_latex(build_table(recs, metrics=["eer"]))
+    assert r"{[}v2{]} B & 2.00 \\" in tex
+    assert "\n[" not in tex
+
+
 def test_csv_has_no_markup():
     text = render_csv(build_table(two_bench_records()))
     assert text.splitlines()[2] == "ResNet34,AS-Norm,0.67,0.065,,"
