@@ -168,6 +168,13 @@ class RecordOptions(OptionBlock):
     variant: VariantOpt = ""
     meta: MetaOpt = None
 
+    def __post_init__(self) -> None:
+        if self.meta and self.save_result is None:
+            from asvbench.errors import AsvbenchError
+
+            raise AsvbenchError(f"--meta {self.meta[0]} goes into the result record, but no record is written",
+                                hint="add --save-result FILE.json, or drop --meta")
+
 
 @dataclass(frozen=True)
 class CiOptions(OptionBlock):

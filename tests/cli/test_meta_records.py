@@ -92,3 +92,12 @@ def test_help_of_every_record_command_lists_meta():
         result = runner.invoke(app, [command, "--help"], terminal_width=200)
         assert result.exit_code == 0, result.output
         assert "--meta" in result.output, command
+
+
+def test_meta_without_a_record_is_a_user_error_not_silently_dropped(tmp_path):
+    for command in (["metrics", str(_asv_scores(tmp_path))], ["fuse", *_sasv_case(tmp_path), "--method", "sum"]):
+        result = runner.invoke(app, [*command, "--meta", "lm=true"])
+        assert result.exit_code == 2, result.output
+        assert "--meta lm=true goes into the result record" in _flat(result.stderr)
+        assert "--save-result" in _flat(result.stderr)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["asv.tsv", "cm.tsv", "proto.txt", "s.txt"]  # nothing new
