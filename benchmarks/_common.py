@@ -19,7 +19,7 @@ def timed_run(cmd: list[str]) -> tuple[float, float, subprocess.CompletedProcess
     Peak RSS comes from wait4() of this one child, so earlier children do not mix in.
     """
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=child_env())
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
     stdout = proc.stdout.read() if proc.stdout else ""
@@ -29,6 +29,15 @@ def timed_run(cmd: list[str]) -> tuple[float, float, subprocess.CompletedProcess
     if code != 0:
         raise SystemExit(f"command failed ({code}): {' '.join(cmd)}\n{stderr[-2000:]}")
     return wall, usage.ru_maxrss / 1024.0, done
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    """The environment of a measured child: this one without PYTHONDONTWRITEBYTECODE (set on the project
+    machine), so that a child compiles an edited module once and later runs load its bytecode, as on a
+    user's machine; without it every run recompiles the edited modules (0.3-0.7 s CPU for `score`)."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env.update(extra)
+    return env
 
 
 def asvbench_cmd(*args: str) -> list[str]:
