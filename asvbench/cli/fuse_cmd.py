@@ -166,6 +166,10 @@ def _notes(result: dict) -> None:
         err_console.print(f"note: the CM file's plain score is fused {what}", highlight=False)
     err_console.print(f"note: t-DCF ASV operating point: {result['eval']['tdcf']['asv_operating_point']['source']}",
                       highlight=False)
+    for form in ("legacy", "2021"):
+        why = result["eval"]["tdcf"].get(form, {}).get("undefined")
+        if why:
+            err_console.print(f"note: min t-DCF ({form}) is undefined, shown as nan: {why}", highlight=False)
 
 
 def _table(result: dict):

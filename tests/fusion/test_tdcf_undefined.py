@@ -42,3 +42,15 @@ def test_tdcf_is_undefined_and_the_sasv_eers_are_reported(tmp_path):
         assert "not positive" in ev["tdcf"][form]["undefined"]
     # fused = P x (cos + 1) / 2: targets 0.855, 0.81 > non-targets 0.585, 0.54 > spoof 0.055
     assert (ev["fused"]["sasv_eer"], ev["fused"]["sv_eer"], ev["fused"]["spf_eer"]) == (0.0, 0.0, 0.0)
+
+
+def test_the_table_says_why_the_tdcf_is_nan(tmp_path):
+    test_tdcf_is_undefined_and_the_sasv_eers_are_reported(tmp_path)  # writes the three files
+    result = CliRunner().invoke(app, ["fuse", "--asv", str(tmp_path / "asv.tsv"), "--cm", str(tmp_path / "cm.txt"),
+                                      "--cm-score", "prob", "--trials", str(tmp_path / "trials.txt"),
+                                      "--method", "product"])
+    assert result.exit_code == 0, result.output
+    notes = " ".join(result.stderr.split())
+    for form in ("legacy", "2021"):
+        assert f"note: min t-DCF ({form}) is undefined, shown as nan:" in notes
+    assert "not positive" in notes
