@@ -24,7 +24,9 @@ RSS (``ru_maxrss``, data included) is its own.
   the largest difference of the normalised scores between the two.
 
 * ``--phases``: the product, the top-k partition and the statistics of ``normalise``'s CPU path,
-  timed apart in one more subprocess (the selection single-threaded there).
+  timed apart in one more subprocess (the selection single-threaded there, not overlapped with
+  the product), wall and CPU; ``gemm_gflop_per_cpu_s`` is the product's rate per CPU-second,
+  comparable with the core's FP32 peak whatever the load.
 
 Every approach runs ``--repeat`` times, interleaved; min / median walls are printed.
 
@@ -210,15 +212,18 @@ def run_phases(fraction: float) -> dict:
     t0 = time.perf_counter()
     e32 = norm._unit_rows(emb, "trial", np.float32)
     c32t = np.ascontiguousarray(norm._unit_rows(cohort, "cohort", np.float32).T)
-    times = {"unit_rows_s": time.perf_counter() - t0, "gemm_s": 0.0, "topk_s": 0.0, "stats_s": 0.0}
+    times = {"unit_rows_s": time.perf_counter() - t0, "gemm_s": 0.0, "topk_s": 0.0, "stats_s": 0.0,
+             "gemm_cpu_s": 0.0, "topk_cpu_s": 0.0}
     block = np.empty((norm.DEFAULT_BLOCK_ROWS, N_COHORT), dtype=np.float32)
     for lo in range(0, e32.shape[0], norm.DEFAULT_BLOCK_ROWS):
         out = block[: min(norm.DEFAULT_BLOCK_ROWS, e32.shape[0] - lo)]
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         np.matmul(e32[lo : lo + out.shape[0]], c32t, out=out)
-        t1 = time.perf_counter()
+        t1, c1 = time.perf_counter(), time.process_time()
         top = norm._topk_rows(out, TOP_K).astype(np.float64)
-        t2 = time.perf_counter()
+        t2, c2 = time.perf_counter(), time.process_time()
+        times["gemm_cpu_s"] += c1 - c0
+        times["topk_cpu_s"] += c2 - c1
         mu = top.mean(axis=1)
         np.sqrt(np.mean((top - mu[:, None]) ** 2, axis=1))
         t3 = time.perf_counter()
@@ -226,6 +231,8 @@ def run_phases(fraction: float) -> dict:
         times["topk_s"] += t2 - t1
         times["stats_s"] += t3 - t2
     times["gemm_gflop_per_s"] = 2.0 * e32.shape[0] * N_COHORT * DIM / times["gemm_s"] / 1e9
+    # per CPU-second of all BLAS threads: what one core delivers, whatever else runs on the machine
+    times["gemm_gflop_per_cpu_s"] = 2.0 * e32.shape[0] * N_COHORT * DIM / times["gemm_cpu_s"] / 1e9
     phases = ("unit_rows_s", "gemm_s", "topk_s", "stats_s")
     return {"wall_s": sum(times[k] for k in phases), "cpu_s": 0.0,
             "peak_rss_mb": _rss_mb(), "rss_after_data_mb": 0.0, **times}
@@ -289,7 +296,7 @@ def main() -> None:
                  "peak_rss_mb": round(max(r["peak_rss_mb"] for r in got)),
                  "rss_after_data_mb": round(got[0]["rss_after_data_mb"])}
         for extra in ("store_read_s", "speaker_means_s", "unit_rows_s", "gemm_s", "topk_s", "stats_s",
-                      "gemm_gflop_per_s"):
+                      "gemm_cpu_s", "topk_cpu_s", "gemm_gflop_per_s", "gemm_gflop_per_cpu_s"):
             if extra in got[0]:
                 entry[extra + "_min"] = round(min(r[extra] for r in got), 2)
         if mode == "wespeaker":

@@ -230,13 +230,20 @@ def _chunk_stats(out: np.ndarray, top_k: int, mean: np.ndarray, std: np.ndarray)
     top = _topk_rows(out, top_k).astype(np.float64)
     mu = top.mean(axis=1)
     mean[:] = mu
-    std[:] = np.sqrt(np.mean((top - mu[:, None]) ** 2, axis=1))
+    top -= mu[:, None]  # in place: the same values as ``(top - mu) ** 2``, without two temporaries
+    np.square(top, out=top)
+    std[:] = np.sqrt(top.mean(axis=1))
 
 
 def _topk_stats_numpy(emb_unit: np.ndarray, cohort_unit: np.ndarray, top_k: int, block_rows: int,
                       threads: int | None = None) -> CohortStats:
-    """Blocked float32 matmul (BLAS threads), then top-k selection on row chunks in a thread pool
-    (NumPy's partition and copies release the GIL)."""
+    """Blocked float32 matmul (BLAS threads) of one block while a thread pool selects the top-k
+    of the previous one (NumPy's partition and copies release the GIL).
+
+    Two block buffers alternate, so the product never waits for the selection and OpenBLAS's
+    threads have work instead of spinning between calls. The products are the same calls, on
+    the same blocks, as a serial loop: the statistics are bit-identical to it (tested).
+    """
     from concurrent.futures import ThreadPoolExecutor
 
     n, n_c = emb_unit.shape[0], cohort_unit.shape[0]
@@ -248,20 +255,30 @@ def _topk_stats_numpy(emb_unit: np.ndarray, cohort_unit: np.ndarray, top_k: int,
     c32t = np.ascontiguousarray(cohort_unit[perm].T, dtype=np.float32)
     mean = np.empty(n, dtype=np.float64)
     std = np.empty(n, dtype=np.float64)
-    block = np.empty((min(block_rows, n), n_c), dtype=np.float32)
+    rows = min(block_rows, n)
+    buffers = [np.empty((rows, n_c), dtype=np.float32) for _ in range(2 if n > rows else 1)]
     workers = threads or min(4, os.cpu_count() or 1)
-    chunk = max(1, min(1024, -(-block.shape[0] // workers)))
+    chunk = max(1, min(1024, -(-rows // workers)))
+    pending: list = []
     with ThreadPoolExecutor(workers) as pool:
-        for lo in range(0, n, block_rows):
+        for i, lo in enumerate(range(0, n, block_rows)):
             hi = min(lo + block_rows, n)
-            out = block[: hi - lo]
-            np.matmul(e32[lo:hi], c32t, out=out)
-            spans = [(a, min(a + chunk, hi - lo)) for a in range(0, hi - lo, chunk)]
-            jobs = [pool.submit(_chunk_stats, out[a:b], top_k, mean[lo + a : lo + b], std[lo + a : lo + b])
-                    for a, b in spans]
-            for job in jobs:
-                job.result()
+            out = buffers[i % len(buffers)][: hi - lo]
+            np.matmul(e32[lo:hi], c32t, out=out)  # the previous block's selection runs meanwhile
+            _wait(pending)  # before the next product overwrites the buffer it reads
+            pending = [pool.submit(_chunk_stats, out[a:b], top_k, mean[lo + a : lo + b], std[lo + a : lo + b])
+                       for a, b in _spans(hi - lo, chunk)]
+        _wait(pending)
     return CohortStats(mean, std)
+
+
+def _spans(n: int, chunk: int) -> list[tuple[int, int]]:
+    return [(a, min(a + chunk, n)) for a in range(0, n, chunk)]
+
+
+def _wait(jobs: list) -> None:
+    for job in jobs:
+        job.result()
 
 
 def _topk_stats_torch(emb_unit: np.ndarray, cohort_unit: np.ndarray, top_k: int, block_rows: int,
@@ -405,7 +422,7 @@ def normalise(scores, enroll_idx, test_idx, enroll_emb, test_emb, cohort_emb, me
 def _used_stats(emb, idx: np.ndarray, cohort, top_k, block_rows: int, device: str) -> CohortStats:
     """Statistics for the rows of ``emb`` that ``idx`` references (others are NaN)."""
     emb = np.asarray(emb)
-    used = np.unique(idx)
+    used = used_rows(idx, emb.shape[0])
     if used.shape[0] == emb.shape[0]:
         return cohort_stats(emb, cohort, top_k, block_rows=block_rows, device=device)
     part = cohort_stats(emb[used], cohort, top_k, block_rows=block_rows, device=device)
@@ -414,3 +431,18 @@ def _used_stats(emb, idx: np.ndarray, cohort, top_k, block_rows: int, device: st
     mean[used] = part.mean
     std[used] = part.std
     return CohortStats(mean, std)
+
+
+def used_rows(idx: np.ndarray, n_rows: int, *, inverse: bool = False):
+    """``np.unique(idx)`` (and, with ``inverse``, its ``return_inverse``) for indices in ``[0, n_rows)``.
+
+    Marks the rows instead of sorting the indices: O(len(idx) + n_rows), about 20x faster than
+    ``np.unique`` on a Vox1-E trial list's 1.16 M indices; the same arrays (tested).
+    """
+    mark = np.zeros(n_rows, dtype=bool)
+    mark[idx] = True
+    used = np.flatnonzero(mark)
+    if not inverse:
+        return used
+    position = np.cumsum(mark, dtype=np.intp) - 1
+    return used, position[idx]
