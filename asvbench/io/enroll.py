@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-
 from asvbench.errors import AsvbenchError, at_line
 from asvbench.io._text import file_line, read_text, split_columns
 
@@ -56,11 +54,15 @@ def read_utt2spk(path: str | Path) -> dict[str, str]:
     """Read a Kaldi ``utt2spk`` file (``utt spk`` per line)."""
     text = read_text(path)
     frame = split_columns(text, path, 2, ["utt", "spk"])
-    if frame["utt"].duplicated().any():
-        later = int(np.flatnonzero(frame["utt"].duplicated().to_numpy())[0])
-        dup = frame["utt"].iloc[later]
-        first = int(np.flatnonzero((frame["utt"] == dup).to_numpy())[0])
-        raise AsvbenchError(f"utterance {dup!r} is listed twice: lines {file_line(text, first)} and "
-                            f"{file_line(text, later)}", where=at_line(path, file_line(text, later)),
-                            hint="give each utterance one speaker, on one line")
-    return dict(zip(frame["utt"], frame["spk"]))
+    utts, spks = frame["utt"].tolist(), frame["spk"].tolist()
+    mapping = dict(zip(utts, spks))
+    if len(mapping) < len(utts):
+        # in plain Python: pandas' string columns compare a value holding NUL unequal to itself
+        first_row: dict[str, int] = {}
+        for later, utt in enumerate(utts):
+            first = first_row.setdefault(utt, later)
+            if first != later:
+                raise AsvbenchError(f"utterance {utt!r} is listed twice: lines {file_line(text, first)} and "
+                                    f"{file_line(text, later)}", where=at_line(path, file_line(text, later)),
+                                    hint="give each utterance one speaker, on one line")
+    return mapping

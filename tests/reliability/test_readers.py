@@ -61,3 +61,12 @@ def test_utt2spk_repeat_names_both_lines(tmp_path):
     with pytest.raises(AsvbenchError, match="listed twice: lines 1 and 3") as info:
         read_utt2spk(path)
     assert f"{path}:3" in str(info.value)
+
+
+def test_utt2spk_repeat_of_an_id_holding_nul_is_reported(tmp_path):
+    # found by the parser fuzz (b"\x00 1\n\x00 1"): pandas' string column called the two rows duplicated
+    # but compared "\x00" unequal to itself, so finding the first line crashed with an IndexError
+    path = tmp_path / "utt2spk"
+    path.write_bytes(b"\x00 1\n\x00 1")
+    with pytest.raises(AsvbenchError, match="listed twice: lines 1 and 2"):
+        read_utt2spk(path)
