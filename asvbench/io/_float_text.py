@@ -168,7 +168,9 @@ def _nearest_shortest(whole, part, biased, high, count):
     step = _POW10[power]
     w1 = whole // _U64(10)
     w2 = w1 // _U64(10)
-    below = np.choose(np.minimum(power, 3), (whole, w1, w2, w2 // _U64(10)))  # x // step
+    below = whole.copy()  # x // step
+    for j, quotient in ((1, w1), (2, w2), (3, w2 // _U64(10))):
+        np.copyto(below, quotient, where=power == j)
     more = np.flatnonzero(power > 3)
     below[more] = whole[more] // step[more]
     twice_rest = (whole - below * step) * _U64(2) + (part >> _TABLES["half_shift"][biased])
@@ -196,47 +198,41 @@ def _add_trailing_zeros(power: np.ndarray, quotient: np.ndarray) -> None:
 
 # --- the text --------------------------------------------------------------------------------------
 
-# Source row of each value (32 bytes): the padded 17 digits, then the pieces the layouts take.
-_MINUS, _DIGITS, _POINT, _ZERO, _E, _EXP_SIGN, _EXP, _NEWLINE = 0, 1, 18, 19, 20, 21, 22, 24
+# Source row of each value (32 bytes): the pieces the layouts take, with the padded 17 digits at
+# 3..19 (the last 16 as four 4-byte groups, each one aligned uint32).
+_MINUS, _POINT, _ZERO, _DIGITS, _E, _EXP_SIGN, _EXP, _NEWLINE = 0, 1, 2, 3, 20, 21, 22, 24
+_SOURCE_ROW = np.frombuffer(b"-.00" + b"0" * 16 + b"e+00\n".ljust(12, b"\0"), dtype=np.uint8)
 _EXP_CLASS = 20  # classes 0..19: fixed notation, exponent -4..15; 20 + n - 1: exponent notation, n digits
+#: the 4 ASCII digits of 0..9999, first digit in the lowest byte
+_FOUR_ASCII_DIGITS = np.frombuffer(b"".join(b"%04d" % i for i in range(10_000)), dtype="<u4").astype(np.uint32)
 
 
 def _source_rows(padded: np.ndarray, exp10: np.ndarray) -> np.ndarray:
-    """The rows as four little-endian words each (first byte lowest), viewed as bytes."""
-    words = np.empty((padded.shape[0], 4), dtype=np.uint64)
+    rows = np.empty((padded.shape[0], 32), dtype=np.uint8)
+    rows[:] = _SOURCE_ROW
     for start in range(0, padded.shape[0], _BLOCK):
         part = slice(start, start + _BLOCK)
-        _fill_source_words(words[part], padded[part], exp10[part])
-    return words.view(np.uint8)
-
-
-def _fill_source_words(words: np.ndarray, padded: np.ndarray, exp10: np.ndarray) -> None:
-    first = padded // _U64(10**16)
-    rest = padded - first * _U64(10**16)
-    upper = rest // _U64(10**8)
-    high8, low8 = _eight_ascii_digits(upper), _eight_ascii_digits(rest - upper * _U64(10**8))
-    words[:, 0] = _U64(ord("-")) | ((first + _U64(48)) << _U64(8)) | (high8 << _U64(16))
-    words[:, 1] = (high8 >> _U64(48)) | (low8 << _U64(16))
-    words[:, 2] = (low8 >> _U64(48)) | _U64(int.from_bytes(b"\0\0.0e", "little"))
-    words[:, 3] = ord("\n")
+        _fill_digits(rows[part], padded[part])
     scientific = np.flatnonzero((exp10 < -4) | (exp10 >= 16))
     exponent = exp10[scientific]
     magnitude = np.abs(exponent) % 100  # two digits in the proven range (-10..18)
-    ascii = (magnitude // 10 + 48) | ((magnitude % 10 + 48) << 8)
-    sign = np.where(exponent < 0, ord("-"), ord("+"))
-    words[scientific, 2] |= ((sign | (ascii << 8)) << 40).astype(np.uint64)
+    rows[scientific, _EXP_SIGN] = np.where(exponent < 0, ord("-"), ord("+"))
+    rows[scientific, _EXP] = magnitude // 10 + 48
+    rows[scientific, _EXP + 1] = magnitude % 10 + 48
+    return rows
 
 
-def _eight_ascii_digits(values: np.ndarray) -> np.ndarray:
-    """Each value < 10**8 as 8 ASCII digits in one little-endian uint64 (first digit lowest)."""
-    high4 = values // _U64(10_000)
-    low4 = values - high4 * _U64(10_000)
-    return np.take(_FOUR_ASCII_DIGITS, high4.view(np.int64)) | (
-        np.take(_FOUR_ASCII_DIGITS, low4.view(np.int64)) << _U64(32))
-
-
-#: the 4 ASCII digits of 0..9999, first digit in the lowest byte
-_FOUR_ASCII_DIGITS = np.frombuffer(b"".join(b"%04d" % i for i in range(10_000)), dtype="<u4").astype(np.uint64)
+def _fill_digits(rows: np.ndarray, padded: np.ndarray) -> None:
+    first = padded // _U64(10**16)
+    rest = padded - first * _U64(10**16)
+    rows[:, _DIGITS] = first.astype(np.uint8) + 48
+    upper = rest // _U64(10**8)
+    groups = rows.view(np.uint32)  # the four groups of digits are its columns 1..4
+    for column, eight in ((1, upper), (3, rest - upper * _U64(10**8))):
+        high4 = eight // _U64(10_000)
+        np.take(_FOUR_ASCII_DIGITS, high4.view(np.int64), out=groups[:, column], mode="wrap")
+        low4 = eight - high4 * _U64(10_000)
+        np.take(_FOUR_ASCII_DIGITS, low4.view(np.int64), out=groups[:, column + 1], mode="wrap")
 
 
 def _layout_class(exp10: np.ndarray, ndigits: np.ndarray):
@@ -280,7 +276,7 @@ def _assemble(padded, exp10, negative, klass, body, fallback, texts) -> np.ndarr
     key[fallback] = -1
     order = np.argsort(key, kind="stable")
     ordered, line_offsets = key[order], offsets[order]
-    source = _source_rows(padded[order], exp10[order])
+    source = _source_rows(padded[order], exp10[order])  # in layout order: each layout's rows a slice
     bounds = np.flatnonzero(np.diff(ordered)) + 1
     for start, stop in zip([0, *bounds.tolist()], [*bounds.tolist(), order.shape[0]]):
         group_key = int(ordered[start])

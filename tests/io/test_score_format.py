@@ -145,11 +145,12 @@ def test_blocks_smaller_than_the_input_join_in_order(monkeypatch):
     assert_repr_equal(values)
 
 
-def test_eight_ascii_digits_against_formatting():
-    values = np.array([0, 1, 9, 10, 99, 100, 9999, 10_000, 12_345_678, 99_999_999, 10_000_001], dtype=np.uint64)
-    values = np.concatenate([values, np.random.default_rng(1).integers(0, 10**8, 1000, dtype=np.uint64)])
-    words = _float_text._eight_ascii_digits(values)
-    assert words.astype("<u8").tobytes() == b"".join(b"%08d" % v for v in values.tolist())
+def test_source_rows_hold_the_17_digits_as_formatted():
+    values = [0, 1, 9, 10, 9999, 10_000, 99_999_999, 100_000_000, 10**16, 10**17 - 1, 12345678901234567]
+    rng = np.random.default_rng(1)
+    padded = np.concatenate([np.array(values, dtype=np.uint64), rng.integers(0, 10**17, 1000, dtype=np.uint64)])
+    rows = _float_text._source_rows(padded, np.zeros(padded.shape[0], dtype=np.int64))
+    assert rows[:, 3:20].tobytes() == b"".join(b"%017d" % v for v in padded.tolist())
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
