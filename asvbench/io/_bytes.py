@@ -115,6 +115,9 @@ def split_ascii(raw: bytes, names: list[str], path: str | Path, *, skiprows: int
     """
     n_cols = len(names)
     buf = np.frombuffer(raw, np.uint8)
+    regular = None if skiprows else _split_regular(buf, n_cols)
+    if regular is not None:
+        return regular
     line_ends = _line_ends(buf)
     body = 0  # first byte after the skipped lines
     if skiprows:
@@ -139,6 +142,27 @@ def split_ascii(raw: bytes, names: list[str], path: str | Path, *, skiprows: int
     if not starts.shape[0]:
         raise AsvbenchError("no data lines", where=path)
     return AsciiColumns(buf, starts.reshape(-1, n_cols), (ends - starts).reshape(-1, n_cols), line_ends)
+
+
+def _split_regular(buf: np.ndarray, n_cols: int) -> AsciiColumns | None:
+    """:func:`split_ascii` of a file whose every line is ``n_cols`` tokens split by single
+    whitespace bytes and ends with an LF (what list writers produce): each whitespace byte ends
+    a token, so the tokens come from their offsets alone, without the token edges and the
+    per-line search. None for any other file (a blank line, CRLF, a run of spaces, no final LF,
+    another count): the general path reads and reports those."""
+    if not buf.shape[0] or buf[-1] != _LF or buf[0] <= _SPACE:
+        return None
+    ws = np.flatnonzero(buf <= _SPACE)
+    if ws.shape[0] % n_cols or (np.diff(ws) <= 1).any():
+        return None
+    ws = ws.reshape(-1, n_cols)
+    if (buf[ws[:, -1]] != _LF).any() or (buf[ws[:, :-1]] == _LF).any():
+        return None
+    starts = np.empty_like(ws)
+    starts[:, 1:] = ws[:, :-1] + 1
+    starts[0, 0] = 0
+    starts[1:, 0] = ws[:-1, -1] + 1
+    return AsciiColumns(buf, starts, ws - starts, np.ascontiguousarray(ws[:, -1]))
 
 
 def split_lines(raw: bytes) -> ByteKeys:
