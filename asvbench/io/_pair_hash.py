@@ -17,6 +17,7 @@ ids themselves, so a collision never reports a false duplicate.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,36 +45,40 @@ def tokens_and_pair_hashes(path: str | Path, *, n_cols: int, id_cols: tuple[int,
     separator is a tab, so that its fields are exactly the tab-separated ones."""
     n_tokens = 0
     hashes: list[np.ndarray] | None = [] if id_cols is not None else None
+    for data in line_chunks(path, skip_lines):
+        count, chunk_hashes = _chunk(np.frombuffer(data, np.uint8), n_cols,
+                                     id_cols if hashes is not None else None, tabs_only)
+        n_tokens += count
+        if hashes is not None:
+            if chunk_hashes is None:
+                hashes = None
+            else:
+                hashes.append(chunk_hashes)
+    pair = None if hashes is None else np.concatenate(hashes) if hashes else np.zeros(0, np.uint64)
+    return TokenPass(n_tokens, pair)
+
+
+def line_chunks(path: str | Path, skip_lines: int = 0, chunk_bytes: int = _CHUNK) -> Iterator[bytes]:
+    """The file after its first ``skip_lines`` lines, in pieces of about ``chunk_bytes`` cut after
+    an LF (the last line gets one if it has none); a UTF-8 BOM there is dropped."""
     with open(path, "rb") as handle:
         for _ in range(skip_lines):
             handle.readline()
         rest = handle.read(3)
         rest = b"" if rest == b"\xef\xbb\xbf" else rest  # a UTF-8 BOM (the readers drop it too)
         while True:
-            data = handle.read(_CHUNK)
+            data = handle.read(chunk_bytes)
             if not data:
                 if rest:  # the last line has no LF
-                    data, cut = rest + b"\n", len(rest) + 1
-                    rest = b""
-                else:
-                    break
-            else:
-                data = rest + data
-                cut = data.rfind(b"\n") + 1
-                if not cut:
-                    rest = data
-                    continue
-                rest = data[cut:]
-            count, chunk_hashes = _chunk(np.frombuffer(data, np.uint8, count=cut), n_cols,
-                                         id_cols if hashes is not None else None, tabs_only)
-            n_tokens += count
-            if hashes is not None:
-                if chunk_hashes is None:
-                    hashes = None
-                else:
-                    hashes.append(chunk_hashes)
-    pair = None if hashes is None else np.concatenate(hashes) if hashes else np.zeros(0, np.uint64)
-    return TokenPass(n_tokens, pair)
+                    yield rest + b"\n"
+                return
+            data = rest + data
+            cut = data.rfind(b"\n") + 1
+            if not cut:
+                rest = data
+                continue
+            rest = data[cut:]
+            yield data[:cut] if cut < len(data) else data
 
 
 def _chunk(buf: np.ndarray, n_cols: int, id_cols: tuple[int, int] | None,
@@ -82,29 +87,53 @@ def _chunk(buf: np.ndarray, n_cols: int, id_cols: tuple[int, int] | None,
     space = buf <= _SPACE
     if id_cols is None:
         return _count_tokens(space), None
+    ws = regular_separators(buf, n_cols, tabs_only, space)
+    if ws is None:
+        return _count_tokens(space), None
+    return ws.size, pair_hashes(buf, ws, id_cols)  # single separators, no blank line: a token before each
+
+
+def regular_separators(buf: np.ndarray, n_cols: int, tabs_only: bool = False,
+                       space: np.ndarray | None = None) -> np.ndarray | None:
+    """``(lines, n_cols)`` offsets of the separator after each field of whole lines ``buf`` (the
+    last one an LF) when every line is ``n_cols`` non-empty fields split by single tabs (or, unless
+    ``tabs_only``, spaces); None for any other chunk (see the module doc)."""
+    space = buf <= _SPACE if space is None else space
     ws = np.flatnonzero(space)
     if not ws.shape[0] or ws.shape[0] % n_cols or space[0]:
-        return _count_tokens(space), None
+        return None
     if (np.diff(ws) <= 1).any():  # an empty field: a blank line, a run of spaces, CR LF
-        return _count_tokens(space), None
+        return None
     ws = ws.reshape(-1, n_cols)
     separators = buf[ws[:, :-1]]
     odd = (separators != _TAB) if tabs_only else ((separators != _SPACE) & (separators != _TAB))
     if (buf[ws[:, -1]] != _LF).any() or odd.any():
-        return _count_tokens(space), None  # a line with another field count, or an odd separator (CR, FF)
-    tokens = ws.size  # single separators, no blank line: one token before each whitespace byte
+        return None  # a line with another field count, or an odd separator (CR, FF)
+    return ws
+
+
+def field_spans(ws: np.ndarray, col: int) -> tuple[np.ndarray, np.ndarray]:
+    """(starts, lengths) of field ``col`` of each line, from :func:`regular_separators`."""
+    if col:
+        start = ws[:, col - 1] + 1
+    else:
+        start = np.empty(ws.shape[0], np.int64)
+        start[0] = 0
+        start[1:] = ws[:-1, -1] + 1
+    return start, ws[:, col] - start
+
+
+def pair_hashes(buf: np.ndarray, ws: np.ndarray, id_cols: tuple[int, int]) -> np.ndarray:
+    """uint64 hash of fields ``id_cols`` of each line of a regular chunk (see the module doc)."""
     first, second = id_cols
-    line_start = np.empty(ws.shape[0], np.int64)
-    line_start[0] = 0
-    line_start[1:] = ws[:-1, -1] + 1
     lo, hi = min(first, second), max(first, second)
-    start = line_start if lo == 0 else ws[:, lo - 1] + 1
+    start, _ = field_spans(ws, lo)
     if hi != lo + 1:  # not adjacent fields: hash each, combine
         other = ws[:, hi - 1] + 1
         with np.errstate(over="ignore"):
-            return tokens, (_span_hashes(buf, start, ws[:, lo] - start, None) * np.uint64(0x9E3779B97F4A7C15)
-                            ^ _span_hashes(buf, other, ws[:, hi] - other, None))
-    return tokens, _span_hashes(buf, start, ws[:, hi] - start, ws[:, lo] - start)
+            return (_span_hashes(buf, start, ws[:, lo] - start, None) * np.uint64(0x9E3779B97F4A7C15)
+                    ^ _span_hashes(buf, other, ws[:, hi] - other, None))
+    return _span_hashes(buf, start, ws[:, hi] - start, ws[:, lo] - start)
 
 
 def _count_tokens(space: np.ndarray) -> int:
