@@ -32,11 +32,17 @@ class OperatingPoints:
 def operating_points(scores, is_target) -> OperatingPoints:
     """Tie-grouped operating points of ``scores`` (see :class:`OperatingPoints`)."""
     s, y = check_binary(scores, is_target)
+    return points_of_split(s, s[y])
+
+
+def points_of_split(s: np.ndarray, tar: np.ndarray) -> OperatingPoints:
+    """:func:`operating_points` of checked float64 scores ``s`` whose target scores are ``tar``
+    (``s[is_target]``), for a caller that has the target scores already (:func:`~asvbench.metrics.summary.summarize`)."""
     # Sorting the scores alone and placing the (few) target scores among the distinct ones by
     # binary search is several times faster than a stable argsort of the whole array at
     # millions of trials; the arrays are filled in place (no concatenated copies).
     s_sorted = np.sort(s)
-    tar_sorted = np.sort(s[y])
+    tar_sorted = np.sort(tar)
     new_run = np.empty(s_sorted.shape[0], dtype=bool)
     new_run[0] = True
     np.not_equal(s_sorted[1:], s_sorted[:-1], out=new_run[1:])

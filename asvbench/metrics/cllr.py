@@ -24,9 +24,17 @@ _LN2 = math.log(2.0)
 
 
 def _cllr_parts(tar_llr: np.ndarray, non_llr: np.ndarray, tar_w=None, non_w=None) -> float:
-    c_tar = np.logaddexp(0.0, -tar_llr) / _LN2
-    c_non = np.logaddexp(0.0, non_llr) / _LN2
+    return _mean_costs(np.logaddexp(0.0, -tar_llr) / _LN2, np.logaddexp(0.0, non_llr) / _LN2, tar_w, non_w)
+
+
+def _mean_costs(c_tar: np.ndarray, c_non: np.ndarray, tar_w=None, non_w=None) -> float:
+    """Cllr from the per-trial costs in bits of the targets and non-targets (weighted means)."""
     return 0.5 * (float(np.average(c_tar, weights=tar_w)) + float(np.average(c_non, weights=non_w)))
+
+
+def cllr_of_split(tar_llr: np.ndarray, non_llr: np.ndarray) -> float:
+    """:func:`cllr` of checked target and non-target LLRs, already split by class."""
+    return _cllr_parts(tar_llr, non_llr)
 
 
 def cllr(llrs, is_target) -> float:
@@ -51,6 +59,12 @@ def pav_llrs_from_points(points: OperatingPoints) -> tuple[np.ndarray, np.ndarra
     segment a -> b (operating-point indices) pools the distinct scores a .. b-1, and its
     posterior is its share of targets.
     """
+    llr_bins, sizes = _pav_bins(points)
+    return points.thresholds[1:], np.repeat(llr_bins, sizes), points.target_counts, points.nontarget_counts
+
+
+def _pav_bins(points: OperatingPoints) -> tuple[np.ndarray, np.ndarray]:
+    """The LLR of each PAV bin and the number of distinct scores it pools (see :func:`pav_llrs_from_points`)."""
     cum_tar = np.concatenate(([0], np.cumsum(points.target_counts)))
     cum_non = np.concatenate(([0], np.cumsum(points.nontarget_counts)))
     vertices = rocch_vertices(points)
@@ -59,9 +73,7 @@ def pav_llrs_from_points(points: OperatingPoints) -> tuple[np.ndarray, np.ndarra
     n_non = (cum_non[stop] - cum_non[start]).astype(np.float64)
     with np.errstate(divide="ignore"):
         log_odds = np.log(n_tar) - np.log(n_non)
-    llr_bins = log_odds - math.log(points.n_target / points.n_nontarget)
-    llr = np.repeat(llr_bins, stop - start)
-    return points.thresholds[1:], llr, points.target_counts, points.nontarget_counts
+    return log_odds - math.log(points.n_target / points.n_nontarget), stop - start
 
 
 def min_cllr(scores, is_target) -> float:
@@ -71,7 +83,13 @@ def min_cllr(scores, is_target) -> float:
 
 def min_cllr_from_points(points: OperatingPoints) -> float:
     """:func:`min_cllr` over precomputed operating points."""
-    _, llr, tar_counts, non_counts = pav_llrs_from_points(points)
+    llr_bins, sizes = _pav_bins(points)
+    tar_counts, non_counts = points.target_counts, points.nontarget_counts
     has_tar = tar_counts > 0
     has_non = non_counts > 0
-    return _cllr_parts(llr[has_tar], llr[has_non], tar_counts[has_tar], non_counts[has_non])
+    # the cost is a function of the LLR, and the LLR is constant over a bin: the costs of the few
+    # bins, repeated per distinct score, are the per-score costs (the same values, elementwise)
+    with np.errstate(over="ignore"):
+        c_tar = np.repeat(np.logaddexp(0.0, -llr_bins) / _LN2, sizes)
+        c_non = np.repeat(np.logaddexp(0.0, llr_bins) / _LN2, sizes)
+    return _mean_costs(c_tar[has_tar], c_non[has_non], tar_counts[has_tar], non_counts[has_non])

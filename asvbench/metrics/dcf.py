@@ -63,8 +63,14 @@ def bayes_threshold(p_target: float, c_miss: float = 1.0, c_fa: float = 1.0) -> 
 def act_dcf(llrs, is_target, p_target: float = 0.01, c_miss: float = 1.0, c_fa: float = 1.0) -> DcfResult:
     """Normalised actual detection cost of scores used as LLRs at the Bayes threshold."""
     s, y = check_binary(llrs, is_target, name="llrs")
+    return act_dcf_of_split(s[y], s[~y], p_target, c_miss, c_fa)
+
+
+def act_dcf_of_split(tar: np.ndarray, non: np.ndarray, p_target: float, c_miss: float = 1.0,
+                     c_fa: float = 1.0) -> DcfResult:
+    """:func:`act_dcf` of checked target and non-target LLRs, already split by class."""
     thr = bayes_threshold(p_target, c_miss, c_fa)
-    p_miss = float(np.mean(s[y] < thr))
-    p_fa = float(np.mean(s[~y] >= thr))
+    p_miss = float(np.mean(tar < thr))
+    p_fa = float(np.mean(non >= thr))
     cost = c_miss * p_target * p_miss + c_fa * (1.0 - p_target) * p_fa
     return DcfResult(cost / _normaliser(p_target, c_miss, c_fa), thr, p_miss, p_fa)

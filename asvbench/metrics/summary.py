@@ -8,9 +8,10 @@ from typing import Any
 import numpy as np
 
 from asvbench._choices import check_choice
-from asvbench.metrics._curve import operating_points
-from asvbench.metrics.cllr import cllr, min_cllr_from_points
-from asvbench.metrics.dcf import act_dcf, min_dcf_from_points
+from asvbench.metrics._checks import check_binary
+from asvbench.metrics._curve import points_of_split
+from asvbench.metrics.cllr import cllr_of_split, min_cllr_from_points
+from asvbench.metrics.dcf import act_dcf_of_split, min_dcf_from_points
 from asvbench.metrics.declarations import SPOOF_ONLY_KEYS
 from asvbench.metrics.eer import EER_METHODS, compute_eer, eer_from_points
 from asvbench.metrics.sasv import sasv_eers
@@ -59,15 +60,16 @@ def summarize(scores, labels, *, eer_method: str = "interp", p_targets=DEFAULT_P
               c_miss: float = 1.0, c_fa: float = 1.0) -> MetricsSummary:
     """Compute every headline metric of ``scores`` with :class:`Label` codes ``labels``."""
     check_choice(eer_method, EER_METHODS, "EER method")
-    s = np.asarray(scores, dtype=np.float64)
     lab = np.asarray(labels)
-    is_tar = lab == Label.TARGET
+    s, is_tar = check_binary(scores, lab == Label.TARGET)
     n_spoof = int((lab == Label.SPOOF).sum())
-    points = operating_points(s, is_tar)
+    # the scores split by class once, for the curve, actDCF and Cllr (each would split them again)
+    tar, non = s[is_tar], s[~is_tar]
+    points = points_of_split(s, tar)
     eer = compute_eer(s, is_tar, eer_method) if eer_method == "kaldi" else eer_from_points(points, eer_method)
     p_list = list(p_targets) or list(DEFAULT_P_TARGETS)
     mins = {_p_key(p): min_dcf_from_points(points, p, c_miss, c_fa).value for p in p_list}
-    acts = {_p_key(p): act_dcf(s, is_tar, p, c_miss, c_fa).value for p in p_list}
+    acts = {_p_key(p): act_dcf_of_split(tar, non, p, c_miss, c_fa).value for p in p_list}
     sasv = sasv_eers(s, lab, eer_method) if n_spoof and (lab == Label.NONTARGET).any() else None
     return MetricsSummary(
         n_target=points.n_target,
@@ -78,7 +80,7 @@ def summarize(scores, labels, *, eer_method: str = "interp", p_targets=DEFAULT_P
         eer_method=eer_method,
         min_dcf=mins,
         act_dcf=acts,
-        cllr=cllr(s, is_tar),
+        cllr=cllr_of_split(tar, non),
         min_cllr=min_cllr_from_points(points),
         c_miss=c_miss,
         c_fa=c_fa,
