@@ -78,11 +78,12 @@ def _parse_plain_scp(data: bytes) -> tuple[list[str], list[str], np.ndarray] | N
     """The parse of a plain scp, as arrays: printable ASCII lines ``KEY PATH:OFFSET`` with one space, no
     blank line, a final newline (what Kaldi and kaldiio write). None for anything else (the line parse)."""
     raw = np.frombuffer(data, np.uint8)
-    histogram = np.bincount(raw, minlength=256)
-    if not data.endswith(b"\n") or histogram[:10].any() or histogram[11:32].any() or histogram[127:].any() \
-            or histogram[10] != histogram[32]:
+    if not data.endswith(b"\n") or int(raw.max()) >= 127:
         return None
     newline = np.flatnonzero(raw == 10)
+    # the only control byte is the newline (a count, not a histogram of every byte value: 15x cheaper)
+    if np.count_nonzero(raw < 32) != newline.shape[0]:
+        return None
     space = np.flatnonzero(raw == 32)
     line_start = np.concatenate(([0], newline[:-1] + 1))
     if space.shape[0] != newline.shape[0] or not ((space > line_start) & (space < newline)).all():
@@ -112,12 +113,19 @@ def _parse_plain_scp(data: bytes) -> tuple[list[str], list[str], np.ndarray] | N
 def _decimal(raw: np.ndarray, ends: np.ndarray, width: np.ndarray) -> np.ndarray | None:
     """The unsigned decimal numbers of ``width[i]`` digits ending before ``ends[i]``; None if a byte is no digit."""
     w = int(width.max())
-    digits = gather_bytes(raw, ends - w, w).astype(np.int64) - ord("0")
+    # w bytes in front, so that a line shorter than the widest number (``k a:5`` before ``:1234567``)
+    # does not start its window before the file (a negative start)
+    padded = np.concatenate((np.zeros(w, np.uint8), raw))
+    digits = gather_bytes(padded, ends, w) - np.uint8(ord("0"))  # a byte below "0" wraps past 9
     used = np.arange(w) >= (w - width)[:, None]
-    if ((digits < 0) | (digits > 9))[used].any():
+    if (digits > 9)[used].any():
         return None
     digits[~used] = 0
-    return digits @ (10 ** np.arange(w - 1, -1, -1, dtype=np.int64))
+    value = np.zeros(digits.shape[0], np.int64)
+    for column in digits.T:  # <= 15 digit columns: Horner's rule, exact in int64
+        value *= 10
+        value += column
+    return value
 
 
 def _decode(path: Path, data: bytes) -> str:
@@ -344,7 +352,10 @@ def _check_markers(group: _Located, head: np.ndarray, where_of) -> None:
 
 
 def _common_dim(cols: np.ndarray, keys: list[str], located: list[_Located], where_of) -> int:
-    dims = np.unique(cols)
+    if cols.shape[0] and cols.min() == cols.max():  # one dimension, the usual case: no sort
+        dims = cols[:1]
+    else:
+        dims = np.unique(cols)
     if dims.shape[0] != 1:
         raise AsvbenchError(f"embeddings of different dimensions in one store: {dims.tolist()[:10]}",
                             where=located[0].ark, hint="every key must hold embeddings of one model")
@@ -356,8 +367,11 @@ def _common_dim(cols: np.ndarray, keys: list[str], located: list[_Located], wher
 
 def _copy_group(buf: np.ndarray, positions: np.ndarray, element: np.ndarray, rows: np.ndarray, starts: np.ndarray,
                 row_start: np.ndarray, dim: int, matrix: np.ndarray) -> None:
+    group_rows = rows[positions]
+    counts = [int(group_rows[0])] if group_rows.shape[0] and group_rows.min() == group_rows.max() else \
+        np.unique(group_rows).tolist()  # one row count (vectors), the usual case: no sort
     for code, (dtype, itemsize) in _ELEMENT.items():
-        for n_rows in np.unique(rows[positions]).tolist():
+        for n_rows in counts:
             sel = positions[(element[positions] == code) & (rows[positions] == n_rows)]
             if sel.shape[0] == 0 or n_rows == 0:
                 continue
