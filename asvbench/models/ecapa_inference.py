@@ -17,6 +17,12 @@ function up to float rounding, exact for every sign of ``s``. The affine head
 linear map. Masking of padded frames is unchanged (it acts on the inputs of the convolutions,
 which are the same here), so padded batches still give the one-at-a-time embeddings.
 
+The attention of all three layouts starts with a 1x1 layer on ``[x, mean_t(x), std_t(x)]``
+(global context: the utterance statistics repeated over time). Split by columns, ``W [x; m; s]
++ c = W_x x + (W_m m + W_s s + c)``: the bracket is constant over time, so it is one
+matrix-vector product per utterance instead of two thirds of the layer's per-frame work
+(:class:`ContextSplitAttention`; 3-6 % of an ECAPA's multiply-adds).
+
 The 1x1 convolutions stay convolutions: on this CPU (AVX2, one thread, batch 1) PyTorch's
 default 1x1 path, oneDNN (``torch.mkldnn_convolution``) and a plain GEMM (``addmm``) run at the
 same GFLOP/s (measured, ``reports/benchmarks.md``), so nothing is gained by rerouting them.
@@ -31,10 +37,34 @@ import torch.nn.functional as F
 from torch import nn
 
 from asvbench.models import ecapa_tdnn as ecapa
-from asvbench.models.layers import zero_padded_frames
+from asvbench.models.layers import _weighted_mean_std, masked_mean, masked_softmax, masked_var, zero_padded_frames
 
 OPTIMISATIONS = ("inference form: conv-ReLU-BatchNorm units as one convolution + per-channel clamp; "
-                 "head BatchNorm folded into the embedding layer")
+                 "head BatchNorm folded into the embedding layer; the attention's global-context "
+                 "statistics through their own product once per utterance")
+
+
+def _eval_bn(bn: nn.Module) -> nn.Module:
+    if bn.training:
+        raise ValueError("the ECAPA inference form needs eval-mode BatchNorms")
+    return bn
+
+
+def _clamp_bounds(module: nn.Module, scale: torch.Tensor, shift: torch.Tensor, dtype: torch.dtype,
+                  ) -> tuple[torch.Tensor, torch.Tensor, bool]:
+    """Register and return the per-channel bounds ``lo``, ``hi`` of ``s relu(z) + b`` as a clamp of
+    ``s z + b`` (module docstring), and whether any ``s < 0`` (then the upper bound is needed)."""
+    inf = torch.full_like(shift, float("inf"))
+    module.register_buffer("lo", torch.where(scale > 0, shift, -inf).to(dtype)[:, None])
+    module.register_buffer("hi", torch.where(scale < 0, shift, inf).to(dtype)[:, None])
+    return module.lo, module.hi, bool((scale < 0).any())
+
+
+def _clamp_(y: torch.Tensor, lo: torch.Tensor, hi: torch.Tensor, any_negative: bool) -> torch.Tensor:
+    # two in-place one-bound passes: ~8x faster than one two-bound clamp_ with tensor bounds
+    # (measured), and with all scales positive (the usual case) the upper one is skipped
+    y = y.clamp_min_(lo.to(y.dtype))
+    return y.clamp_max_(hi.to(y.dtype)) if any_negative else y
 
 
 def _bn_affine(bn: nn.Module) -> tuple[torch.Tensor, torch.Tensor]:
@@ -50,25 +80,25 @@ class ConvClamp(nn.Module):
     """``bn(relu(conv(x)))`` of an eval-mode ``bn`` as ``clamp(conv'(x), lo, hi)`` (module docstring).
 
     ``pad``: ``"zero"`` zeroes padded frames before a kernel wider than 1 (WeSpeaker, TaoRuijie),
-    ``"reflect"`` reflect-pads each row at its own end (SpeechBrain; ``conv`` then has no padding)."""
+    ``"reflect"`` reflect-pads each row at its own end (SpeechBrain; ``conv`` then has no padding).
+    ``reuse``: scale ``conv``'s own weights (the caller's copy of the network) instead of a copy's.
 
-    def __init__(self, conv: nn.Conv1d, bn: nn.Module, pad: str = "zero", reflect: int = 0):
+    The weights are scaled in place in their own dtype (one pass over them: the form of a 20 M
+    parameter ECAPA took 1.4 s CPU with float64 copies, measured under load)."""
+
+    def __init__(self, conv: nn.Conv1d, bn: nn.Module, pad: str = "zero", reflect: int = 0, *,
+                 reuse: bool = False):
         super().__init__()
-        if bn.training:
-            raise ValueError("the ECAPA inference form needs eval-mode BatchNorms")
-        scale, shift = _bn_affine(bn)
+        scale, shift = _bn_affine(_eval_bn(bn))
         dtype = conv.weight.dtype
-        self.conv = copy.deepcopy(conv)
         bias = conv.bias.double() if conv.bias is not None else torch.zeros_like(scale)
+        self.conv = conv if reuse else copy.deepcopy(conv)
         with torch.no_grad():
-            self.conv.weight.copy_((conv.weight.double() * scale[:, None, None]).to(dtype))
+            self.conv.weight.mul_(scale.to(dtype)[:, None, None])
             if self.conv.bias is None:
                 self.conv.bias = nn.Parameter(torch.empty(conv.out_channels, dtype=dtype, device=conv.weight.device))
             self.conv.bias.copy_((bias * scale + shift).to(dtype))
-        inf = torch.full_like(shift, float("inf"))
-        self.register_buffer("lo", torch.where(scale > 0, shift, -inf).to(dtype)[:, None])
-        self.register_buffer("hi", torch.where(scale < 0, shift, inf).to(dtype)[:, None])
-        self.any_negative = bool((scale < 0).any())
+        self.lo, self.hi, self.any_negative = _clamp_bounds(self, scale, shift, dtype)
         self.pad, self.reflect = pad, reflect
         self.wide = conv.kernel_size[0] > 1
 
@@ -78,11 +108,98 @@ class ConvClamp(nn.Module):
             x = ecapa._reflect_pad(x, self.reflect, lengths)
         elif self.wide:
             x = zero_padded_frames(x, mask)
-        y = self.conv(x)
-        # two in-place one-bound passes: ~8x faster than one two-bound clamp_ with tensor bounds
-        # (measured), and with all scales positive (the usual case) the upper one is skipped
-        y = y.clamp_min_(self.lo.to(y.dtype))
-        return y.clamp_max_(self.hi.to(y.dtype)) if self.any_negative else y
+        return _clamp_(self.conv(x), self.lo, self.hi, self.any_negative)
+
+
+class ContextSplitAttention(nn.Module):
+    """A 1x1 layer ``W [x; m; s] + c`` on ``x`` (B, C, T) and its utterance statistics ``m``, ``s``
+    (B, C) repeated over time, computed as ``W_x x + (W_m m + W_s s + c)`` (module docstring).
+
+    ``bn``: the layer is followed by a ReLU and this eval-mode BatchNorm (TaoRuijie, SpeechBrain),
+    folded in as :class:`ConvClamp` does; None: the plain affine layer (WeSpeaker)."""
+
+    def __init__(self, conv: nn.Conv1d, bn: nn.Module | None = None):
+        super().__init__()
+        if conv.kernel_size[0] != 1 or conv.in_channels % 3:
+            raise ValueError("the global-context attention layer is a 1x1 layer on 3 x C channels")
+        dtype = conv.weight.dtype
+        w = conv.weight.detach()[:, :, 0].double()
+        c = conv.bias.detach().double() if conv.bias is not None else torch.zeros(w.shape[0], dtype=torch.float64)
+        self.clamp = bn is not None
+        if bn is not None:
+            scale, shift = _bn_affine(_eval_bn(bn))
+            w, c = w * scale[:, None], c * scale + shift
+            self.lo, self.hi, self.any_negative = _clamp_bounds(self, scale, shift, dtype)
+        channels = conv.in_channels // 3
+        self.register_buffer("w_frames", w[:, :channels, None].to(dtype).contiguous())
+        self.register_buffer("w_stats", w[:, channels:].t().to(dtype).contiguous())
+        self.register_buffer("bias", c.to(dtype))
+
+    def forward(self, x: torch.Tensor, mean: torch.Tensor, std: torch.Tensor) -> torch.Tensor:
+        context = torch.addmm(self.bias.to(x.dtype), torch.cat((mean, std), dim=1).to(x.dtype),
+                              self.w_stats.to(x.dtype))
+        y = F.conv1d(x, self.w_frames.to(x.dtype)).add_(context[:, :, None])
+        return _clamp_(y, self.lo, self.hi, self.any_negative) if self.clamp else y
+
+
+class AstpInference(nn.Module):
+    """WeSpeaker's global-context ``ASTP`` (:class:`~asvbench.models.layers.ASTP`) with its first
+    layer split (:class:`ContextSplitAttention`): the same statistics, softmax and pooled output."""
+
+    def __init__(self, pool: nn.Module):
+        super().__init__()
+        if not pool.global_context:
+            raise ValueError("AstpInference is for the global-context ASTP")
+        self.attention = ContextSplitAttention(pool.linear1)
+        self.linear2 = pool.linear2
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        xf = x.float()
+        mean = masked_mean(xf, mask)
+        std = torch.sqrt(masked_var(xf, mask) + 1e-7)
+        h = self.attention(x, mean.to(x.dtype), std.to(x.dtype))
+        alpha = masked_softmax(self.linear2(torch.tanh(h)).float(), mask)
+        return _weighted_mean_std(xf, alpha, 1e-7).to(x.dtype)
+
+
+class AspInference(nn.Module):
+    """TaoRuijie's global-context ``ASP`` (:class:`~asvbench.models.layers.ASP`: ReLU, BatchNorm,
+    tanh) with its first layer split and the BatchNorm folded into it."""
+
+    def __init__(self, pool: nn.Module):
+        super().__init__()
+        if not pool.global_context:
+            raise ValueError("AspInference is for the global-context ASP")
+        conv1, bn, conv2 = (pool._modules[k] for k in pool._layers)
+        self.attention = ContextSplitAttention(conv1, bn)
+        self.conv2, self.eps, self.tanh = conv2, pool.eps, pool.tanh
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        xf = x.float()
+        mean = masked_mean(xf, mask)
+        std = torch.sqrt(masked_var(xf, mask).clamp(min=self.eps))
+        a = self.attention(x, mean.to(x.dtype), std.to(x.dtype))
+        w = masked_softmax(self.conv2(torch.tanh(a) if self.tanh else a).float(), mask)
+        return _weighted_mean_std(xf, w, self.eps).to(x.dtype)
+
+
+class SbAspInference(nn.Module):
+    """SpeechBrain's ``AttentiveStatisticsPooling`` (:class:`~asvbench.models.ecapa_tdnn.SbASP`)
+    with its TDNN unit on ``[x, mean, std]`` split and folded."""
+
+    def __init__(self, asp: "ecapa.SbASP"):
+        super().__init__()
+        self.attention = ContextSplitAttention(asp.tdnn.conv.conv, asp.tdnn.norm.norm)
+        self.conv = asp.conv
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+        xf = x.float()
+        m = torch.ones_like(xf[:, :1, :]) if mask is None else mask.to(xf.dtype)
+        mean, std = ecapa.SbASP._stats(xf, m / m.sum(dim=2, keepdim=True))
+        a = self.attention(x, mean.to(x.dtype), std.to(x.dtype))
+        attn = masked_softmax(self.conv(torch.tanh(a), None).float(), mask)
+        mean, std = ecapa.SbASP._stats(xf, attn)
+        return torch.cat((mean, std), dim=1).unsqueeze(2).to(x.dtype)
 
 
 def _folded_linear(bn: nn.Module, weight: torch.Tensor, bias: torch.Tensor | None,
@@ -117,7 +234,7 @@ def _res2_pass_last(x: torch.Tensor, width: int, units: nn.ModuleList, mask: tor
 
 
 def _res2_units(convs: nn.ModuleList, bns: nn.ModuleList) -> nn.ModuleList:
-    return nn.ModuleList(ConvClamp(conv, bn) for conv, bn in zip(convs, bns))
+    return nn.ModuleList(ConvClamp(conv, bn, reuse=True) for conv, bn in zip(convs, bns))
 
 
 # ---------------------------------------------------------------- WeSpeaker
@@ -127,10 +244,10 @@ class WsBlockInference(nn.Module):
     def __init__(self, block: "ecapa.WsBlock"):
         super().__init__()
         first, res2, last, se = block.se_res2block
-        self.first = ConvClamp(first.conv, first.bn)
+        self.first = ConvClamp(first.conv, first.bn, reuse=True)
         self.width = res2.width
         self.res2 = _res2_units(res2.convs, res2.bns)
-        self.last = ConvClamp(last.conv, last.bn)
+        self.last = ConvClamp(last.conv, last.bn, reuse=True)
         self.se = se
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
@@ -142,9 +259,9 @@ class WeSpeakerEcapaInference(nn.Module):
     def __init__(self, net: "ecapa.WeSpeakerEcapa"):
         super().__init__()
         self.config = net.config
-        self.layer1 = ConvClamp(net.layer1.conv, net.layer1.bn)
+        self.layer1 = ConvClamp(net.layer1.conv, net.layer1.bn, reuse=True)
         self.blocks = nn.ModuleList(WsBlockInference(b) for b in (net.layer2, net.layer3, net.layer4))
-        self.conv, self.pool = net.conv, net.pool
+        self.conv, self.pool = net.conv, AstpInference(net.pool)
         self.head = _folded_linear(net.bn, net.linear.weight, net.linear.bias)
 
     def forward(self, feats: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
@@ -165,10 +282,10 @@ class WeSpeakerEcapaInference(nn.Module):
 class TaoBottleneckInference(nn.Module):
     def __init__(self, block: "ecapa.TaoBottle2neck"):
         super().__init__()
-        self.first = ConvClamp(block.conv1, block.bn1)
+        self.first = ConvClamp(block.conv1, block.bn1, reuse=True)
         self.width = block.width
         self.res2 = _res2_units(block.convs, block.bns)
-        self.last = ConvClamp(block.conv3, block.bn3)
+        self.last = ConvClamp(block.conv3, block.bn3, reuse=True)
         self.se = block.se
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
@@ -181,9 +298,9 @@ class TaoRuijieEcapaInference(nn.Module):
         super().__init__()
         self.config = net.config
         self.torchfbank = net.torchfbank
-        self.stem = ConvClamp(net.conv1, net.bn1)
+        self.stem = ConvClamp(net.conv1, net.bn1, reuse=True)
         self.blocks = nn.ModuleList(TaoBottleneckInference(b) for b in (net.layer1, net.layer2, net.layer3))
-        self.layer4, self.attention = net.layer4, net.attention
+        self.layer4, self.attention = net.layer4, AspInference(net.attention)
         self.head = _folded_linear(net.bn5, net.fc6.weight, net.fc6.bias, after=net.bn6)
 
     def forward(self, feats: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
@@ -201,7 +318,7 @@ class TaoRuijieEcapaInference(nn.Module):
 
 
 def _sb_unit(tdnn: "ecapa.SbTDNN") -> ConvClamp:
-    return ConvClamp(tdnn.conv.conv, tdnn.norm.norm, pad="reflect", reflect=tdnn.conv.pad)
+    return ConvClamp(tdnn.conv.conv, tdnn.norm.norm, pad="reflect", reflect=tdnn.conv.pad, reuse=True)
 
 
 class SbRes2Inference(nn.Module):
@@ -233,17 +350,6 @@ class SbBlockInference(nn.Module):
         return self.se(out, mask) + x
 
 
-class _SbTDNNAsUnit(nn.Module):
-    """A folded unit behind SpeechBrain's ``TDNNBlock`` call signature ``(x, lengths)``."""
-
-    def __init__(self, tdnn: "ecapa.SbTDNN"):
-        super().__init__()
-        self.unit = _sb_unit(tdnn)
-
-    def forward(self, x: torch.Tensor, lengths: torch.Tensor | None) -> torch.Tensor:
-        return self.unit(x, lengths=lengths)
-
-
 class SpeechBrainEcapaInference(nn.Module):
     def __init__(self, net: "ecapa.SpeechBrainEcapa"):
         super().__init__()
@@ -251,8 +357,7 @@ class SpeechBrainEcapaInference(nn.Module):
         self.stem = _sb_unit(net.blocks[0])
         self.blocks = nn.ModuleList(SbBlockInference(b) for b in net.blocks[1:])
         self.mfa = _sb_unit(net.mfa)
-        self.asp = net.asp
-        self.asp.tdnn = _SbTDNNAsUnit(net.asp.tdnn)
+        self.asp = SbAspInference(net.asp)
         fc = net.fc.conv
         self.head = _folded_linear(net.asp_bn.norm, fc.weight[:, :, 0], fc.bias)
 
@@ -280,8 +385,8 @@ _INFERENCE: dict[type, type[nn.Module]] = {
 def ecapa_for_inference(network: nn.Module, *, in_place: bool = False) -> nn.Module:
     """The inference form of an eval-mode ECAPA network of any layout (the module docstring).
 
-    A new module; with ``in_place`` it reuses the unchanged submodules of ``network`` (pooling,
-    SE, MFA convolution) instead of copies, so ``network`` must not be used again."""
+    A new module; with ``in_place`` it reuses the submodules of ``network`` (their weights scaled
+    in place) instead of a copy's, so ``network`` must not be used again."""
     if network.training:
         raise ValueError("the ECAPA inference form needs an eval-mode network")
     source = network if in_place else copy.deepcopy(network)
