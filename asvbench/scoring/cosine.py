@@ -12,6 +12,7 @@ computed in blocks of trials to bound memory.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -55,6 +56,24 @@ def for_blocks(n: int, work: Callable[[int, int], None], block: int = _BLOCK) ->
         return
     with ThreadPoolExecutor(max_workers=threads) as pool:
         list(pool.map(lambda lo: work(lo, min(n, lo + block)), starts))
+
+
+class _BlockBuffers(threading.local):
+    """Arrays of one thread reused from block to block, so that a block's gathered rows are written
+    into memory already mapped (fresh arrays per block: ~10 % more CPU for the dot products at Vox1-E)."""
+
+    def get(self, name: str, rows: int, dim: int, dtype) -> np.ndarray:
+        """A (rows, dim) array of ``dtype`` (a view of this thread's buffer ``name``, grown when needed)."""
+        have = self.__dict__.get(name)
+        if have is None or have.shape[0] < rows or have.shape[1:] != (dim,) or have.dtype != dtype:
+            have = np.empty((max(rows, _BLOCK), dim), dtype=dtype)
+            self.__dict__[name] = have
+        return have[:rows]
+
+
+def _take_rows(matrix: np.ndarray, rows: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """``out[:] = matrix[rows]`` for valid rows (>= 0) of a matrix of ``out``'s dtype."""
+    return np.take(matrix, rows, axis=0, out=out, mode="clip")  # mode="raise" would buffer the whole block
 
 
 @dataclass
@@ -431,9 +450,15 @@ def cosine_pairs(a: EmbeddedSide, b: EmbeddedSide, a_idx: np.ndarray, b_idx: np.
         # no centring: dot the stored float32 rows and scale by the float64 inverse norms,
         # no table of unit vectors needed
         ra, rb = a.rows[a_idx], b.rows[b_idx]
+        buffers = _BlockBuffers()
+        dim = a.matrix.shape[1]
 
         def dots(lo: int, hi: int) -> None:
-            out[lo:hi] = np.vecdot(a.matrix[ra[lo:hi]], b.matrix[rb[lo:hi]])
+            k = hi - lo
+            rows_a = _take_rows(a.matrix, ra[lo:hi], buffers.get("a", k, dim, np.float32))
+            rows_b = _take_rows(b.matrix, rb[lo:hi], buffers.get("b", k, dim, np.float32))
+            # float32 dot products, as of freshly gathered rows, then widened
+            out[lo:hi] = np.vecdot(rows_a, rows_b, out=buffers.get("dots", k, 1, np.float32)[:, 0])
             out[lo:hi] *= a.inv_norm[a_idx[lo:hi]] * b.inv_norm[b_idx[lo:hi]]
 
         for_blocks(a_idx.shape[0], dots)
