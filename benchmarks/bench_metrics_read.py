@@ -96,7 +96,7 @@ def _piece(data: bytes, spellings: dict, parser: str):
     scores = parse_scores(buf, *field_spans(ws, 2), parser)
     if labels is None or scores is None:
         return None
-    return scores, labels, pair_hashes(buf, ws, (0, 1))
+    return scores, labels, pair_hashes(buf, ws, (0, 1), tabs_only=True)
 
 
 def _label_codes(buf, starts, lengths, spellings):

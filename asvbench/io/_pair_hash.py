@@ -90,7 +90,7 @@ def _chunk(buf: np.ndarray, n_cols: int, id_cols: tuple[int, int] | None,
     ws = regular_separators(buf, n_cols, tabs_only, space)
     if ws is None:
         return _count_tokens(space), None
-    return ws.size, pair_hashes(buf, ws, id_cols)  # single separators, no blank line: a token before each
+    return ws.size, pair_hashes(buf, ws, id_cols, tabs_only)  # single separators, no blank line: a token before each
 
 
 def regular_separators(buf: np.ndarray, n_cols: int, tabs_only: bool = False,
@@ -123,8 +123,13 @@ def field_spans(ws: np.ndarray, col: int) -> tuple[np.ndarray, np.ndarray]:
     return start, ws[:, col] - start
 
 
-def pair_hashes(buf: np.ndarray, ws: np.ndarray, id_cols: tuple[int, int]) -> np.ndarray:
-    """uint64 hash of fields ``id_cols`` of each line of a regular chunk (see the module doc)."""
+def pair_hashes(buf: np.ndarray, ws: np.ndarray, id_cols: tuple[int, int], tabs_only: bool = False) -> np.ndarray:
+    """uint64 hash of fields ``id_cols`` of each line of a regular chunk (see the module doc).
+
+    ``tabs_only`` (every separator of the chunk a tab): adjacent fields are hashed with the byte
+    after them (a tab, or the LF of the last field), a byte every line of that layout shares, and
+    their tab is not zeroed; spans of one length then fill their padded width (VoxCeleb's two
+    27-byte ids and two tabs: 56 bytes), which needs no length mask."""
     first, second = id_cols
     lo, hi = min(first, second), max(first, second)
     start, _ = field_spans(ws, lo)
@@ -133,6 +138,8 @@ def pair_hashes(buf: np.ndarray, ws: np.ndarray, id_cols: tuple[int, int]) -> np
         with np.errstate(over="ignore"):
             return (_span_hashes(buf, start, ws[:, lo] - start, None) * np.uint64(0x9E3779B97F4A7C15)
                     ^ _span_hashes(buf, other, ws[:, hi] - other, None))
+    if tabs_only:
+        return _span_hashes(buf, start, ws[:, hi] + 1 - start, None)
     return _span_hashes(buf, start, ws[:, hi] - start, ws[:, lo] - start)
 
 
