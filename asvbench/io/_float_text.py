@@ -113,8 +113,8 @@ def _shortest_digits(magnitude: np.ndarray):
     padded = np.where(eighteen, digits // _U64(10), digits)  # exact: the low digits are zeros
     top = np.flatnonzero(digits >= _POW10[18])  # 10**18: rounded up to the next power of ten
     scaled_digits[top], padded[top] = 19, _POW10[16]
-    ndigits = scaled_digits - power
-    exp10 = scaled_digits - 1 - t["p"][biased]
+    ndigits = (scaled_digits - power).astype(np.int16)  # small: the layout arithmetic is cheaper
+    exp10 = (scaled_digits - 1 - t["p"][biased]).astype(np.int16)
 
     zero = np.flatnonzero(magnitude == 0)
     padded[zero], exp10[zero], ndigits[zero] = 0, 0, 1
@@ -208,8 +208,10 @@ _FOUR_ASCII_DIGITS = np.frombuffer(b"".join(b"%04d" % i for i in range(10_000)),
 
 
 def _source_rows(padded: np.ndarray, exp10: np.ndarray) -> np.ndarray:
-    rows = np.empty((padded.shape[0], 32), dtype=np.uint8)
-    rows[:] = _SOURCE_ROW
+    rows = np.empty((padded.shape[0], 32), dtype=np.uint8)  # (bytes 25.. are never taken)
+    words = rows.view(np.uint32)
+    for column in (0, 5, 6):  # the constant pieces; the digits are written over bytes 3..19
+        words[:, column] = _SOURCE_ROW.view(np.uint32)[column]
     for start in range(0, padded.shape[0], _BLOCK):
         part = slice(start, start + _BLOCK)
         _fill_digits(rows[part], padded[part])
