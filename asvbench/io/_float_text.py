@@ -7,12 +7,13 @@ rounding interval (the reals that read back as ``x``) is computed *exactly* from
 product ``4 * m * 5**p`` (two uint64 words, from 32-bit limbs) and a shift by a power of two.
 The shortest decimal is then the multiple of the largest power of ten inside that interval
 (the interval holds at most a few hundred integers at this scale, so the power follows from
-three remainders and a count of trailing zeros) and, if several, the one nearest ``x``.
+three remainders and a count of trailing zeros) and, if several, the one nearest ``x``
+(exactly halfway: the one with the even last digit, as CPython's dtoa does).
 
-Only what is proven is formatted here: magnitudes of about 1.5e-11 to 3.6e16 (where
-``5**p`` fits one word), and zeros. Everything else (smaller or larger magnitudes,
-subnormals, infinities, NaN) and the rare value exactly halfway between two shortest
-candidates is formatted by ``repr`` itself, so the output is ``repr``'s in every case.
+Only what is proven is formatted here: magnitudes 2**-36 <= |x| < 2**55 (about 1.5e-11 to
+3.6e16: ``5**p`` fits one word and the scaled value needs no shift left), and zeros.
+Everything else (smaller or larger magnitudes, subnormals, infinities, NaN) is formatted by
+``repr`` itself, so the output is ``repr``'s in every case.
 """
 
 from __future__ import annotations
