@@ -11,8 +11,8 @@ alternates), CPU (user + system from ``wait4``), wall and peak RSS of:
 * ``bytes+pandas``: one pass over the bytes in 16 MB pieces on two threads: the fields found
   from the whitespace offsets (``_pair_hash.regular_separators``), the pair hashes and label
   codes from them, the score fields gathered into one column that pandas parses;
-* ``bytes+numpy``: the same with the scores parsed by ``io/_float_parse.py`` (vectorised,
-  exact).
+* ``bytes+numpy``: the same with the scores parsed by ``benchmarks/_float_parse.py`` (vectorised,
+  exact; measured slower than pandas, so it stays a benchmark prototype, not package code).
 
 Every variant's scores and labels are checked equal (bit for bit) to ``current``'s. In this
 process: the score column of one 16 MB piece parsed by each float parser (ns per score), and
@@ -120,7 +120,7 @@ def _label_codes(buf, starts, lengths, spellings):
 
 def parse_scores(buf, starts, lengths, parser: str):
     if parser == "numpy":
-        from asvbench.io._float_parse import parse_decimal_tokens
+        from _float_parse import parse_decimal_tokens
 
         return parse_decimal_tokens(buf, starts, lengths)
     import io
@@ -185,7 +185,8 @@ def bench_read(path: Path, rounds: int) -> None:
 
 
 def bench_float_parsers(path: Path, rounds: int) -> None:
-    from asvbench.io._float_parse import parse_vectorised
+    from _float_parse import parse_vectorised
+
     from asvbench.io._pair_hash import field_spans, line_chunks, regular_separators
 
     data = next(iter(line_chunks(path, 1, _PIECE)))

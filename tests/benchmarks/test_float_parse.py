@@ -1,4 +1,5 @@
-"""io._float_parse: decimal tokens parsed from bytes, bit for bit equal to ``float()`` and pandas."""
+"""benchmarks/_float_parse.py (the byte-level score parser prototype of bench_metrics_read.py, measured slower
+than pandas and so not package code): decimal tokens parsed from bytes, bit for bit equal to ``float()`` and pandas."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from asvbench.io import _float_parse
-from asvbench.io._float_parse import parse_decimal_tokens, parse_vectorised
+from tests.benchmarks import _float_parse
+
+parse_decimal_tokens, parse_vectorised = _float_parse.parse_decimal_tokens, _float_parse.parse_vectorised
 
 PAD = b"#" * 32  # the vectorised pass reads up to 24 bytes around a token: tokens at the edges too
 
