@@ -18,7 +18,6 @@ from asvbench.metrics.summary import MetricsSummary, summarize
 from asvbench.scoring.cosine import ScoredTrials, load_center, score_trials
 from asvbench.trials.fingerprint import TrialsFingerprint
 from asvbench.trials.read import Trials, check_duplicate_trials, read_trials
-from asvbench.trials.registry import resolve_benchmark
 from asvbench.types import Label
 
 
@@ -156,6 +155,8 @@ def resolve_list_benchmark(fingerprint: TrialsFingerprint | None, trials_path: s
     :class:`AsvbenchError` when ``settings.benchmark`` is registered and the list is not it)."""
     if not settings.fingerprint:
         return None
+    from asvbench.trials.registry import resolve_benchmark  # only with a record to save (8 ms of imports)
+
     return resolve_benchmark(settings.benchmark, fingerprint, fallback=Path(trials_path).stem)
 
 
