@@ -103,7 +103,8 @@ def run_command(tree: Path | None, store: Path, trials: Path, out: Path) -> tupl
            "--out", str(out), "--json"]
     with tempfile.TemporaryFile("w+") as stdout, tempfile.TemporaryFile("w+") as stderr:
         start = time.perf_counter()
-        proc = subprocess.Popen(cmd, cwd=REPO, env=_env(tree), stdout=stdout, stderr=stderr)
+        # cwd "/": `python -m` puts the working directory first on sys.path, ahead of PYTHONPATH's tree
+        proc = subprocess.Popen(cmd, cwd="/", env=_env(tree), stdout=stdout, stderr=stderr)
         _, status, usage = os.wait4(proc.pid, 0)  # this child's own rusage (its threads and children included)
         wall = time.perf_counter() - start
         stdout.seek(0), stderr.seek(0)
