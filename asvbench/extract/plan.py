@@ -104,7 +104,10 @@ class CpuRuntime:
 #: ResNets: it is never slower than the model on 2 threads in one process, and under load from
 #: other work it is several times faster (ECAPA c512, 10 files, load 15: 15.8 s against 84.8 s
 #: with one decoding worker + 2 model threads and 102.7 s all in one process), since torch's
-#: OpenMP threads wait for each other at every operation when a core is taken away.
+#: OpenMP threads wait for each other at every operation when a core is taken away. Session 7
+#: (ECAPA c1024, all three layouts, load 9-12, "Issue 13, session 7: extraction"): the engine's
+#: CPU time is 2-12 % above a 1-thread loop's (its start-up: checkpoint identified and hashed,
+#: inference form, fork), while the 2-thread loop spends 2.1-2.4x the 1-thread loop's CPU.
 DEFAULT_CPU_RUNTIME = CpuRuntime(measured="2 x 1-thread workers >= 1 x 2-thread process for every family measured")
 
 #: Families whose measured best differs from :data:`DEFAULT_CPU_RUNTIME` (none so far: the
