@@ -351,11 +351,16 @@ def _check_markers(group: _Located, head: np.ndarray, where_of) -> None:
                             hint="asvbench reads float/double vectors and matrices (FV, DV, FM, DM, compressed CM)")
 
 
+def _distinct(values: np.ndarray) -> np.ndarray:
+    """``np.unique(values)``, without its sort when every value is the same (one dimension, one row
+    count: the usual store)."""
+    if values.shape[0] and values.min() == values.max():
+        return values[:1]
+    return np.unique(values)
+
+
 def _common_dim(cols: np.ndarray, keys: list[str], located: list[_Located], where_of) -> int:
-    if cols.shape[0] and cols.min() == cols.max():  # one dimension, the usual case: no sort
-        dims = cols[:1]
-    else:
-        dims = np.unique(cols)
+    dims = _distinct(cols)
     if dims.shape[0] != 1:
         raise AsvbenchError(f"embeddings of different dimensions in one store: {dims.tolist()[:10]}",
                             where=located[0].ark, hint="every key must hold embeddings of one model")
@@ -367,9 +372,7 @@ def _common_dim(cols: np.ndarray, keys: list[str], located: list[_Located], wher
 
 def _copy_group(buf: np.ndarray, positions: np.ndarray, element: np.ndarray, rows: np.ndarray, starts: np.ndarray,
                 row_start: np.ndarray, dim: int, matrix: np.ndarray) -> None:
-    group_rows = rows[positions]
-    counts = [int(group_rows[0])] if group_rows.shape[0] and group_rows.min() == group_rows.max() else \
-        np.unique(group_rows).tolist()  # one row count (vectors), the usual case: no sort
+    counts = _distinct(rows[positions]).tolist()
     for code, (dtype, itemsize) in _ELEMENT.items():
         for n_rows in counts:
             sel = positions[(element[positions] == code) & (rows[positions] == n_rows)]
