@@ -9,7 +9,7 @@ alternates), CPU (user + system from ``wait4``), wall and peak RSS of:
 * ``current``: ``read_scores(path, with_ids=False)`` (pandas' C reader for the score and label
   columns, the pair-hash pass beside it on a second thread);
 * ``bytes+pandas``: one pass over the bytes in 16 MB pieces on two threads: the fields found
-  from the whitespace offsets (``_pair_hash.regular_separators``), the pair hashes and label
+  from the whitespace offsets (``_bytes.regular_separators``), the pair hashes and label
   codes from them, the score fields gathered into one column that pandas parses;
 * ``bytes+numpy``: the same with the scores parsed by ``benchmarks/_float_parse.py`` (vectorised,
   exact; measured slower than pandas, so it stays a benchmark prototype, not package code).
@@ -84,7 +84,8 @@ def read_bytes(path: str, parser: str):
 
 
 def _piece(data: bytes, spellings: dict, parser: str):
-    from asvbench.io._pair_hash import field_spans, pair_hashes, regular_separators
+    from asvbench.io._bytes import field_spans, regular_separators
+    from asvbench.io._pair_hash import pair_hashes
 
     if not data.isascii():
         return None
@@ -187,7 +188,8 @@ def bench_read(path: Path, rounds: int) -> None:
 def bench_float_parsers(path: Path, rounds: int) -> None:
     from _float_parse import parse_vectorised
 
-    from asvbench.io._pair_hash import field_spans, line_chunks, regular_separators
+    from asvbench.io._bytes import field_spans, regular_separators
+    from asvbench.io._pair_hash import line_chunks
 
     data = next(iter(line_chunks(path, 1, _PIECE)))
     buf = np.frombuffer(data, np.uint8)

@@ -18,6 +18,7 @@ parser: :func:`ascii_fast_path_ok` says which.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -150,19 +151,63 @@ def _split_regular(buf: np.ndarray, n_cols: int) -> AsciiColumns | None:
     a token, so the tokens come from their offsets alone, without the token edges and the
     per-line search. None for any other file (a blank line, CRLF, a run of spaces, no final LF,
     another count): the general path reads and reports those."""
-    if not buf.shape[0] or buf[-1] != _LF or buf[0] <= _SPACE:
+    if not buf.shape[0] or buf[-1] != _LF:  # a last line without LF: not whole lines
         return None
-    ws = np.flatnonzero(buf <= _SPACE)
-    if ws.shape[0] % n_cols or (np.diff(ws) <= 1).any():
-        return None
-    ws = ws.reshape(-1, n_cols)
-    if (buf[ws[:, -1]] != _LF).any() or (buf[ws[:, :-1]] == _LF).any():
+    ws = regular_separators(buf, n_cols)
+    if ws is None:
         return None
     starts = np.empty_like(ws)
+    starts[:, 0] = field_spans(ws, 0)[0]
     starts[:, 1:] = ws[:, :-1] + 1
-    starts[0, 0] = 0
-    starts[1:, 0] = ws[:-1, -1] + 1
     return AsciiColumns(buf, starts, ws - starts, np.ascontiguousarray(ws[:, -1]))
+
+
+def regular_separators(buf: np.ndarray, n_cols: int, tabs_only: bool = False,
+                       space: np.ndarray | None = None) -> np.ndarray | None:
+    """``(lines, n_cols)`` offsets of the separator after each field of whole lines ``buf`` (the
+    last one an LF) when every line is ``n_cols`` non-empty fields split by single tabs (or, unless
+    ``tabs_only``, spaces); None for any other chunk (a blank line, a run of spaces, CR LF, another
+    field count, an odd separator). Shared by :func:`split_ascii` and :mod:`asvbench.io._pair_hash`."""
+    space = buf <= _SPACE if space is None else space
+    ws = np.flatnonzero(space)
+    if not ws.shape[0] or ws.shape[0] % n_cols or space[0]:
+        return None
+    if (np.diff(ws) <= 1).any():  # an empty field: a blank line, a run of spaces, CR LF
+        return None
+    ws = ws.reshape(-1, n_cols)
+    separators = buf[ws[:, :-1]]
+    odd = (separators != _TAB) if tabs_only else ((separators != _SPACE) & (separators != _TAB))
+    if (buf[ws[:, -1]] != _LF).any() or odd.any():
+        return None  # a line with another field count, or an odd separator (CR, FF)
+    return ws
+
+
+def field_spans(ws: np.ndarray, col: int) -> tuple[np.ndarray, np.ndarray]:
+    """(starts, lengths) of field ``col`` of each line, from :func:`regular_separators`."""
+    if col:
+        start = ws[:, col - 1] + 1
+    else:
+        start = np.empty(ws.shape[0], np.int64)
+        start[0] = 0
+        start[1:] = ws[:-1, -1] + 1
+    return start, ws[:, col] - start
+
+
+def lf_pieces(handle, chunk_bytes: int, head: bytes = b"") -> Iterator[bytes]:
+    """``head`` and the rest of binary file ``handle`` in pieces of about ``chunk_bytes``, each cut
+    after an LF (a line longer than a chunk: read on), then what follows the last LF, if anything
+    (a last line without LF). Every byte exactly once, in order."""
+    carry = head
+    while block := handle.read(chunk_bytes):
+        data = carry + block if carry else block
+        cut = data.rfind(b"\n") + 1
+        if not cut:
+            carry = data
+            continue
+        carry = data[cut:]
+        yield data[:cut] if cut < len(data) else data
+    if carry:
+        yield carry
 
 
 def split_lines(raw: bytes) -> ByteKeys:

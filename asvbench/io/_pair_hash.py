@@ -23,9 +23,9 @@ from pathlib import Path
 
 import numpy as np
 
-from asvbench.io._bytes import fixed_width, hash_rows
+from asvbench.io._bytes import field_spans, fixed_width, hash_rows, lf_pieces, regular_separators
 
-_TAB, _LF, _SPACE = 9, 10, 32
+_SPACE = 32
 _CHUNK = 1 << 24
 #: spans up to this many bytes are hashed vectorised; longer ones (rare) one by one
 _MAX_WIDTH = 64
@@ -64,21 +64,10 @@ def line_chunks(path: str | Path, skip_lines: int = 0, chunk_bytes: int = _CHUNK
     with open(path, "rb") as handle:
         for _ in range(skip_lines):
             handle.readline()
-        rest = handle.read(3)
-        rest = b"" if rest == b"\xef\xbb\xbf" else rest  # a UTF-8 BOM (the readers drop it too)
-        while True:
-            data = handle.read(chunk_bytes)
-            if not data:
-                if rest:  # the last line has no LF
-                    yield rest + b"\n"
-                return
-            data = rest + data
-            cut = data.rfind(b"\n") + 1
-            if not cut:
-                rest = data
-                continue
-            rest = data[cut:]
-            yield data[:cut] if cut < len(data) else data
+        head = handle.read(3)
+        head = b"" if head == b"\xef\xbb\xbf" else head  # a UTF-8 BOM (the readers drop it too)
+        for piece in lf_pieces(handle, chunk_bytes, head):
+            yield piece if piece.endswith(b"\n") else piece + b"\n"  # the last line has no LF
 
 
 def _chunk(buf: np.ndarray, n_cols: int, id_cols: tuple[int, int] | None,
@@ -91,36 +80,6 @@ def _chunk(buf: np.ndarray, n_cols: int, id_cols: tuple[int, int] | None,
     if ws is None:
         return _count_tokens(space), None
     return ws.size, pair_hashes(buf, ws, id_cols, tabs_only)  # single separators, no blank line: a token before each
-
-
-def regular_separators(buf: np.ndarray, n_cols: int, tabs_only: bool = False,
-                       space: np.ndarray | None = None) -> np.ndarray | None:
-    """``(lines, n_cols)`` offsets of the separator after each field of whole lines ``buf`` (the
-    last one an LF) when every line is ``n_cols`` non-empty fields split by single tabs (or, unless
-    ``tabs_only``, spaces); None for any other chunk (see the module doc)."""
-    space = buf <= _SPACE if space is None else space
-    ws = np.flatnonzero(space)
-    if not ws.shape[0] or ws.shape[0] % n_cols or space[0]:
-        return None
-    if (np.diff(ws) <= 1).any():  # an empty field: a blank line, a run of spaces, CR LF
-        return None
-    ws = ws.reshape(-1, n_cols)
-    separators = buf[ws[:, :-1]]
-    odd = (separators != _TAB) if tabs_only else ((separators != _SPACE) & (separators != _TAB))
-    if (buf[ws[:, -1]] != _LF).any() or odd.any():
-        return None  # a line with another field count, or an odd separator (CR, FF)
-    return ws
-
-
-def field_spans(ws: np.ndarray, col: int) -> tuple[np.ndarray, np.ndarray]:
-    """(starts, lengths) of field ``col`` of each line, from :func:`regular_separators`."""
-    if col:
-        start = ws[:, col - 1] + 1
-    else:
-        start = np.empty(ws.shape[0], np.int64)
-        start[0] = 0
-        start[1:] = ws[:-1, -1] + 1
-    return start, ws[:, col] - start
 
 
 def pair_hashes(buf: np.ndarray, ws: np.ndarray, id_cols: tuple[int, int], tabs_only: bool = False) -> np.ndarray:

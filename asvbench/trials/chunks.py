@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from asvbench.errors import AsvbenchError
-from asvbench.io._bytes import AsciiColumns, ascii_fast_path_ok, split_ascii
+from asvbench.io._bytes import AsciiColumns, ascii_fast_path_ok, lf_pieces, split_ascii
 from asvbench.io._text import head_text
 from asvbench.trials.read import _ASCII_FORMATS, _LAYOUTS, Trials, _ascii_labels, detect_trials_format
 
@@ -72,28 +72,15 @@ def iter_trial_chunks(path: str | Path, fmt: str, chunk_bytes: int = CHUNK_BYTES
     """
     if fmt not in _ASCII_FORMATS:
         raise NotStreamable(fmt)
-    carry = b""
     n_trials = 0
     with open(path, "rb") as handle:
-        while True:
-            block = handle.read(chunk_bytes)
-            data = carry + block if carry else block
-            if block:
-                cut = data.rfind(b"\n") + 1
-                if cut == 0:  # a line longer than the chunk: read on
-                    carry = data
-                    continue
-                piece, carry = data[:cut], data[cut:]
-            else:
-                piece, carry = data, b""
+        for piece in lf_pieces(handle, chunk_bytes):
             if on_bytes is not None:
                 on_bytes(piece)
-            if piece and not piece.isspace():  # bytes.strip() would copy the chunk
+            if not piece.isspace():  # bytes.strip() would copy the chunk
                 chunk = _parse_chunk(piece, path, fmt)
                 n_trials += len(chunk)
                 yield chunk
-            if not block:
-                break
     if not n_trials:
         raise NotStreamable("no trials")
 
