@@ -10,7 +10,8 @@ import numpy as np
 
 from asvbench._choices import check_choice
 from asvbench.errors import AsvbenchError
-from asvbench.scoring.norm import NORM_METHODS, build_cohort, check_top_k, normalise, used_rows
+from asvbench.scoring._rows import unique_positions
+from asvbench.scoring.norm import NORM_METHODS, build_cohort, check_top_k, normalise
 
 
 @dataclass
@@ -89,7 +90,7 @@ def _trial_sides(scored):
         return scored.enroll_index, scored.test_index, scored.enroll_emb, scored.test_emb
     n = scored.enroll_index.shape[0]
     rows = np.concatenate([e_side.rows[scored.enroll_index], t_side.rows[scored.test_index]])
-    used, inverse = used_rows(rows, e_side.matrix.shape[0], inverse=True)  # np.unique's, without a sort
+    used, inverse = unique_positions(rows, e_side.matrix.shape[0])  # np.unique's, without a sort
     table = np.asarray(e_side.matrix[used], dtype=np.float64)
     if scored.center is not None:
         table -= scored.center

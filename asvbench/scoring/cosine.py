@@ -33,6 +33,7 @@ from asvbench.io.embeddings import (
 )
 from asvbench.io.formats import POOL_NORMS
 from asvbench.io.store_index import StoreKeys, both_trial_positions, trial_positions
+from asvbench.scoring._rows import unique_positions, used_positions
 from asvbench.scoring.options import PRECISIONS
 from asvbench.trials.read import Trials
 
@@ -195,7 +196,7 @@ def _shared_inverse_norms(matrix: np.ndarray, e_rows: np.ndarray, t_rows: np.nda
                           e_ids: np.ndarray, t_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """:func:`_inverse_norms` of two sides over one matrix, each used matrix row computed once."""
     n_rows = matrix.shape[0]
-    used = _used_rows(n_rows, e_rows, t_rows)
+    used = used_positions(n_rows, e_rows, t_rows)
     used = used[used >= 0]
     try:
         # the ids named in this call's error are never shown: the per-side calls below raise first
@@ -364,7 +365,7 @@ def _side_for_trials(store: EmbeddingStore, trials: Trials, which: str, pool_nor
         return codes, ids, matrix, rows
     keys = _store_keys(store, cache)
     pos = positions if positions is not None else trial_positions(trials, which, keys)
-    rows, codes = _unique_positions(pos, len(store))
+    rows, codes = unique_positions(pos, len(store))
     ids = keys.names(np.maximum(rows, 0))
     if rows.shape[0] and rows[0] < 0:
         ids[0] = "<missing>"
@@ -381,26 +382,6 @@ def _single_row_positions(trials: Trials, enroll_store: EmbeddingStore, test_sto
     return {"enroll": enroll, "test": test}
 
 
-def _marks(n: int, *positions: np.ndarray) -> np.ndarray:
-    """(n + 1,) bool: which of the positions -1 .. n-1 occur (slot 0 is -1, the missing)."""
-    used = np.zeros(n + 1, dtype=bool)
-    for pos in positions:
-        used[pos + 1] = True
-    return used
-
-
-def _used_rows(n: int, *positions: np.ndarray) -> np.ndarray:
-    """The distinct positions in ``[-1, n)``, ascending: ``np.unique`` by marking (no sort)."""
-    return np.flatnonzero(_marks(n, *positions)) - 1
-
-
-def _unique_positions(pos: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """``np.unique(pos, return_inverse=True)`` for positions in ``[-1, n)``, by marking (no sort)."""
-    used = _marks(n, pos)
-    rank = np.cumsum(used) - 1
-    return np.flatnonzero(used) - 1, rank[pos + 1]
-
-
 def _missing_names(keys: np.ndarray, codes: np.ndarray, rows: np.ndarray) -> list[str]:
     return list(dict.fromkeys(keys[rows[codes] < 0].tolist()))
 
@@ -412,7 +393,7 @@ def _unit_tables(sides: list[EmbeddedSide]) -> tuple[np.ndarray, list[np.ndarray
     found = [np.flatnonzero(side.rows >= 0) for side in sides]
     rows = np.concatenate([side.rows[f] for side, f in zip(sides, found)])
     inv_all = np.concatenate([side.inv_norm[f] for side, f in zip(sides, found)])
-    used, where = _unique_positions(rows, matrix.shape[0])
+    used, where = unique_positions(rows, matrix.shape[0])
     inv = np.zeros(used.shape[0], dtype=np.float64)
     inv[where] = inv_all  # a row has the same norm whichever side uses it
     table = np.empty((used.shape[0], matrix.shape[1]), dtype=np.float32)

@@ -41,6 +41,7 @@ import numpy as np
 
 from asvbench._choices import check_choice
 from asvbench.errors import AsvbenchError
+from asvbench.scoring._rows import used_positions
 from asvbench.scoring.options import NORM_METHODS
 
 NormMethod = Literal["none", "znorm", "tnorm", "snorm", "asnorm"]
@@ -422,7 +423,7 @@ def normalise(scores, enroll_idx, test_idx, enroll_emb, test_emb, cohort_emb, me
 def _used_stats(emb, idx: np.ndarray, cohort, top_k, block_rows: int, device: str) -> CohortStats:
     """Statistics for the rows of ``emb`` that ``idx`` references (others are NaN)."""
     emb = np.asarray(emb)
-    used = used_rows(idx, emb.shape[0])
+    used = used_positions(emb.shape[0], idx)
     if used.shape[0] == emb.shape[0]:
         return cohort_stats(emb, cohort, top_k, block_rows=block_rows, device=device)
     part = cohort_stats(emb[used], cohort, top_k, block_rows=block_rows, device=device)
@@ -432,17 +433,3 @@ def _used_stats(emb, idx: np.ndarray, cohort, top_k, block_rows: int, device: st
     std[used] = part.std
     return CohortStats(mean, std)
 
-
-def used_rows(idx: np.ndarray, n_rows: int, *, inverse: bool = False):
-    """``np.unique(idx)`` (and, with ``inverse``, its ``return_inverse``) for indices in ``[0, n_rows)``.
-
-    Marks the rows instead of sorting the indices: O(len(idx) + n_rows), about 20x faster than
-    ``np.unique`` on a Vox1-E trial list's 1.16 M indices; the same arrays (tested).
-    """
-    mark = np.zeros(n_rows, dtype=bool)
-    mark[idx] = True
-    used = np.flatnonzero(mark)
-    if not inverse:
-        return used
-    position = np.cumsum(mark, dtype=np.intp) - 1
-    return used, position[idx]

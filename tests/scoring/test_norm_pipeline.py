@@ -1,5 +1,5 @@
 """The pipelined top-k statistics (product of one block while the previous one is selected) and the
-sort-free ``used_rows`` give exactly what the plain algorithms give."""
+sort-free row positions (``scoring._rows``) give exactly what the plain algorithms give."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import asvbench.scoring.norm as norm
-from asvbench.scoring.norm import normalise, used_rows
+from asvbench.scoring._rows import unique_positions, used_positions
+from asvbench.scoring.norm import normalise
 
 
 def _serial_topk_stats(e_unit: np.ndarray, c_unit: np.ndarray, top_k: int, block_rows: int):
@@ -72,8 +73,8 @@ def test_asnorm_with_several_blocks_equals_the_serial_statistics_applied_plainly
 @given(n_rows=st.integers(1, 40), data=st.data())
 def test_used_rows_equals_np_unique(n_rows, data):
     idx = np.array(data.draw(st.lists(st.integers(0, n_rows - 1), max_size=80)), dtype=np.int64)
-    assert np.array_equal(used_rows(idx, n_rows), np.unique(idx))
-    used, inverse = used_rows(idx, n_rows, inverse=True)
+    assert np.array_equal(used_positions(n_rows, idx), np.unique(idx))
+    used, inverse = unique_positions(idx, n_rows)
     ref_used, ref_inverse = np.unique(idx, return_inverse=True)
     assert np.array_equal(used, ref_used)
     assert np.array_equal(inverse, ref_inverse.reshape(-1))
@@ -82,6 +83,6 @@ def test_used_rows_equals_np_unique(n_rows, data):
 
 def test_used_rows_hand_example():
     # rows 0..5, indices 4, 1, 4, 5: distinct sorted 1, 4, 5; positions of 4, 1, 4, 5 in it: 1, 0, 1, 2
-    used, inverse = used_rows(np.array([4, 1, 4, 5]), 6, inverse=True)
+    used, inverse = unique_positions(np.array([4, 1, 4, 5]), 6)
     assert used.tolist() == [1, 4, 5]
     assert inverse.tolist() == [1, 0, 1, 2]
