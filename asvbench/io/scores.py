@@ -65,6 +65,8 @@ class ScoreTable:
     n_duplicates: int = 0  # repeated (enroll, test) pairs kept with allow_duplicates
     #: uint64 hash of each row's (enroll, test) when the ids were not read (see io._pair_hash)
     pair_hashes: np.ndarray | None = None
+    #: whether two of ``pair_hashes`` are equal (found beside the parse), None when not checked
+    hashes_repeat: bool | None = None
 
     def __len__(self) -> int:
         return int(self.scores.shape[0])
@@ -135,7 +137,7 @@ def read_scores(path: str | Path, fmt: str = "auto", *, score_column: str | None
         _check_sasv_score_sources(path, layout)
     if layout.enroll is not None and layout.test is not None:
         ids = table
-        if not with_ids and (table.pair_hashes is None or _repeats(table.pair_hashes)):
+        if not with_ids and (table.pair_hashes is None or _hashes_repeat(table)):
             ids = _read_layout(path, text, layout, spellings, True)
         if ids.enroll is not None and ids.test is not None:
             table.n_duplicates = _check_duplicate_scores(path, ids, layout, allow_duplicates)
@@ -145,6 +147,19 @@ def read_scores(path: str | Path, fmt: str = "auto", *, score_column: str | None
 def _repeats(hashes: np.ndarray) -> bool:
     ordered = np.sort(hashes)
     return bool((ordered[1:] == ordered[:-1]).any())
+
+
+def _hashes_repeat(table: ScoreTable) -> bool:
+    return table.hashes_repeat if table.hashes_repeat is not None else _repeats(table.pair_hashes)
+
+
+def _hash_pass(path, **options) -> tuple:
+    """The token pass and whether its pair hashes repeat: the sort runs on the pass's thread,
+    beside pandas' parse (NumPy's sort releases the GIL), not after it."""
+    from asvbench.io._pair_hash import tokens_and_pair_hashes
+
+    tokens = tokens_and_pair_hashes(path, **options)
+    return tokens, None if tokens.pair_hashes is None else _repeats(tokens.pair_hashes)
 
 
 def _check_duplicate_scores(path: str | Path, table: ScoreTable, layout: "_Layout", allow: bool) -> int:
@@ -213,6 +228,7 @@ def _four_column_names(text: str, path: str | Path, spellings: dict[str, int]) -
 
 def _table_layout(text: str, path: str | Path, score_column: str | None, label_column: str | None) -> _Layout:
     no, header = first_data_line(text)
+    header = header.removeprefix("\ufeff")  # a UTF-8 BOM (pandas drops it too): not part of the first name
     sep = "\t" if "\t" in header else ("," if "," in header else r"\s+")
     columns = [c.strip() for c in (header.split() if sep == r"\s+" else header.split(sep))]
     if len(set(columns)) != len(columns):
@@ -236,8 +252,6 @@ def _read_layout(path: str | Path, text: str, layout: _Layout, spellings: dict[s
 
     import pandas as pd
 
-    from asvbench.io._pair_hash import tokens_and_pair_hashes
-
     wanted = [layout.score, layout.label]
     if with_ids:
         wanted += [c for c in (layout.enroll, layout.test) if c is not None]
@@ -247,18 +261,18 @@ def _read_layout(path: str | Path, text: str, layout: _Layout, spellings: dict[s
             layout.names.index(layout.enroll), layout.names.index(layout.test))
         spaced, tabbed = layout.sep == r"\s+", layout.sep == "\t" and id_cols is not None
         # a TSV (asvbench's own score files) gets its pair hashes only: its fields may hold spaces
-        tokens = pool.submit(tokens_and_pair_hashes, path, n_cols=len(layout.names), id_cols=id_cols,
+        tokens = pool.submit(_hash_pass, path, n_cols=len(layout.names), id_cols=id_cols,
                              skip_lines=layout.skiprows, tabs_only=tabbed) if spaced or tabbed else None
         try:
             frame = pd.read_csv(
-                path, encoding="utf-8", sep=layout.sep, header=None, names=layout.names, skiprows=layout.skiprows,
+                path, encoding="utf-8", sep=layout.sep, names=layout.names, **_header_rows(layout.skiprows),
                 usecols=wanted, dtype={c: {layout.score: np.float64, layout.label: "category"}.get(c, str)
                                        for c in wanted},
                 engine="c", keep_default_na=False, na_filter=False, skip_blank_lines=True, quoting=3,
             )
         except (ValueError, pd.errors.ParserError):
             frame = None
-        token_pass = tokens.result() if tokens is not None else None
+        token_pass, repeat = tokens.result() if tokens is not None else (None, None)
     n_tokens = token_pass.n_tokens if token_pass is not None and spaced else None
     if frame is None or (n_tokens is not None and n_tokens != len(layout.names) * len(frame)):
         # a bad value, or a line with more fields than the layout: the exact pass finds the line
@@ -279,9 +293,21 @@ def _read_layout(path: str | Path, text: str, layout: _Layout, spellings: dict[s
     ids = {c: frame[c].to_numpy(object) for c in (layout.enroll, layout.test) if with_ids and c is not None}
     hashes = token_pass.pair_hashes if token_pass is not None else None
     if hashes is not None and hashes.shape[0] != scores.shape[0]:
-        hashes = None  # rows of the two passes do not line up: read the ids instead
+        hashes = repeat = None  # rows of the two passes do not line up: read the ids instead
     return ScoreTable(scores=scores, labels=labels, enroll=ids.get(layout.enroll), test=ids.get(layout.test),
-                      source=str(path), pair_hashes=hashes)
+                      source=str(path), pair_hashes=hashes, hashes_repeat=repeat)
+
+
+def _header_rows(skiprows: int) -> dict:
+    """pandas' arguments that skip the ``skiprows`` lines above the data.
+
+    A header on line 1 is read as pandas' header row (``header=0``, replaced by ``names``):
+    ``skiprows=1`` gives the same rows but cost 0.5 s more on 10 M lines (pandas 3.1). The
+    line counted by :func:`~asvbench.io._text.first_data_line` (``str.splitlines``, which
+    breaks at more characters than pandas) is a non-blank prefix of pandas' first line, so
+    both skip the same line.
+    """
+    return {"header": 0} if skiprows == 1 else {"header": None, "skiprows": skiprows}
 
 
 def _read_layout_exact(path: str | Path, text: str, layout: _Layout, spellings: dict[str, int],
