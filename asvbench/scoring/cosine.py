@@ -125,6 +125,9 @@ class ScoredTrials:
     test_side: EmbeddedSide
     center: np.ndarray | None = None
     missing: dict[str, list[str]] = field(default_factory=dict)
+    #: ``enroll_side.rows`` / ``test_side.rows`` are rows of the enrolment / test store (single-row
+    #: stores, no enrolment map): a kept trial's pair of rows is then its pair of keys
+    store_rows: bool = False
 
     @property
     def n_missing_trials(self) -> int:
@@ -347,6 +350,7 @@ def score_trials(
         scores=cosine_pairs(enroll_side, test_side, e_idx, t_idx, precision),
         kept=kept, enroll_ids=enroll_ids, test_ids=test_ids, enroll_index=e_idx, test_index=t_idx,
         enroll_side=enroll_side, test_side=test_side, center=center, missing=missing,
+        store_rows=enroll_map is None and enroll_store.offsets is None and test_store.offsets is None,
     )
 
 

@@ -77,28 +77,58 @@ class StreamedRun:
 
 
 class _PairHashes:
-    """Hashes of every (enrolment, test) pair seen, to find a trial repeated across chunks.
+    """Every (enrolment, test) pair seen, to find a trial repeated across chunks.
 
-    Uses the trial reader's duplicate check when it has one (``pair_hashes``); a repeat
-    found here is confirmed by the whole-list reader (the caller falls back to it).
+    A trial whose two keys were found in single-row stores is its pair of store rows
+    (``enroll_row * n_test_rows + test_row``: the store keys are unique, so a repeated pair of
+    keys is a repeated pair of rows, found exactly and without hashing the keys again). Any
+    other trial (a missing key, pooled stores) is a 64-bit hash of its key bytes (the trial
+    reader's ``pair_hashes``). A kept trial never repeats a trial with a missing key (their
+    keys differ), so the two are checked apart. A repeat found here is confirmed by the
+    whole-list reader (the caller falls back to it).
     """
 
-    def __init__(self):
+    def __init__(self, n_test_rows: int):
         from asvbench.io.duplicates import pair_hashes
 
         self._hash = pair_hashes
-        self._parts: list[np.ndarray] = []
+        self._n_test_rows = np.int64(n_test_rows)
+        self._rows: list[np.ndarray] = []
+        self._hashes: list[np.ndarray] = []
 
-    def add(self, chunk: Trials) -> None:
-        if self._hash is not None:
-            self._parts.append(self._hash(chunk.key_bytes["enroll"], chunk.key_bytes["test"]))
+    def add(self, chunk: Trials, scored) -> None:
+        """Note the pairs of ``chunk``, as ``scored`` (its :class:`ScoredTrials`) found them."""
+        if not scored.store_rows:  # the same for every chunk of a run: it depends on the stores only
+            self._hashes.append(self._hash(*_sides(chunk)))
+            return
+        # fresh int64 arrays (fancy indexing copies): safe to change in place
+        enroll_rows = scored.enroll_side.rows[scored.enroll_index].astype(np.int64, copy=False)
+        enroll_rows *= self._n_test_rows
+        enroll_rows += scored.test_side.rows[scored.test_index]
+        self._rows.append(enroll_rows)
+        if not scored.kept.all():
+            rest = np.flatnonzero(~scored.kept)
+            self._hashes.append(self._hash(*_sides(chunk, rest)))
 
     def any_repeated(self) -> bool:
-        if not self._parts:
-            return False
-        hashes = np.concatenate(self._parts)
-        hashes.sort()
-        return bool((hashes[1:] == hashes[:-1]).any())
+        return any(_has_repeat(parts) for parts in (self._rows, self._hashes))
+
+
+def _sides(chunk: Trials, rows: np.ndarray | None = None) -> tuple:
+    """(enrolment, test) keys of ``chunk``'s trials (``rows`` of them), as :func:`pair_hashes` takes them."""
+    if "enroll" in chunk.key_bytes and "test" in chunk.key_bytes:
+        sides = (chunk.key_bytes["enroll"], chunk.key_bytes["test"])
+        return sides if rows is None else tuple(side.take(rows) for side in sides)
+    sides = (chunk.enroll, chunk.test)
+    return sides if rows is None else tuple(side[rows] for side in sides)
+
+
+def _has_repeat(parts: list[np.ndarray]) -> bool:
+    if not parts:
+        return False
+    values = np.concatenate(parts)
+    values.sort()
+    return bool((values[1:] == values[:-1]).any())
 
 
 class _PipelinedRows:
@@ -159,17 +189,17 @@ def score_streamed(trials_path: str | Path, fmt: str, test_store, *, out: str | 
     """
     parts: dict[str, list[np.ndarray]] = {"scores": [], "kept": [], "labels": []}
     missing: dict[str, list[str]] = {}
-    pairs = _PairHashes()
+    pairs = _PairHashes(len(test_store))
     prints = FingerprintBuilder(Path(trials_path), LABEL_COLUMN[fmt]) if fingerprint else None
     with atomic_open(out, "wb") if out is not None else contextlib.nullcontext() as handle, \
             _PipelinedRows(handle) as rows:
         for chunk in iter_trial_chunks(trials_path, fmt, chunk_bytes,
                                        on_bytes=prints.add_bytes if prints is not None else None):
             trials = chunk.trials
-            pairs.add(trials)
             scored = score_trials(trials, test_store, enroll_store=enroll_store, center=center,
                                   pool_norm=pool_norm,  # type: ignore[arg-type]
                                   allow_missing=True, precision=precision, allow_none_kept=True)
+            pairs.add(trials, scored)
             if scored.missing and not allow_missing:
                 raise NotStreamable("missing keys")  # the whole-list path names all of them
             for what, keys in scored.missing.items():
