@@ -19,6 +19,7 @@ Enrolment maps and ``utt2spk`` files are read by :mod:`asvbench.io.enroll`.
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 from collections.abc import Callable
@@ -243,7 +244,20 @@ def _ascii_fingerprint(raw: bytes, columns, labels: np.ndarray, source: str, lab
 
 
 def _ascii_labels(tokens: ByteKeys, spellings: dict[str, int]) -> np.ndarray | None:
-    """Label codes of byte tokens (case-insensitive), or None if any token is not a known spelling."""
+    """Label codes of byte tokens (case-insensitive), or None if any token is not a known spelling.
+
+    When every token is one byte (``0`` / ``1``), each byte's code is read from a table of all 256
+    one-byte tokens, each matched by the general path (:func:`_label_codes`): the same codes."""
+    if len(tokens) and int(tokens.lengths.min()) == 1 and int(tokens.lengths.max()) == 1:
+        codes = _one_byte_codes(tuple(spellings.items()))[tokens.buf[tokens.starts]]
+    else:
+        codes = _label_codes(tokens, spellings)
+    return None if codes is None or (codes < 0).any() else codes
+
+
+def _label_codes(tokens: ByteKeys, spellings: dict[str, int]) -> np.ndarray | None:
+    """Label code of each byte token (case-insensitive), -1 where it is no known spelling; None when a
+    token is longer than any spelling can be."""
     if int(tokens.lengths.max()) > _LABEL_WIDTH:
         return None
     rows = tokens.matrix(_LABEL_WIDTH)
@@ -255,7 +269,17 @@ def _ascii_labels(tokens: ByteKeys, spellings: dict[str, int]) -> np.ndarray | N
         want[0, : len(word)] = np.frombuffer(word.encode("ascii"), np.uint8)
         hit = np.flatnonzero(hashes == hash_rows(want)[0])
         codes[hit[(rows[hit] == want).all(axis=1)]] = code
-    return None if (codes < 0).any() else codes
+    return codes
+
+
+@functools.lru_cache(maxsize=16)
+def _one_byte_codes(spellings: tuple[tuple[str, int], ...]) -> np.ndarray:
+    """(256,) int8: :func:`_label_codes` of each one-byte token ``bytes([b])`` (-1: no spelling)."""
+    every_byte = np.arange(256, dtype=np.uint8)
+    codes = _label_codes(ByteKeys(every_byte, np.arange(256, dtype=np.int64), np.ones(256, np.int64)), dict(spellings))
+    assert codes is not None  # one-byte tokens are never too long
+    codes.flags.writeable = False
+    return codes
 
 
 def _array(values: list[str]) -> np.ndarray:
