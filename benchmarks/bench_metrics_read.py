@@ -74,7 +74,7 @@ def read_bytes(path: str, parser: str):
     with ThreadPoolExecutor(max_workers=2) as pool:
         pending: deque = deque()
         for data in line_chunks(path, 1, _PIECE):
-            pending.append(pool.submit(_piece, data, spellings, parser))
+            pending.append(pool.submit(_piece, bytes(data), spellings, parser))  # the pieces are views of the file
             if len(pending) > 2:
                 parts.append(pending.popleft().result())
         parts.extend(job.result() for job in pending)

@@ -17,15 +17,17 @@ ids themselves, so a collision never reports a false duplicate.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from asvbench.io._bytes import field_spans, fixed_width, hash_rows, lf_pieces, regular_separators
+from asvbench.io._bytes import field_spans, fixed_width, hash_rows, regular_separators
 
 _SPACE = 32
+_LF = 10
 _CHUNK = 1 << 24
 #: spans up to this many bytes are hashed vectorised; longer ones (rare) one by one
 _MAX_WIDTH = 64
@@ -58,16 +60,50 @@ def tokens_and_pair_hashes(path: str | Path, *, n_cols: int, id_cols: tuple[int,
     return TokenPass(n_tokens, pair)
 
 
-def line_chunks(path: str | Path, skip_lines: int = 0, chunk_bytes: int = _CHUNK) -> Iterator[bytes]:
+def line_chunks(path: str | Path, skip_lines: int = 0, chunk_bytes: int = _CHUNK) -> Iterator[bytes | memoryview]:
     """The file after its first ``skip_lines`` lines, in pieces of about ``chunk_bytes`` cut after
-    an LF (the last line gets one if it has none); a UTF-8 BOM there is dropped."""
+    an LF (the last line gets one if it has none); a UTF-8 BOM there is dropped.
+
+    The pieces are views of the file mapped into memory (no copy of the page cache: reading and
+    joining 16 MB pieces was ~15 % of the pair-hash pass on a 10 M-line file), except a last line
+    without its LF; a view stays valid while it is referenced."""
+    import mmap
+
     with open(path, "rb") as handle:
-        for _ in range(skip_lines):
-            handle.readline()
-        head = handle.read(3)
-        head = b"" if head == b"\xef\xbb\xbf" else head  # a UTF-8 BOM (the readers drop it too)
-        for piece in lf_pieces(handle, chunk_bytes, head):
-            yield piece if piece.endswith(b"\n") else piece + b"\n"  # the last line has no LF
+        size = os.fstat(handle.fileno()).st_size
+        if not size:
+            return
+        view = memoryview(mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ))
+    start = _after_lines(view, skip_lines)
+    if view[start : start + 3] == b"\xef\xbb\xbf":  # a UTF-8 BOM (the readers drop it too)
+        start += 3
+    for lo, hi in _lf_cuts(view, start, chunk_bytes):
+        yield view[lo:hi] if view[hi - 1] == _LF else bytes(view[lo:hi]) + b"\n"  # the last line has no LF
+
+
+def _after_lines(view: memoryview, n_lines: int) -> int:
+    """Offset just after the first ``n_lines`` lines of ``view`` (its end when it has fewer)."""
+    data = view.obj
+    pos = 0
+    for _ in range(n_lines):
+        cut = data.find(b"\n", pos)
+        if cut < 0:
+            return len(view)
+        pos = cut + 1
+    return pos
+
+
+def _lf_cuts(view: memoryview, start: int, chunk_bytes: int) -> Iterator[tuple[int, int]]:
+    """(lo, hi) pieces of ``view[start:]`` of about ``chunk_bytes``, each ending after an LF (a line
+    longer than a piece: up to its LF), the last one at the end; every byte once, in order."""
+    data, size, lo = view.obj, len(view), start
+    while lo < size:
+        hi = size
+        if lo + chunk_bytes < size:
+            cut = data.rfind(b"\n", lo, lo + chunk_bytes) + 1 or data.find(b"\n", lo + chunk_bytes) + 1
+            hi = cut or size
+        yield lo, hi
+        lo = hi
 
 
 def _chunk(buf: np.ndarray, n_cols: int, id_cols: tuple[int, int] | None,
