@@ -73,12 +73,26 @@ def line_chunks(path: str | Path, skip_lines: int = 0, chunk_bytes: int = _CHUNK
         size = os.fstat(handle.fileno()).st_size
         if not size:
             return
-        view = memoryview(mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ))
+        mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+    view = memoryview(mapped)
     start = _after_lines(view, skip_lines)
     if view[start : start + 3] == b"\xef\xbb\xbf":  # a UTF-8 BOM (the readers drop it too)
         start += 3
+    done = 0  # pages before this offset were handed out and are dropped from the process's memory
     for lo, hi in _lf_cuts(view, start, chunk_bytes):
         yield view[lo:hi] if view[hi - 1] == _LF else bytes(view[lo:hi]) + b"\n"  # the last line has no LF
+        done = _drop_pages(mapped, done, hi)
+
+
+def _drop_pages(mapped, done: int, upto: int) -> int:
+    """Release the mapped pages of ``[done, upto)`` (whole pages only), so that resident memory stays
+    about one piece; the file's bytes stay in the page cache, and a view still held reads them again."""
+    import mmap
+
+    end = upto // mmap.PAGESIZE * mmap.PAGESIZE
+    if end > done and hasattr(mapped, "madvise"):
+        mapped.madvise(mmap.MADV_DONTNEED, done, end - done)
+    return max(done, end)
 
 
 def _after_lines(view: memoryview, n_lines: int) -> int:
