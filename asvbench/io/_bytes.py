@@ -114,11 +114,32 @@ def split_ascii(raw: bytes, names: list[str], path: str | Path, *, skiprows: int
     Blank lines are skipped; the first ``skiprows`` lines are ignored. A line with another
     token count raises :class:`AsvbenchError` at its ``file:line`` (the text parser's message).
     """
-    n_cols = len(names)
     buf = np.frombuffer(raw, np.uint8)
-    regular = None if skiprows else _split_regular(buf, n_cols)
+    regular = None if skiprows else _split_regular(buf, len(names))
     if regular is not None:
         return regular
+    return _split_general(buf, names, path, skiprows)
+
+
+def split_checked_ascii(raw: bytes, names: list[str], path: str | Path) -> AsciiColumns | None:
+    """``split_ascii(raw, names, path) if ascii_fast_path_ok(raw) else None``, with one pass less
+    over a regular file (see :func:`_split_regular`): the separator check has seen every byte below
+    32 of such a file and found only tabs and LFs, so :meth:`bytes.isascii` is all that is left
+    of :func:`ascii_fast_path_ok`. Any other file is checked in full, then split."""
+    if not raw or not raw.isascii():
+        return None
+    buf = np.frombuffer(raw, np.uint8)
+    regular = _split_regular(buf, len(names))
+    if regular is not None:
+        return regular
+    if not ascii_fast_path_ok(raw):
+        return None
+    return _split_general(buf, names, path, 0)
+
+
+def _split_general(buf: np.ndarray, names: list[str], path: str | Path, skiprows: int) -> AsciiColumns:
+    """:func:`split_ascii` by token edges (any whitespace, blank lines, CR LF, skipped lines)."""
+    n_cols = len(names)
     line_ends = _line_ends(buf)
     body = 0  # first byte after the skipped lines
     if skiprows:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from asvbench.errors import AsvbenchError
-from asvbench.io._bytes import AsciiColumns, ascii_fast_path_ok, lf_pieces, split_ascii
+from asvbench.io._bytes import AsciiColumns, lf_pieces, split_checked_ascii
 from asvbench.io._text import head_text
 from asvbench.trials.read import _ASCII_FORMATS, _LAYOUTS, Trials, _ascii_labels, detect_trials_format
 
@@ -86,13 +86,13 @@ def iter_trial_chunks(path: str | Path, fmt: str, chunk_bytes: int = CHUNK_BYTES
 
 
 def _parse_chunk(piece: bytes, path: str | Path, fmt: str) -> TrialChunk:
-    if not ascii_fast_path_ok(piece):
-        raise NotStreamable("not plain ASCII")
     names, spellings = _LAYOUTS[fmt]
     try:
-        columns = split_ascii(piece, names, path)
+        columns = split_checked_ascii(piece, names, path)
     except AsvbenchError:  # its line number would count from the chunk's start
         raise NotStreamable("bad line") from None
+    if columns is None:
+        raise NotStreamable("not plain ASCII")
     labels = _ascii_labels(columns.column(names.index("label")), spellings)
     if labels is None:
         raise NotStreamable("unknown label")

@@ -30,7 +30,7 @@ import numpy as np
 
 from asvbench._choices import check_choice
 from asvbench.errors import AsvbenchError, at_line
-from asvbench.io._bytes import ByteKeys, ascii_fast_path_ok, hash_rows, split_ascii
+from asvbench.io._bytes import ByteKeys, hash_rows, split_checked_ascii
 from asvbench.io._sasv import check_sasv_sources
 from asvbench.io._text import (
     decode_text,
@@ -186,7 +186,7 @@ def _read_trials(path: str | Path, fmt: str) -> Trials:
 def _parse_trials(raw: bytes, path: str | Path, fmt: str) -> Trials:
     if fmt == "auto":
         fmt = detect_trials_format(head_text(raw, path), path)
-    if fmt in _ASCII_FORMATS and ascii_fast_path_ok(raw):
+    if fmt in _ASCII_FORMATS:
         trials = _read_ascii(raw, path, fmt)
         if trials is not None:
             return trials
@@ -222,9 +222,12 @@ _LABEL_WIDTH = 16
 
 
 def _read_ascii(raw: bytes, path: str | Path, fmt: str) -> Trials | None:
-    """The byte-level reader; None when a label is unknown (the text path reports it)."""
+    """The byte-level reader; None for a list it does not take (:func:`ascii_fast_path_ok`) or an
+    unknown label (the text path reads and reports those)."""
     names, spellings = _LAYOUTS[fmt]
-    columns = split_ascii(raw, names, path)
+    columns = split_checked_ascii(raw, names, path)
+    if columns is None:
+        return None
     labels = _ascii_labels(columns.column(names.index("label")), spellings)
     if labels is None:
         return None

@@ -136,7 +136,7 @@ def test_store_byte_index_gives_up_on_keys_with_newlines():
 
 def _both_paths(path: Path, monkeypatch) -> tuple:
     fast = read_trials(path)
-    monkeypatch.setattr(trials_module, "ascii_fast_path_ok", lambda raw: False)
+    monkeypatch.setattr(trials_module, "split_checked_ascii", lambda raw, names, path: None)  # the text path
     slow = read_trials(path)
     monkeypatch.undo()
     return fast, slow
