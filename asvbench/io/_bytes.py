@@ -260,7 +260,7 @@ def fixed_width(buf: np.ndarray, starts: np.ndarray, lengths: np.ndarray, width:
     if lengths.shape[0] and int(lengths.min()) < width:  # keys of exactly ``width`` bytes need no mask
         keep = np.zeros((width + 1, width), np.uint8)
         keep[np.tril_indices(width + 1, -1, width)] = 0xFF  # keep[k] = k leading 0xFF bytes
-        rows &= _windows(keep.ravel(), width)[np.minimum(lengths, width) * width].view(np.uint8).reshape(-1, width)
+        rows &= np.take(keep, np.minimum(lengths, width), axis=0)  # whole rows of a contiguous table: ~4x a fancy index
     return rows
 
 
