@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -102,9 +102,21 @@ def detect_score_format(text: str, path: str | Path) -> str:
     )
 
 
+def read_scores_with(path: str | Path, work: Callable[[np.ndarray, np.ndarray], Any], fmt: str = "auto",
+                     **options) -> tuple[ScoreTable, Any]:
+    """:func:`read_scores` and ``work(table.scores, table.labels)`` (e.g. the metrics), the work
+    started as soon as pandas has parsed the scores, while the pair-hash pass of a large file still
+    runs on the other core. The result is the same as calling one after the other: an error of the
+    reader (e.g. a repeated trial) comes first, and the work runs again on the table returned if
+    the reader fell back to its exact pass."""
+    early = Beside(work)
+    table = read_scores(path, fmt, beside=early, **options)
+    return table, early.value_for(table)
+
+
 def read_scores(path: str | Path, fmt: str = "auto", *, score_column: str | None = None,
                 label_column: str | None = None, label_map: dict[str, int] | None = None,
-                with_ids: bool = True, allow_duplicates: bool = False) -> ScoreTable:
+                with_ids: bool = True, allow_duplicates: bool = False, beside: "Beside | None" = None) -> ScoreTable:
     """Read a score file with labels. See the module docstring for the formats.
 
     ``label_map`` (see :func:`asvbench.types.parse_label_map`) replaces the default label spellings;
@@ -117,7 +129,7 @@ def read_scores(path: str | Path, fmt: str = "auto", *, score_column: str | None
     are hashed from its bytes beside the reader (:mod:`asvbench.io._pair_hash`); only a repeated
     hash (or a file that pass cannot read: CSV, runs of spaces, CRLF) makes the ids be read,
     to confirm and name both lines. SASV 5-column files: target/nontarget rows must name the
-    source bonafide.
+    source bonafide. ``beside``: see :func:`read_scores_with`.
     """
     check_choice(fmt, SCORE_FORMATS, "score format")
     text = read_head(path)  # the whole file is only read as text to locate errors
@@ -131,7 +143,7 @@ def read_scores(path: str | Path, fmt: str = "auto", *, score_column: str | None
         layout = _Layout(r"\s+", ["spk", "utt", "source", "key", "score"], 0, "score", "key", "spk", "utt")
     else:
         layout = _table_layout(text, path, score_column, label_column)
-    table = _read_layout(path, text, layout, spellings, with_ids)
+    table = _read_layout(path, text, layout, spellings, with_ids, beside)
     table.fmt = fmt
     if fmt == "sasv":
         _check_sasv_score_sources(path, layout)
@@ -242,11 +254,12 @@ def _table_layout(text: str, path: str | Path, score_column: str | None, label_c
 
 
 def _read_layout(path: str | Path, text: str, layout: _Layout, spellings: dict[str, int],
-                 with_ids: bool) -> ScoreTable:
+                 with_ids: bool, beside: "Beside | None" = None) -> ScoreTable:
     """Parse with pandas' C reader, only the needed columns, scores straight to float64.
 
     Anything odd (a wrong column count, a non-number) re-reads the text line by line to
-    report the first bad line as file:line.
+    report the first bad line as file:line. ``beside``: run on the parsed scores and labels
+    while the pair-hash pass finishes (see :func:`read_scores_with`).
     """
     from concurrent.futures import ThreadPoolExecutor
 
@@ -272,30 +285,71 @@ def _read_layout(path: str | Path, text: str, layout: _Layout, spellings: dict[s
             )
         except (ValueError, pd.errors.ParserError):
             frame = None
+        columns = _frame_columns(frame, layout, spellings) if frame is not None else None
+        if beside is not None and isinstance(columns, tuple):
+            beside.run(*columns)
         token_pass, repeat = tokens.result() if tokens is not None else (None, None)
     n_tokens = token_pass.n_tokens if token_pass is not None and spaced else None
     if frame is None or (n_tokens is not None and n_tokens != len(layout.names) * len(frame)):
         # a bad value, or a line with more fields than the layout: the exact pass finds the line
         return _read_layout_exact(path, read_text(path), layout, spellings, with_ids)
-    try:
-        if frame.empty:
-            raise AsvbenchError("no data lines", where=path)
-        scores = frame[layout.score].to_numpy(dtype=np.float64)
-        if not np.isfinite(scores).all():  # NaN or +-inf: the exact pass reports file:line
-            raise ValueError("not finite")
-    except (ValueError, pd.errors.ParserError):
+    if columns == "empty":
+        raise AsvbenchError("no data lines", where=path)
+    if columns is None:  # a non-number, a non-finite score or an unknown label: the exact pass finds its line
         return _read_layout_exact(path, read_text(path), layout, spellings, with_ids)
-    categories = frame[layout.label].cat
-    lookup = np.array([spellings.get(str(v).strip().lower(), -1) for v in categories.categories], dtype=np.int8)
-    if (lookup < 0).any():  # an unknown label: find its line
-        return _read_layout_exact(path, read_text(path), layout, spellings, with_ids)
-    labels = lookup[categories.codes.to_numpy()]
+    scores, labels = columns
     ids = {c: frame[c].to_numpy(object) for c in (layout.enroll, layout.test) if with_ids and c is not None}
     hashes = token_pass.pair_hashes if token_pass is not None else None
     if hashes is not None and hashes.shape[0] != scores.shape[0]:
         hashes = repeat = None  # rows of the two passes do not line up: read the ids instead
     return ScoreTable(scores=scores, labels=labels, enroll=ids.get(layout.enroll), test=ids.get(layout.test),
                       source=str(path), pair_hashes=hashes, hashes_repeat=repeat)
+
+
+def _frame_columns(frame, layout: _Layout, spellings: dict[str, int]):
+    """(float64 scores, int8 label codes) of pandas' frame; "empty" without rows; None when a
+    score is not a finite number or a label is not a known spelling (the exact pass reports it)."""
+    import pandas as pd
+
+    if frame.empty:
+        return "empty"
+    try:
+        scores = frame[layout.score].to_numpy(dtype=np.float64)
+    except (ValueError, pd.errors.ParserError):
+        return None
+    if not np.isfinite(scores).all():  # NaN or +-inf
+        return None
+    categories = frame[layout.label].cat
+    lookup = np.array([spellings.get(str(v).strip().lower(), -1) for v in categories.categories], dtype=np.int8)
+    if (lookup < 0).any():
+        return None
+    return scores, lookup[categories.codes.to_numpy()]
+
+
+class Beside:
+    """Work on a score table's scores and labels that :func:`read_scores` may start before its
+    checks end (see :func:`read_scores_with`); it keeps the outcome, error included."""
+
+    def __init__(self, work: Callable[[np.ndarray, np.ndarray], Any]):
+        self._work = work
+        self._scores: np.ndarray | None = None
+        self._outcome: tuple[bool, Any] = (False, None)
+
+    def run(self, scores: np.ndarray, labels: np.ndarray) -> None:
+        self._scores = scores
+        try:
+            self._outcome = (True, self._work(scores, labels))
+        except Exception as error:  # noqa: BLE001 (raised again by value_for, after the reader's own errors)
+            self._outcome = (False, error)
+
+    def value_for(self, table: ScoreTable) -> Any:
+        """The work's value on ``table`` (run again when the table is not the one it ran on)."""
+        if self._scores is not table.scores:
+            return self._work(table.scores, table.labels)
+        ok, value = self._outcome
+        if not ok:
+            raise value
+        return value
 
 
 def _header_rows(skiprows: int) -> dict:
