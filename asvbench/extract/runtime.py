@@ -18,6 +18,7 @@ import sys
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
+from asvbench._cpus import usable_cpus
 from asvbench.errors import AsvbenchError
 from asvbench.extract.config import ExtractConfig
 from asvbench.extract.plan import cpu_runtime
@@ -32,7 +33,7 @@ def default_workers(rt: Runtime | None = None, family: str | None = None) -> int
         local_world = max(1, int(os.environ.get("LOCAL_WORLD_SIZE", "1")))
     except ValueError:
         local_world = 1
-    cpus = max(1, (os.cpu_count() or 1) // local_world)
+    cpus = max(1, usable_cpus() // local_world)
     if rt is not None and rt.device_type == "cpu":
         per_core = cpu_runtime(family or "").workers_per_core
         if per_core == 0:

@@ -18,6 +18,7 @@ import sys
 
 import numpy as np
 
+from asvbench._cpus import usable_cpus
 from asvbench.io._float_text import float_repr_lines
 
 #: below this many scores one process formats them all (a fork costs a few milliseconds)
@@ -100,7 +101,7 @@ class ScoreText:
 
 
 def _can_fork() -> bool:
-    return hasattr(os, "fork") and sys.platform != "win32" and (os.cpu_count() or 1) >= 2
+    return hasattr(os, "fork") and sys.platform != "win32" and usable_cpus() >= 2
 
 
 def _read_exact(fd: int, n: int) -> bytes | None:

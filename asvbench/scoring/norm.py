@@ -32,7 +32,6 @@ statistics need no cohort matrix at all: ``mu = e . m`` and ``sigma^2 = e^T S e`
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -40,6 +39,7 @@ from typing import Literal
 import numpy as np
 
 from asvbench._choices import check_choice
+from asvbench._cpus import usable_cpus
 from asvbench.errors import AsvbenchError
 from asvbench.scoring._rows import used_positions
 from asvbench.scoring.options import NORM_METHODS
@@ -258,7 +258,7 @@ def _topk_stats_numpy(emb_unit: np.ndarray, cohort_unit: np.ndarray, top_k: int,
     std = np.empty(n, dtype=np.float64)
     rows = min(block_rows, n)
     buffers = [np.empty((rows, n_c), dtype=np.float32) for _ in range(2 if n > rows else 1)]
-    workers = threads or min(4, os.cpu_count() or 1)
+    workers = threads or min(4, usable_cpus())
     chunk = max(1, min(1024, -(-rows // workers)))
     pending: list = []
     with ThreadPoolExecutor(workers) as pool:

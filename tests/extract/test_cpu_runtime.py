@@ -53,7 +53,7 @@ def test_families_without_an_entry_take_the_default():
 
 def test_default_workers_follow_the_table(monkeypatch):
     rt = runtime.Runtime(ExtractConfig(model="tiny", audio=Path("."), out=Path("x")), None)
-    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    monkeypatch.setattr(runtime, "usable_cpus", lambda: 4)
     monkeypatch.delenv("LOCAL_WORLD_SIZE", raising=False)
     assert runtime.default_workers(rt, "tiny") == 4  # one per core
     monkeypatch.setitem(plan.CPU_RUNTIME, "tiny", CpuRuntime(workers_per_core=0, threads=4))
