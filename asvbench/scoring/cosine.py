@@ -195,15 +195,66 @@ def _inverse_norms(matrix: np.ndarray, rows: np.ndarray, center: np.ndarray | No
     return inv
 
 
+class _RowNorms:
+    """Inverse norms of rows of one store matrix centred by one vector, each computed the first time a
+    call asks for it and kept (NaN: not yet): the chunks of a streamed list use most store rows again.
+
+    A row's value is what :func:`_inverse_norms` gives it in any call (each row is its own float64
+    copy, centred and reduced alone), so keeping it changes no score. A zero norm is never kept: every
+    call that uses that row raises, as before.
+    """
+
+    def __init__(self, matrix: np.ndarray, center: np.ndarray | None):
+        self.matrix, self.center = matrix, center
+        self.inv = np.full(matrix.shape[0], np.nan)
+
+    def of(self, rows: np.ndarray) -> np.ndarray:
+        """Inverse norms of ``rows`` (valid rows); raises :func:`_inverse_norms`'s error naming a row."""
+        todo = rows[np.isnan(self.inv[rows])]
+        if todo.shape[0]:
+            self.inv[todo] = _inverse_norms(self.matrix, todo, self.center, todo, "embedding")
+        return self.inv[rows]
+
+
+def _row_norms(memo: dict | None, matrix: np.ndarray, center: np.ndarray | None) -> _RowNorms | None:
+    """The kept :class:`_RowNorms` of a store ``matrix`` and ``center`` (the same objects), or None without a memo."""
+    if memo is None:
+        return None
+    kept = memo.setdefault("row_norms", [])
+    for norms in kept:
+        if norms.matrix is matrix and norms.center is center:
+            return norms
+    kept.append(_RowNorms(matrix, center))
+    return kept[-1]
+
+
+def _side_inverse_norms(matrix: np.ndarray, rows: np.ndarray, center: np.ndarray | None, ids: np.ndarray, what: str,
+                        norms: _RowNorms | None) -> np.ndarray:
+    """:func:`_inverse_norms`, the rows' values taken from (and added to) ``norms`` when given."""
+    if norms is None:
+        return _inverse_norms(matrix, rows, center, ids, what)
+    found = np.flatnonzero(rows >= 0)
+    try:
+        values = norms.of(rows[found])
+    except AsvbenchError:
+        _inverse_norms(matrix, rows, center, ids, what)  # raises, naming the id
+        raise
+    inv = np.zeros(rows.shape[0], dtype=np.float64)
+    inv[found] = values
+    return inv
+
+
 def _shared_inverse_norms(matrix: np.ndarray, e_rows: np.ndarray, t_rows: np.ndarray, center: np.ndarray | None,
-                          e_ids: np.ndarray, t_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`_inverse_norms` of two sides over one matrix, each used matrix row computed once."""
+                          e_ids: np.ndarray, t_ids: np.ndarray,
+                          norms: _RowNorms | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_inverse_norms` of two sides over one matrix, each used matrix row computed once
+    (and, with ``norms``, once across calls)."""
     n_rows = matrix.shape[0]
     used = used_positions(n_rows, e_rows, t_rows)
     used = used[used >= 0]
     try:
         # the ids named in this call's error are never shown: the per-side calls below raise first
-        inv_used = _inverse_norms(matrix, used, center, used, "embedding")
+        inv_used = norms.of(used) if norms is not None else _inverse_norms(matrix, used, center, used, "embedding")
     except AsvbenchError:  # say which side it is on
         _inverse_norms(matrix, e_rows, center, e_ids, "enrolment embedding")
         _inverse_norms(matrix, t_rows, center, t_ids, "test embedding")
@@ -296,6 +347,7 @@ def score_trials(
     allow_missing: bool = False,
     precision: str = "float32",
     allow_none_kept: bool = False,
+    memo: dict | None = None,
 ) -> ScoredTrials:
     """Cosine-score every trial; see the module docstring for the pooling and centring order.
 
@@ -305,6 +357,9 @@ def score_trials(
     dot products). Either way scores are written in full, never rounded.
     ``allow_none_kept``: with ``allow_missing``, a list whose every trial is missing gives
     no scores instead of an error (one chunk of a streamed list).
+    ``memo``: a dict the caller keeps across calls with the same stores and centre (the chunks of
+    one streamed list), in which each single-row store row's inverse norm is computed once; the
+    same scores.
     """
     check_choice(precision, PRECISIONS, "precision")
     check_choice(pool_norm, POOL_NORMS, "pooling norm")
@@ -337,11 +392,15 @@ def score_trials(
                              " / ".join(dict.fromkeys(s.source for s in (enroll_store, test_store) if s.source)))
     if not kept.any() and not (allow_none_kept and allow_missing):
         raise _missing_error(missing) if missing else AsvbenchError("the trial list is empty")
+    store_rows = enroll_map is None and enroll_store.offsets is None and test_store.offsets is None
+    # only a store's own matrix is kept in the memo (a pooled matrix is made afresh by each call)
+    e_norms = _row_norms(memo, e_matrix, center) if store_rows else None
     if e_matrix is t_matrix:  # one store on both sides: each used row's norm once
-        e_inv, t_inv = _shared_inverse_norms(e_matrix, e_rows, t_rows, center, enroll_ids, test_ids)
+        e_inv, t_inv = _shared_inverse_norms(e_matrix, e_rows, t_rows, center, enroll_ids, test_ids, e_norms)
     else:
-        e_inv = _inverse_norms(e_matrix, e_rows, center, enroll_ids, "enrolment embedding")
-        t_inv = _inverse_norms(t_matrix, t_rows, center, test_ids, "test embedding")
+        t_norms = _row_norms(memo, t_matrix, center) if store_rows else None
+        e_inv = _side_inverse_norms(e_matrix, e_rows, center, enroll_ids, "enrolment embedding", e_norms)
+        t_inv = _side_inverse_norms(t_matrix, t_rows, center, test_ids, "test embedding", t_norms)
     enroll_side = EmbeddedSide(e_matrix, e_rows, e_inv, center)
     test_side = EmbeddedSide(t_matrix, t_rows, t_inv, center)
     e_idx = enroll_codes[kept]
@@ -350,7 +409,7 @@ def score_trials(
         scores=cosine_pairs(enroll_side, test_side, e_idx, t_idx, precision),
         kept=kept, enroll_ids=enroll_ids, test_ids=test_ids, enroll_index=e_idx, test_index=t_idx,
         enroll_side=enroll_side, test_side=test_side, center=center, missing=missing,
-        store_rows=enroll_map is None and enroll_store.offsets is None and test_store.offsets is None,
+        store_rows=store_rows,
     )
 
 

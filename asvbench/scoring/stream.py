@@ -190,6 +190,7 @@ def score_streamed(trials_path: str | Path, fmt: str, test_store, *, out: str | 
     parts: dict[str, list[np.ndarray]] = {"scores": [], "kept": [], "labels": []}
     missing: dict[str, list[str]] = {}
     pairs = _PairHashes(len(test_store))
+    memo: dict = {}  # each store row's inverse norm, computed once for all chunks
     prints = FingerprintBuilder(Path(trials_path), LABEL_COLUMN[fmt]) if fingerprint else None
     with atomic_open(out, "wb") if out is not None else contextlib.nullcontext() as handle, \
             _PipelinedRows(handle) as rows:
@@ -198,7 +199,7 @@ def score_streamed(trials_path: str | Path, fmt: str, test_store, *, out: str | 
             trials = chunk.trials
             scored = score_trials(trials, test_store, enroll_store=enroll_store, center=center,
                                   pool_norm=pool_norm,  # type: ignore[arg-type]
-                                  allow_missing=True, precision=precision, allow_none_kept=True)
+                                  allow_missing=True, precision=precision, allow_none_kept=True, memo=memo)
             pairs.add(trials, scored)
             if scored.missing and not allow_missing:
                 raise NotStreamable("missing keys")  # the whole-list path names all of them
