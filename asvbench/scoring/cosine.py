@@ -11,7 +11,6 @@ computed in blocks of trials to bound memory.
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -21,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from asvbench._choices import check_choice
+from asvbench._cpus import usable_cpus
 from asvbench.errors import AsvbenchError
 from asvbench.io._text import factorize
 from asvbench.io.embeddings import (
@@ -50,7 +50,7 @@ def for_blocks(n: int, work: Callable[[int, int], None], block: int = _BLOCK) ->
     first error in block order is raised.
     """
     starts = range(0, n, block)
-    threads = min(_MAX_THREADS, os.cpu_count() or 1, len(starts))
+    threads = min(_MAX_THREADS, usable_cpus(), len(starts))
     if threads < 2:
         for lo in starts:
             work(lo, min(n, lo + block))
