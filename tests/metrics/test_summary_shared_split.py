@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -64,7 +65,12 @@ def test_equal_to_the_plain_algorithm(values, p_targets, costs):
         assert _same(got[name], value), name
 
 
-def test_many_scores_with_ties_equal_to_the_plain_algorithm():
+@pytest.mark.parametrize("threaded_from", [10**9, 100], ids=["inline", "threaded"])
+def test_many_scores_with_ties_equal_to_the_plain_algorithm(monkeypatch, threaded_from):
+    # from THREADED_SUMMARY_MIN trials on, actDCF and Cllr run on a second thread: the same values
+    import asvbench.metrics.summary as summary
+
+    monkeypatch.setattr(summary, "THREADED_SUMMARY_MIN", threaded_from)
     rng = np.random.default_rng(7)
     labels = (rng.random(20_000) < 0.3).astype(np.int8)
     s = np.round(np.where(labels == 1, rng.normal(1.0, 1.0, labels.shape), rng.normal(-1.0, 1.0, labels.shape)), 2)
@@ -74,22 +80,7 @@ def test_many_scores_with_ties_equal_to_the_plain_algorithm():
     assert 0.0 < got["min_cllr"] <= got["cllr"]  # calibration can only lower the cost (a sanity check, not the reference)
 
 
-def test_threaded_summary_equal_to_the_plain_algorithm(monkeypatch):
-    # at THREADED_SUMMARY_MIN trials and more, actDCF and Cllr run on a second thread: same values
-    import asvbench.metrics.summary as summary
-
-    monkeypatch.setattr(summary, "THREADED_SUMMARY_MIN", 100)
-    rng = np.random.default_rng(11)
-    labels = (rng.random(5_000) < 0.2).astype(np.int8)
-    s = np.round(np.where(labels == 1, rng.normal(1.0, 1.0, labels.shape), rng.normal(-1.0, 1.0, labels.shape)), 3)
-    got = summarize(s, labels, p_targets=(0.01, 0.05)).to_dict()
-    want = _plain_summary(s, labels, (0.01, 0.05), 1.0, 1.0)
-    assert all(_same(got[name], value) for name, value in want.items())
-
-
 def test_threaded_summary_passes_an_error_of_the_thread_on(monkeypatch):
-    import pytest
-
     import asvbench.metrics.summary as summary
 
     def broken(*args):
