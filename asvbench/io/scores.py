@@ -65,7 +65,7 @@ class ScoreTable:
     n_duplicates: int = 0  # repeated (enroll, test) pairs kept with allow_duplicates
     #: uint64 hash of each row's (enroll, test) when the ids were not read (see io._pair_hash)
     pair_hashes: np.ndarray | None = None
-    #: whether two of ``pair_hashes`` are equal (found beside the parse), None when not checked
+    #: whether two of ``pair_hashes`` are equal (found beside the parse); None when there are none
     hashes_repeat: bool | None = None
 
     def __len__(self) -> int:
@@ -149,7 +149,7 @@ def read_scores(path: str | Path, fmt: str = "auto", *, score_column: str | None
         _check_sasv_score_sources(path, layout)
     if layout.enroll is not None and layout.test is not None:
         ids = table
-        if not with_ids and (table.pair_hashes is None or _hashes_repeat(table)):
+        if not with_ids and table.hashes_repeat is not False:  # repeated hashes, or none to check: read the ids
             ids = _read_layout(path, text, layout, spellings, True)
         if ids.enroll is not None and ids.test is not None:
             table.n_duplicates = _check_duplicate_scores(path, ids, layout, allow_duplicates)
@@ -159,10 +159,6 @@ def read_scores(path: str | Path, fmt: str = "auto", *, score_column: str | None
 def _repeats(hashes: np.ndarray) -> bool:
     ordered = np.sort(hashes)
     return bool((ordered[1:] == ordered[:-1]).any())
-
-
-def _hashes_repeat(table: ScoreTable) -> bool:
-    return table.hashes_repeat if table.hashes_repeat is not None else _repeats(table.pair_hashes)
 
 
 def _hash_pass(path, **options) -> tuple:
